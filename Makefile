@@ -1,0 +1,35 @@
+# RNN Playground: needs only Python 3.11 and make.
+PYTHON ?= python3
+PORT ?= 8501
+PYTEST_ARGS ?=
+
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test clean
+# A recipe that fails removes its target, so nothing half-made counts as done.
+.DELETE_ON_ERROR:
+
+run: $(VENV)/.installed-run
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(BIN)/python:
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamp is touched only after pip succeeds, so a failed install is retried next time.
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis bench/out
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

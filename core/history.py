@@ -1,0 +1,120 @@
+"""The record of one model's training: plain lists of numbers, JSON in and out.
+
+A History is what the charts draw, what the run store saves and what a share link brings back,
+so it holds nothing but numbers and short strings.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed")
+
+
+@dataclass
+class History:
+    """Per-step, per-evaluation and per-probe measurements of one model's run."""
+
+    cell: str
+    metric: str = "accuracy"
+    status: str = "running"
+    message: str = ""
+    # Recorded every step.
+    steps: list[int] = field(default_factory=list)
+    wall_seconds: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)  # total, before clipping
+    layer_grad_norms: dict[str, list[float]] = field(default_factory=dict)
+    # Recorded every evaluation interval.
+    eval_steps: list[int] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_metric: list[float] = field(default_factory=list)
+    # Recorded every probe interval: per layer, mean |dL/dh_t| for t = 1..T.
+    probe_steps: list[int] = field(default_factory=list)
+    grad_through_time: list[dict[str, list[float]]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _finite_or_none(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "History":
+        """Rebuild from `to_dict` output; raises ValueError on anything malformed."""
+        if not isinstance(data, dict):
+            raise ValueError("a history must be an object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown history fields: {', '.join(sorted(unknown))}")
+        if not isinstance(data.get("cell"), str):
+            raise ValueError("a history needs a cell name")
+        history = cls(**{k: copy.deepcopy(v) for k, v in data.items()})
+        if history.status not in STATUSES:
+            raise ValueError(f"unknown status {history.status!r}")
+        for name in ("steps", "wall_seconds", "train_loss", "grad_norm", "eval_steps", "val_loss",
+                     "val_metric", "probe_steps"):
+            _check_numbers(name, getattr(history, name))
+        for name, values in history.layer_grad_norms.items():
+            _check_numbers(name, values)
+        for probe in history.grad_through_time:
+            if not isinstance(probe, dict):
+                raise ValueError("each gradient-through-time probe must be an object")
+            for name, values in probe.items():
+                _check_numbers(name, values)
+        return history
+
+    def copy(self) -> "History":
+        return copy.deepcopy(self)
+
+    # Convenience readings used by the CLI, the charts and the explanations.
+    def final_val_loss(self) -> float | None:
+        return self.val_loss[-1] if self.val_loss else None
+
+    def final_val_metric(self) -> float | None:
+        return self.val_metric[-1] if self.val_metric else None
+
+    def last_layer(self) -> str | None:
+        if not self.grad_through_time:
+            return None
+        return sorted(self.grad_through_time[-1])[-1]
+
+    def grad_ratios(self) -> list[float]:
+        """|dL/dh_1| / |dL/dh_T| of the last layer, one per probe."""
+        layer = self.last_layer()
+        ratios = []
+        for probe in self.grad_through_time:
+            norms = probe.get(layer) or []
+            if len(norms) >= 2 and norms[-1] and norms[0] is not None:
+                ratios.append(norms[0] / norms[-1])
+        return ratios
+
+    def median_grad_ratio(self) -> float | None:
+        ratios = sorted(self.grad_ratios())
+        if not ratios:
+            return None
+        middle = len(ratios) // 2
+        if len(ratios) % 2:
+            return ratios[middle]
+        return (ratios[middle - 1] + ratios[middle]) / 2
+
+
+def _check_numbers(name: str, values: Any) -> None:
+    if not isinstance(values, list):
+        raise ValueError(f"{name} must be a list")
+    for value in values:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{name} holds a non-number")
+
+
+def _finite_or_none(value: Any) -> Any:
+    """JSON has no NaN or infinity; a diverged step is stored as null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    return value

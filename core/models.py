@@ -1,0 +1,289 @@
+"""Recurrent encoders for every cell kind behind one contract, their heads, and an inspect path.
+
+Each encoder stacks single-layer fused `torch.nn` modules (fast) so that every layer's output
+sequence is reachable for the gradient-through-time probe, and steps through time with the very
+same weights in `inspect` so gates and cell states can be shown. A registry maps cell names to
+specs; nothing outside this module branches on the cell kind.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from core.config import CELLS, ModelConfig
+
+StepFunction = Callable[..., tuple[Tensor, Tensor | None, dict[str, Tensor]]]
+
+
+def _rnn_step(x: Tensor, h: Tensor, c: Tensor | None, weights: dict[str, Tensor]):
+    h = torch.tanh(x @ weights["w_ih"].T + weights["b_ih"] + h @ weights["w_hh"].T + weights["b_hh"])
+    return h, None, {}
+
+
+def _gru_step(x: Tensor, h: Tensor, c: Tensor | None, weights: dict[str, Tensor]):
+    # PyTorch's GRU order is reset, update, new; the reset gate scales only the recurrent part.
+    input_part = x @ weights["w_ih"].T + weights["b_ih"]
+    hidden_part = h @ weights["w_hh"].T + weights["b_hh"]
+    input_reset, input_update, input_new = input_part.chunk(3, dim=-1)
+    hidden_reset, hidden_update, hidden_new = hidden_part.chunk(3, dim=-1)
+    reset = torch.sigmoid(input_reset + hidden_reset)
+    update = torch.sigmoid(input_update + hidden_update)
+    candidate = torch.tanh(input_new + reset * hidden_new)
+    h = (1 - update) * candidate + update * h
+    return h, None, {"reset": reset, "update": update}
+
+
+def _lstm_step(x: Tensor, h: Tensor, c: Tensor | None, weights: dict[str, Tensor]):
+    # PyTorch's LSTM order is input, forget, cell candidate, output.
+    gates = x @ weights["w_ih"].T + weights["b_ih"] + h @ weights["w_hh"].T + weights["b_hh"]
+    input_gate, forget_gate, candidate, output_gate = gates.chunk(4, dim=-1)
+    input_gate = torch.sigmoid(input_gate)
+    forget_gate = torch.sigmoid(forget_gate)
+    output_gate = torch.sigmoid(output_gate)
+    c = forget_gate * c + input_gate * torch.tanh(candidate)
+    h = output_gate * torch.tanh(c)
+    return h, c, {"input": input_gate, "forget": forget_gate, "output": output_gate}
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """What distinguishes one cell kind: its fused module, direction and step function."""
+
+    module: type[nn.RNNBase]
+    bidirectional: bool
+    step: StepFunction
+    gates: tuple[str, ...]
+    has_cell_state: bool
+
+
+REGISTRY: dict[str, CellSpec] = {
+    "rnn": CellSpec(nn.RNN, False, _rnn_step, (), False),
+    "gru": CellSpec(nn.GRU, False, _gru_step, ("reset", "update"), False),
+    "lstm": CellSpec(nn.LSTM, False, _lstm_step, ("input", "forget", "output"), True),
+    "birnn": CellSpec(nn.RNN, True, _rnn_step, (), False),
+    "bigru": CellSpec(nn.GRU, True, _gru_step, ("reset", "update"), False),
+    "bilstm": CellSpec(nn.LSTM, True, _lstm_step, ("input", "forget", "output"), True),
+}
+assert tuple(REGISTRY) == CELLS, "config.CELLS and the model registry must list the same cells"
+
+
+@dataclass
+class Steps:
+    """One direction of one layer, unrolled: a (batch, hidden) tensor per time step."""
+
+    hidden: list[Tensor]
+    cell: list[Tensor | None]
+    gates: dict[str, list[Tensor]]
+
+
+@dataclass
+class Trace:
+    """Per-layer, per-step states from `inspect`: each tensor is (batch, time, hidden * directions)."""
+
+    hidden: list[Tensor]
+    cell: list[Tensor] | None
+    gates: list[dict[str, Tensor]]
+
+
+class Encoder(nn.Module):
+    """A stack of single-layer fused recurrent modules of one cell kind."""
+
+    def __init__(self, kind: str, input_size: int, hidden_size: int, num_layers: int, dropout: float):
+        super().__init__()
+        self.kind = kind
+        self.spec = REGISTRY[kind]
+        self.hidden_size = hidden_size
+        self.directions = 2 if self.spec.bidirectional else 1
+        self.dropout = dropout
+        self.layers = nn.ModuleList()
+        for index in range(num_layers):
+            layer_input = input_size if index == 0 else hidden_size * self.directions
+            self.layers.append(
+                self.spec.module(layer_input, hidden_size, batch_first=True, bidirectional=self.spec.bidirectional)
+            )
+        # Dropout masks come from the model's own generator, so two runs training in parallel
+        # threads cannot disturb each other's randomness through the global generator.
+        self.generator = torch.Generator()
+
+    @property
+    def output_size(self) -> int:
+        return self.hidden_size * self.directions
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> list[Tensor]:
+        """Returns each layer's output sequence, (batch, time, hidden * directions)."""
+        outputs = []
+        for index, layer in enumerate(self.layers):
+            if index > 0 and self.training and self.dropout > 0:
+                keep = 1.0 - self.dropout
+                mask = torch.empty(x.shape, device=x.device).bernoulli_(keep, generator=self._generator_for(x))
+                x = x * mask / keep
+            if lengths is None:
+                x, _ = layer(x)  # (batch, time, hidden * directions)
+            else:
+                packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+                packed_output, _ = layer(packed)
+                x, _ = pad_packed_sequence(packed_output, batch_first=True, total_length=x.shape[1])
+            outputs.append(x)
+        return outputs
+
+    def _generator_for(self, x: Tensor) -> torch.Generator:
+        if x.device.type != self.generator.device.type:
+            seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
+            self.generator = torch.Generator(device=x.device).manual_seed(seed)
+        return self.generator
+
+    def layer_weights(self, index: int, reverse: bool) -> dict[str, Tensor]:
+        suffix = "_l0_reverse" if reverse else "_l0"
+        layer = self.layers[index]
+        return {
+            "w_ih": getattr(layer, "weight_ih" + suffix),
+            "w_hh": getattr(layer, "weight_hh" + suffix),
+            "b_ih": getattr(layer, "bias_ih" + suffix),
+            "b_hh": getattr(layer, "bias_hh" + suffix),
+        }
+
+    def unroll(self, x: Tensor, lengths: Tensor | None = None) -> list[list[Steps]]:
+        """Step through time with the fused modules' own weights (no dropout), keeping every state.
+
+        Returns, per layer and per direction, the list of states at t = 1..T. Each state is its own
+        autograd node, so gradients with respect to it include every path through time.
+        """
+        layers = []
+        for index in range(len(self.layers)):
+            directions = [self._run_direction(x, index, reverse, lengths)
+                          for reverse in (False, True)[: self.directions]]
+            layers.append(directions)
+            x = torch.cat([torch.stack(d.hidden, dim=1) for d in directions], dim=-1)
+        return layers
+
+    @torch.no_grad()
+    def inspect(self, x: Tensor, lengths: Tensor | None = None) -> Trace:
+        """Per-step hidden states, cell states and gates, each (batch, time, hidden * directions)."""
+        layers = self.unroll(x, lengths)
+
+        def joined(directions: list[Steps], pick: Callable[[Steps], list[Tensor]]) -> Tensor:
+            return torch.cat([torch.stack(pick(d), dim=1) for d in directions], dim=-1)
+
+        hidden = [joined(layer, lambda d: d.hidden) for layer in layers]
+        cell = [joined(layer, lambda d: d.cell) for layer in layers] if self.spec.has_cell_state else None
+        gates = [{name: joined(layer, lambda d, n=name: d.gates[n]) for name in self.spec.gates}
+                 for layer in layers]
+        return Trace(hidden, cell, gates)
+
+    def _run_direction(self, x: Tensor, index: int, reverse: bool, lengths: Tensor | None) -> Steps:
+        weights = self.layer_weights(index, reverse)
+        batch, time, _ = x.shape
+        h = x.new_zeros(batch, self.hidden_size)
+        c = x.new_zeros(batch, self.hidden_size) if self.spec.has_cell_state else None
+        steps = Steps([None] * time, [None] * time, {name: [None] * time for name in self.spec.gates})
+        order = range(time - 1, -1, -1) if reverse else range(time)
+        for t in order:
+            new_h, new_c, step_gates = self.spec.step(x[:, t], h, c, weights)
+            if lengths is not None:
+                # Padding leaves the state untouched, so the backward direction starts at the last token.
+                valid = (t < lengths.to(x.device)).unsqueeze(-1)  # (batch, 1)
+                new_h = torch.where(valid, new_h, h)
+                new_c = torch.where(valid, new_c, c) if c is not None else None
+            h, c = new_h, new_c
+            steps.hidden[t], steps.cell[t] = h, c
+            for name, value in step_gates.items():
+                steps.gates[name][t] = value
+        return steps
+
+
+class SequenceModel(nn.Module):
+    """Optional embedding, a recurrent encoder, and a linear head (last step or every step)."""
+
+    def __init__(self, encoder: Encoder, num_classes: int, per_step: bool = False, vocab_size: int | None = None,
+                 embedding_size: int | None = None):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=0) if vocab_size else None
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.output_size, num_classes)
+        self.per_step = per_step
+
+    def embed(self, inputs: Tensor) -> Tensor:
+        return self.embedding(inputs) if self.embedding is not None else inputs  # (batch, time, features)
+
+    def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """Logits: (batch, classes), or (batch, time, classes) for a per-step head."""
+        top = self.encoder(self.embed(inputs), lengths)[-1]  # (batch, time, hidden * directions)
+        return self.readout(top, lengths)
+
+    def readout(self, top: Tensor, lengths: Tensor | None) -> Tensor:
+        if self.per_step:
+            return self.head(top)  # (batch, time, classes)
+        return self.head(self.summary(top, lengths))  # (batch, classes)
+
+    def unrolled(self, inputs: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, list[list[Steps]]]:
+        """Logits computed step by step, plus every per-step state (for gradient through time)."""
+        layers = self.encoder.unroll(self.embed(inputs), lengths)
+        top = torch.cat([torch.stack(d.hidden, dim=1) for d in layers[-1]], dim=-1)
+        return self.readout(top, lengths), layers
+
+    def summary(self, top: Tensor, lengths: Tensor | None) -> Tensor:
+        """The state a many-to-one head reads: the last valid step, and for the backward half, step 1."""
+        batch = top.shape[0]
+        if lengths is None:
+            last = top[:, -1]
+        else:
+            last = top[torch.arange(batch, device=top.device), lengths.to(top.device) - 1]
+        if self.encoder.directions == 1:
+            return last  # (batch, hidden)
+        hidden = self.encoder.hidden_size
+        return torch.cat([last[:, :hidden], top[:, 0, hidden:]], dim=-1)  # (batch, 2 * hidden)
+
+    def grad_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Parameters grouped as the per-layer gradient-norm chart shows them."""
+        groups: dict[str, list[nn.Parameter]] = {}
+        if self.embedding is not None:
+            groups["embedding"] = list(self.embedding.parameters())
+        for index, layer in enumerate(self.encoder.layers, start=1):
+            for name, parameter in layer.named_parameters():
+                part = "input" if "_ih" in name else "recurrent"
+                groups.setdefault(f"layer {index} {part}", []).append(parameter)
+        groups["head"] = list(self.head.parameters())
+        return groups
+
+
+def initialise(model: SequenceModel, seed: int, forget_bias: float) -> None:
+    """PyTorch's default uniform initialisation, drawn from a private seeded generator."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.startswith("embedding"):
+                parameter.normal_(0.0, 1.0, generator=generator)
+                continue
+            fan = model.encoder.hidden_size if name.startswith("encoder") else parameter.shape[-1]
+            bound = 1.0 / math.sqrt(fan)
+            parameter.uniform_(-bound, bound, generator=generator)
+        if model.embedding is not None:
+            model.embedding.weight[0].zero_()
+        if model.encoder.spec.has_cell_state:
+            hidden = model.encoder.hidden_size
+            for layer in model.encoder.layers:
+                for name, parameter in layer.named_parameters():
+                    # Two biases are summed inside the cell; put the whole forget bias in one.
+                    if name.startswith("bias_ih"):
+                        parameter[hidden: 2 * hidden] = forget_bias
+                    elif name.startswith("bias_hh"):
+                        parameter[hidden: 2 * hidden] = 0.0
+    model.encoder.generator.manual_seed(seed + 1)
+
+
+def build_model(cell: str, input_size: int, num_classes: int, config: ModelConfig, seed: int, *,
+                per_step: bool = False, vocab_size: int | None = None) -> SequenceModel:
+    """The model for one cell name, initialised deterministically from the seed."""
+    if cell not in REGISTRY:
+        raise ValueError(f"unknown cell {cell!r}; choose from {', '.join(REGISTRY)}")
+    encoder = Encoder(cell, input_size, config.hidden_size, config.num_layers, config.dropout)
+    model = SequenceModel(encoder, num_classes, per_step=per_step, vocab_size=vocab_size,
+                          embedding_size=input_size if vocab_size else None)
+    initialise(model, seed, config.forget_bias)
+    return model

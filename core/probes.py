@@ -1,0 +1,64 @@
+"""Measurements taken on a model without changing it: gradient through time and gradient norms.
+
+The gradient-through-time probe is the number the whole playground is about: the mean norm of
+dL/dh_t at every time step t of every layer. When it falls by orders of magnitude from the end of
+the sequence back to its start, the first steps cannot learn: the vanishing gradient.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from core.models import SequenceModel
+
+
+def loss_and_correct(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor, int]:
+    """Mean cross-entropy, the number of correct predictions and how many were scored.
+
+    Per-step heads give (batch, time, classes) logits; padded steps carry target -100.
+    """
+    flat_logits = logits.reshape(-1, logits.shape[-1])  # (items, classes)
+    flat_targets = targets.reshape(-1)  # (items,)
+    loss = torch.nn.functional.cross_entropy(flat_logits, flat_targets, ignore_index=-100)
+    scored = flat_targets != -100
+    correct = (flat_logits.argmax(dim=-1) == flat_targets) & scored
+    return loss, correct.sum(), int(scored.sum())
+
+
+def gradient_through_time(model: SequenceModel, inputs: Tensor, targets: Tensor,
+                          lengths: Tensor | None = None) -> dict[str, list[float]]:
+    """Per layer, the batch-mean norm of dL/dh_t for t = 1..T, without touching parameter grads.
+
+    The fused kernels hide h_t inside themselves, so the model is unrolled step by step with the
+    same weights; each h_t is then a node whose gradient sums every path from the loss back to it.
+    For a bidirectional layer, h_t joins both directions' states.
+    """
+    with torch.enable_grad():
+        logits, layers = model.unrolled(inputs, lengths)
+        loss, _, _ = loss_and_correct(logits, targets)
+        states = [h for layer in layers for direction in layer for h in direction.hidden]
+        grads = iter(torch.autograd.grad(loss, states, allow_unused=True))
+    result = {}
+    for index, layer in enumerate(layers, start=1):
+        squares = None
+        for direction in layer:
+            per_step = [next(grads) for _ in direction.hidden]
+            stacked = torch.stack([g if g is not None else torch.zeros_like(h)
+                                   for g, h in zip(per_step, direction.hidden)], dim=1)  # (batch, time, hidden)
+            square = stacked.pow(2).sum(dim=-1)  # (batch, time)
+            squares = square if squares is None else squares + square
+        norms = squares.sqrt().mean(dim=0)  # (time,)
+        result[f"layer {index}"] = [float(value) for value in norms.detach().cpu()]
+    return result
+
+
+def group_grad_norms(model: SequenceModel) -> dict[str, float]:
+    """The gradient norm of each parameter group (per layer input-to-hidden, hidden-to-hidden, head)."""
+    norms = {}
+    for name, parameters in model.grad_groups().items():
+        squares = [p.grad.detach().pow(2).sum() for p in parameters if p.grad is not None]
+        norms[name] = math.sqrt(float(torch.stack(squares).sum())) if squares else 0.0
+    return norms

@@ -1,0 +1,374 @@
+"""The run store: finished and stopped runs in SQLite, keyed by experiment and code version.
+
+A link whose experiment is already stored shows its curves at once instead of retraining. Each
+operation opens its own connection, and writes are short `BEGIN IMMEDIATE` transactions in WAL
+mode, so page threads, job threads and a second server process can share one file. Weights are
+torch state dicts read back with `weights_only=True`: nothing stored can run code when loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+
+from core import config, versions
+from core.history import STATUSES, History
+
+BUNDLE_FORMAT = "rnn-playground-run"
+BUNDLE_VERSION = 1
+_HEX = re.compile(r"[0-9a-f]{1,64}")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, task TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
+    histories TEXT NOT NULL, summary TEXT NOT NULL, versions TEXT NOT NULL,
+    code_version TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL, message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_updated ON runs (updated);
+CREATE TABLE IF NOT EXISTS weights (
+    run_id TEXT NOT NULL, cell TEXT NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (run_id, cell)
+);
+"""
+
+
+class BundleError(ValueError):
+    """An imported run bundle that cannot be trusted; the message is meant for the user."""
+
+
+def default_path() -> Path:
+    """RNN_PLAYGROUND_DB if set, else runs.sqlite in the user's cache directory."""
+    override = os.environ.get("RNN_PLAYGROUND_DB")
+    if override:
+        path = Path(override).expanduser()
+    else:
+        cache = os.environ.get("XDG_CACHE_HOME", "")
+        # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
+        base = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
+        path = base / "rnn-playground" / "runs.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _id_from(params: Any, code_version: str) -> str:
+    text = json.dumps([params, code_version], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_id(experiment: config.Experiment) -> str:
+    """16 hex characters naming an experiment as trained by the current code."""
+    return _id_from(config.to_params(experiment), versions.code_version())
+
+
+@dataclass
+class StoredRun:
+    """One stored run without its weights (those load per cell, on demand)."""
+
+    run_id: str
+    task: str
+    params: dict[str, Any]
+    status: str
+    histories: dict[str, History]
+    versions: dict[str, str]
+    code_version: str
+    created: float
+    updated: float
+    message: str = ""
+
+    def experiment(self) -> config.Experiment:
+        return config.from_params(self.params)[0]
+
+
+@dataclass
+class RunSummary:
+    """What a list of runs shows, read without parsing full histories or weights."""
+
+    run_id: str
+    task: str
+    status: str
+    cells: list[str]
+    updated: float
+    final_metrics: dict[str, float | None] = field(default_factory=dict)
+
+
+def _dumps(value: Any) -> str:
+    # allow_nan=False: a NaN that slipped through would make the stored JSON unreadable elsewhere.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _weights_blob(state: dict[str, torch.Tensor]) -> bytes:
+    buffer = io.BytesIO()
+    # Clones keep each blob to its own tensors, not the whole storage a view may belong to.
+    torch.save({name: tensor.detach().cpu().clone() for name, tensor in state.items()}, buffer)
+    return buffer.getvalue()
+
+
+class RunStore:
+    """Runs in one SQLite file; safe to share between threads and processes."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        with self._write() as connection:
+            # executescript would commit on its own; one statement at a time stays in BEGIN.
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                connection.execute(statement)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # isolation_level=None: transactions are begun explicitly, so none is left open by accident.
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            connection.execute("PRAGMA busy_timeout=30000")
+            connection.execute("PRAGMA journal_mode=WAL")
+            yield connection
+        finally:
+            connection.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as connection:
+            # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
+            # instead of one failing when it upgrades a read lock mid-transaction.
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def save(
+        self,
+        experiment: config.Experiment,
+        histories: dict[str, History],
+        weights: dict[str, dict[str, torch.Tensor]] | None = None,
+        status: str | None = None,
+        message: str = "",
+    ) -> str:
+        """Store (or replace, weights included) the run of an experiment; returns its id."""
+        for cell, history in histories.items():
+            if history.cell != cell:
+                raise ValueError(f"history for {cell!r} names cell {history.cell!r}")
+        if status is None:
+            unfinished = [h.status for h in histories.values() if h.status != "finished"]
+            status = unfinished[0] if unfinished else ("finished" if histories else "queued")
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        identifier = run_id(experiment)
+        blobs = {cell: _weights_blob(state) for cell, state in (weights or {}).items()}
+        self._store(identifier, config.to_params(experiment), status,
+                    {cell: h.to_dict() for cell, h in histories.items()},
+                    versions.library_versions(), versions.code_version(), message, blobs)
+        return identifier
+
+    def _store(self, identifier: str, params: dict[str, Any], status: str,
+               histories: dict[str, dict[str, Any]], library: dict[str, str],
+               code_version: str, message: str, blobs: dict[str, bytes]) -> None:
+        summary = {
+            "cells": list(histories),
+            "final_metrics": {c: (h["val_metric"] or [None])[-1] for c, h in histories.items()},
+        }
+        row = (identifier, str(params["task"]), _dumps(params), status, _dumps(histories),
+               _dumps(summary), _dumps(library), code_version, message)
+        with self._write() as connection:
+            latest = connection.execute("SELECT MAX(updated) FROM runs").fetchone()[0] or 0.0
+            # Strictly increasing times keep "newest first" exact even within one clock tick.
+            now = max(time.time(), latest + 1e-6)
+            connection.execute(
+                "INSERT INTO runs (run_id, task, params, status, histories, summary, versions,"
+                " code_version, message, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (run_id) DO UPDATE SET task=excluded.task, params=excluded.params,"
+                " status=excluded.status, histories=excluded.histories, summary=excluded.summary,"
+                " versions=excluded.versions, code_version=excluded.code_version,"
+                " message=excluded.message, updated=excluded.updated",
+                (*row, now, now),
+            )
+            # Weights belong to the histories they were saved with, so a new save drops old ones.
+            connection.execute("DELETE FROM weights WHERE run_id = ?", (identifier,))
+            connection.executemany(
+                "INSERT INTO weights (run_id, cell, blob) VALUES (?,?,?)",
+                [(identifier, cell, blob) for cell, blob in blobs.items()],
+            )
+
+    def load(self, run_id: str) -> StoredRun | None:
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT run_id, task, params, status, histories, versions, code_version, created,"
+                " updated, message FROM runs WHERE run_id = ?", (run_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        histories = {cell: History.from_dict(data) for cell, data in json.loads(row[4]).items()}
+        return StoredRun(run_id=row[0], task=row[1], params=json.loads(row[2]), status=row[3],
+                         histories=histories, versions=json.loads(row[5]), code_version=row[6],
+                         created=row[7], updated=row[8], message=row[9])
+
+    def load_weights(self, run_id: str, cell: str) -> dict[str, torch.Tensor] | None:
+        """A cell's state dict, or None if none is stored; ValueError if the blob is unsafe."""
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT blob FROM weights WHERE run_id = ? AND cell = ?", (run_id, cell),
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            state = torch.load(io.BytesIO(row[0]), weights_only=True, map_location="cpu")
+        except Exception as error:  # the unpickler's refusals come as several exception types
+            raise ValueError(f"stored weights of {cell} in run {run_id} are not a plain"
+                             f" state dict and were not loaded: {error}") from None
+        if not isinstance(state, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+        ):
+            raise ValueError(f"stored weights of {cell} in run {run_id} are not a state dict")
+        return dict(state)
+
+    def find(self, experiment: config.Experiment, finished_only: bool = False) -> StoredRun | None:
+        stored = self.load(run_id(experiment))
+        if stored is None or (finished_only and stored.status != "finished"):
+            return None
+        return stored
+
+    def list(self, task: str | None = None, limit: int = 100) -> list[RunSummary]:
+        """Newest first."""
+        query = "SELECT run_id, task, status, summary, updated FROM runs"
+        arguments: tuple[Any, ...] = ()
+        if task is not None:
+            query, arguments = query + " WHERE task = ?", (task,)
+        with self._connect() as connection:
+            rows = connection.execute(
+                query + " ORDER BY updated DESC LIMIT ?", (*arguments, max(0, int(limit))),
+            ).fetchall()
+        summaries = []
+        for identifier, task_name, status, summary, updated in rows:
+            data = json.loads(summary)
+            summaries.append(RunSummary(identifier, task_name, status, data["cells"], updated,
+                                        data["final_metrics"]))
+        return summaries
+
+    def delete(self, run_id: str) -> bool:
+        with self._write() as connection:
+            connection.execute("DELETE FROM weights WHERE run_id = ?", (run_id,))
+            removed = connection.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount
+        return removed > 0
+
+    def export_bundle(self, run_id: str) -> dict[str, Any]:
+        """The run as a JSON-ready dict, without weights; KeyError if it is not stored."""
+        stored = self.load(run_id)
+        if stored is None:
+            raise KeyError(f"no stored run {run_id}")
+        return {
+            "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "run_id": stored.run_id,
+            "task": stored.task, "params": stored.params, "status": stored.status,
+            "message": stored.message,
+            "histories": {cell: h.to_dict() for cell, h in stored.histories.items()},
+            "versions": stored.versions, "code_version": stored.code_version,
+        }
+
+    def import_bundle(self, bundle: dict[str, Any] | str | bytes) -> str:
+        """Validate and store an exported run (without weights); returns its id."""
+        data = _read_bundle(bundle)
+        experiment, params, histories = data["experiment"], data["params"], data["histories"]
+        code_version = data["code_version"]
+        # The id is always recomputed, never taken from the bundle: a chosen id could overwrite
+        # an unrelated local run. With the current code version it is run_id(experiment), so
+        # find() serves the imported curves to a link; with another code version it is the id
+        # the exporter computed, which no experiment trained by the current code can share.
+        if code_version == versions.code_version():
+            identifier = run_id(experiment)
+        else:
+            identifier = _id_from(config.to_params(experiment), code_version)
+        # An id computed from the params as written also counts, so a bundle from a schema with
+        # fewer settings still imports; any other id means settings were edited after export.
+        if data["run_id"] not in (identifier, _id_from(params, code_version)):
+            raise BundleError("The bundle's run id does not match its settings and code version,"
+                              " so its settings were changed after export.")
+        existing = self.load(identifier)
+        # A finished local copy was trained here and may hold weights; the bundle adds nothing.
+        if existing is not None and existing.status == "finished":
+            return identifier
+        self._store(identifier, config.to_params(experiment), data["status"],
+                    {cell: h.to_dict() for cell, h in histories.items()}, data["versions"],
+                    code_version, data["message"], {})
+        return identifier
+
+
+def _is_params(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(key, str) and (isinstance(item, str) or (
+            isinstance(item, list) and all(isinstance(part, str) for part in item)))
+        for key, item in value.items()
+    )
+
+
+def _read_bundle(bundle: dict[str, Any] | str | bytes) -> dict[str, Any]:
+    """The checked contents of a bundle, or BundleError saying what is wrong."""
+    if isinstance(bundle, (str, bytes)):
+        try:
+            bundle = json.loads(bundle)
+        except (ValueError, RecursionError) as error:
+            raise BundleError(f"The file is not valid JSON: {error}") from None
+    if not isinstance(bundle, dict):
+        raise BundleError("The file is not a run bundle: it should hold one JSON object.")
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise BundleError(f"The file is not an RNN Playground run (format should be"
+                          f" {BUNDLE_FORMAT!r}).")
+    version = bundle.get("version")
+    if type(version) is not int or version != BUNDLE_VERSION:
+        raise BundleError(f"Run bundle version {version!r} is not supported (expected"
+                          f" {BUNDLE_VERSION}).")
+    params = bundle.get("params")
+    if not _is_params(params):
+        raise BundleError("The bundle's settings must map names to text values.")
+    experiment, messages = config.from_params(params)
+    if messages:
+        raise BundleError("The bundle's settings are not valid: " + " ".join(messages))
+    if bundle.get("task") != experiment.task:
+        raise BundleError("The bundle's task does not match its settings.")
+    raw_histories = bundle.get("histories")
+    if not isinstance(raw_histories, dict) or not raw_histories:
+        raise BundleError("The bundle holds no training histories.")
+    histories = {}
+    for cell, raw in raw_histories.items():
+        if cell not in experiment.model.cells:
+            raise BundleError(f"The bundle has a history for {str(cell)[:40]!r}, which is not"
+                              " one of its cells.")
+        try:
+            history = History.from_dict(raw)
+            if not isinstance(history.metric, str) or not isinstance(history.message, str):
+                raise ValueError("metric and message must be text")
+        except ValueError as error:
+            raise BundleError(f"The {cell} history is malformed: {error}.") from None
+        except (TypeError, AttributeError):  # a field of the wrong kind, e.g. a list for a map
+            raise BundleError(f"The {cell} history is malformed: a field has the wrong"
+                              " type.") from None
+        if history.cell != cell:
+            raise BundleError(f"The {cell} history names another cell, {history.cell[:40]!r}.")
+        histories[cell] = history
+    checked = {"experiment": experiment, "params": params, "histories": histories}
+    status, message = bundle.get("status"), bundle.get("message", "")
+    if status not in STATUSES:
+        raise BundleError(f"The bundle's status {str(status)[:40]!r} is not known.")
+    if not isinstance(message, str):
+        raise BundleError("The bundle's message must be text.")
+    library = bundle.get("versions", {})
+    if not isinstance(library, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in library.items()
+    ):
+        raise BundleError("The bundle's library versions must map names to text.")
+    code_version = bundle.get("code_version")
+    if not isinstance(code_version, str) or not _HEX.fullmatch(code_version):
+        raise BundleError("The bundle's code version is missing or not a hex digest.")
+    if not isinstance(bundle.get("run_id"), str):
+        raise BundleError("The bundle has no run id.")
+    checked.update(status=status, message=message, versions=library, code_version=code_version,
+                   run_id=bundle["run_id"])
+    return checked

@@ -1,0 +1,200 @@
+"""Training: one model a step at a time (`Trainer`), one model to the end (`train`), or every
+cell of an experiment interleaved so their curves grow together (`train_all`).
+
+The loop knows nothing of the cell kind and nothing of the UI: it reports through `on_step` and
+asks `should_stop` between steps, so the CLI, the job runner and the tests drive it alike.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import torch
+
+from core.config import Experiment
+from core.history import History
+from core.models import SequenceModel, build_model
+from core.probes import gradient_through_time, group_grad_norms, loss_and_correct
+from core.tasks import build_task
+from core.tasks.base import TaskData
+
+EVAL_BATCH = 512
+# A running loss this many times above where it started is treated as divergence.
+EXPLOSION_FACTOR = 4.0
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class Trainer:
+    """One model's training state, advanced by `step()` until its history leaves 'running'."""
+
+    def __init__(self, experiment: Experiment, cell: str, data: TaskData, device: torch.device | None = None,
+                 max_steps: int | None = None):
+        self.experiment = experiment
+        self.settings = experiment.train
+        self.data = data
+        self.device = device or default_device()
+        self.model: SequenceModel = build_model(
+            cell, data.input_size, data.num_classes, experiment.model, experiment.seed,
+            per_step=data.per_step, vocab_size=data.vocab_size,
+        ).to(self.device)
+        optimizers = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+        self.optimizer = optimizers[self.settings.optimizer](self.model.parameters(), lr=self.settings.lr)
+        # Batches come from a private generator: same seed, same batches, whatever else runs.
+        self.batch_generator = torch.Generator().manual_seed(experiment.seed + 7919)
+        self.total_steps = min(self.settings.steps, max_steps or self.settings.steps)
+        self.history = History(cell=cell, metric=data.metric)
+        self.elapsed = 0.0
+        self.baseline_loss = math.log(max(data.num_classes, 2))
+        self.recent_losses: list[float] = []
+
+    @property
+    def cell(self) -> str:
+        return self.history.cell
+
+    @property
+    def done(self) -> bool:
+        return self.history.status != "running"
+
+    @property
+    def step_count(self) -> int:
+        return len(self.history.steps)
+
+    def step(self) -> None:
+        """One optimizer step, then evaluation and probing when they are due."""
+        if self.done:
+            return
+        started = time.perf_counter()
+        step = self.step_count + 1
+        inputs, targets, lengths = self._batch()
+        self.model.train()
+        loss, _, _ = loss_and_correct(self.model(inputs, lengths), targets)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        group_norms = group_grad_norms(self.model)
+        max_norm = self.settings.clip if self.settings.clip > 0 else math.inf
+        total_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm))
+        loss_value = float(loss.detach())
+        diverged = self._divergence(loss_value, total_norm, step)
+        if not diverged:
+            self.optimizer.step()
+        self.elapsed += time.perf_counter() - started
+        self._record(step, loss_value, total_norm, group_norms)
+        if diverged:
+            self.history.status, self.history.message = "diverged", diverged
+            return
+        last = step >= self.total_steps
+        if step % self.settings.eval_every == 0 or last or step == 1:
+            self.evaluate(step)
+        if step % self.settings.probe_every == 0 or last or step == 1:
+            self.probe(step)
+        if last:
+            self.history.status = "finished"
+
+    def stop(self, reason: str) -> None:
+        if not self.done:
+            self.history.status, self.history.message = "stopped", reason
+
+    def _batch(self):
+        size = self.data.train_targets.shape[0]
+        index = torch.randint(0, size, (self.settings.batch_size,), generator=self.batch_generator)
+        lengths = self.data.train_lengths[index] if self.data.train_lengths is not None else None
+        index = index.to(self.data.train_inputs.device)
+        return self.data.train_inputs[index], self.data.train_targets[index], lengths
+
+    def _record(self, step: int, loss: float, total_norm: float, group_norms: dict[str, float]) -> None:
+        history = self.history
+        history.steps.append(step)
+        history.wall_seconds.append(round(self.elapsed, 4))
+        history.train_loss.append(loss)
+        history.grad_norm.append(total_norm)
+        for name, value in group_norms.items():
+            history.layer_grad_norms.setdefault(name, []).append(value)
+
+    def _divergence(self, loss: float, total_norm: float, step: int) -> str:
+        """A message saying what went wrong and what to change, or '' while training is sane."""
+        lr = self.settings.lr
+        advice = f"Lower the learning rate (now {lr:g}; try {lr / 10:g})"
+        advice += " or turn on gradient clipping." if self.settings.clip <= 0 else "."
+        if not math.isfinite(loss) or not math.isfinite(total_norm):
+            return f"Training diverged at step {step}: the loss became {'NaN' if loss != loss else 'infinite'}. {advice}"
+        self.recent_losses = (self.recent_losses + [loss])[-10:]
+        running = sum(self.recent_losses) / len(self.recent_losses)
+        limit = EXPLOSION_FACTOR * self.baseline_loss
+        if step >= 10 and running > limit:
+            return (f"Training diverged at step {step}: the loss rose to {running:.3g}, "
+                    f"far above its starting level of about {self.baseline_loss:.2f}. {advice}")
+        return ""
+
+    @torch.no_grad()
+    def evaluate(self, step: int) -> None:
+        """Validation loss and accuracy over the whole validation split."""
+        self.model.eval()
+        data = self.data
+        total_loss, total_correct, total_scored = 0.0, 0, 0
+        for start in range(0, data.val_targets.shape[0], EVAL_BATCH):
+            stop = start + EVAL_BATCH
+            lengths = data.val_lengths[start:stop] if data.val_lengths is not None else None
+            logits = self.model(data.val_inputs[start:stop], lengths)
+            loss, correct, scored = loss_and_correct(logits, data.val_targets[start:stop])
+            total_loss += float(loss) * scored
+            total_correct += int(correct)
+            total_scored += scored
+        self.model.train()
+        self.history.eval_steps.append(step)
+        self.history.val_loss.append(total_loss / max(total_scored, 1))
+        self.history.val_metric.append(total_correct / max(total_scored, 1))
+
+    def probe(self, step: int) -> None:
+        data = self.data
+        self.history.probe_steps.append(step)
+        self.history.grad_through_time.append(
+            gradient_through_time(self.model, data.probe_inputs, data.probe_targets, data.probe_lengths)
+        )
+
+
+def prepare(experiment: Experiment, device: torch.device | None = None, max_steps: int | None = None,
+            data: TaskData | None = None) -> list[Trainer]:
+    """A trainer per selected cell, all on the same data and seed."""
+    device = device or default_device()
+    data = (data or build_task(experiment)).to(device)
+    return [Trainer(experiment, cell, data, device, max_steps) for cell in experiment.model.cells]
+
+
+def run_interleaved(trainers: list[Trainer], on_step: Callable[[Trainer], None] | None = None,
+                    should_stop: Callable[[], str | None] | None = None) -> None:
+    """Step each unfinished trainer in turn until all are done or `should_stop` gives a reason."""
+    while True:
+        active = [trainer for trainer in trainers if not trainer.done]
+        if not active:
+            return
+        for trainer in active:
+            reason = should_stop() if should_stop else None
+            if reason:
+                for other in trainers:
+                    other.stop(reason)
+                return
+            trainer.step()
+            if on_step:
+                on_step(trainer)
+
+
+def train_all(experiment: Experiment, on_step: Callable[[Trainer], None] | None = None,
+              should_stop: Callable[[], str | None] | None = None,
+              device: torch.device | None = None) -> list[Trainer]:
+    """Train every selected cell of the experiment, interleaved; returns the trainers."""
+    trainers = prepare(experiment, device)
+    run_interleaved(trainers, on_step, should_stop)
+    return trainers
+
+
+def train(experiment: Experiment, cell: str, on_step: Callable[[Trainer], None] | None = None,
+          should_stop: Callable[[], str | None] | None = None) -> History:
+    """Train one cell of the experiment to the end and return its history."""
+    trainer = Trainer(experiment, cell, build_task(experiment))
+    run_interleaved([trainer], on_step, should_stop)
+    return trainer.history
