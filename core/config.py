@@ -22,6 +22,8 @@ CELL_LABELS = {
     "bilstm": "BiLSTM",
 }
 TASKS = ("memory",)
+# Learning rates move on a log grid, so a slider, a link and the CLI all land on the same values.
+LEARNING_RATES = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 
 
 def setting(
@@ -35,6 +37,7 @@ def setting(
     log: bool = False,
     step: float | None = None,
     many: bool = False,
+    options: tuple[float, ...] | None = None,
 ) -> Any:
     """A dataclass field whose metadata carries what the UI, the URL and the CLI must agree on."""
     metadata = {
@@ -46,6 +49,7 @@ def setting(
         "log": log,
         "step": step,
         "many": many,
+        "options": options,
     }
     return field(default=default, metadata=metadata)
 
@@ -98,8 +102,8 @@ class TrainConfig:
         "adam", choices=("adam", "sgd"), label="Optimizer", help="Adam adapts step sizes; SGD does not.",
     )
     lr: float = setting(
-        0.005, low=1e-4, high=1.0, log=True, label="Learning rate",
-        help="Step size of the optimizer (log scale).",
+        0.003, low=1e-4, high=1.0, log=True, options=LEARNING_RATES, label="Learning rate",
+        help="Step size of the optimizer (log scale; other values snap to the nearest step).",
     )
     batch_size: int = setting(64, low=8, high=256, label="Batch size", help="Examples per step.")
     steps: int = setting(600, low=10, high=5000, label="Steps", help="Optimizer steps per model.")
@@ -154,14 +158,18 @@ def parameter_fields(task: str = "memory") -> dict[str, tuple[str | None, datacl
     return flat
 
 
-def format_value(value: Any) -> str | list[str]:
-    """The URL form of one value: repr keeps floats exact, so a link reproduces the run."""
+def format_value(value: Any, name: str = "") -> str | list[str]:
+    """The URL form of one value, as the page's widgets write it (so links and widgets agree).
+
+    repr keeps floats exact, so a link reproduces the run; whole floats drop their ".0" and cells
+    are shown by their labels, as Streamlit does in the address bar.
+    """
     if isinstance(value, tuple):
-        return list(value)
+        return [CELL_LABELS.get(item, item) for item in value] if name == "cells" else list(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value)
+        return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
 
 
@@ -170,7 +178,7 @@ def to_params(experiment: Experiment) -> dict[str, str | list[str]]:
     params: dict[str, str | list[str]] = {"task": experiment.task}
     for name, (section, _) in parameter_fields(experiment.task).items():
         owner = experiment if section is None else getattr(experiment, section)
-        params[name] = format_value(getattr(owner, name))
+        params[name] = format_value(getattr(owner, name), name)
     return params
 
 
@@ -231,6 +239,9 @@ def clean_value(name: str, spec: dataclasses.Field, raw: Any) -> tuple[Any, str 
             return clean, message or f"{label}: {_short(value)} is not a whole number; using {clean}."
         number = int(number)
     low, high = meta["low"], meta["high"]
+    if meta["options"] is not None and low <= number <= high and number not in meta["options"]:
+        nearest = min(meta["options"], key=lambda option: abs(math.log(option) - math.log(number)))
+        return nearest, f"{label}: {_short(value)} snapped to the nearest step, {nearest:g}."
     if low is not None and number < low:
         return kind(low), f"{label}: {_short(value)} is below the minimum {kind(low)}; using {kind(low)}."
     if high is not None and number > high:
@@ -300,5 +311,5 @@ def describe(fields: Iterable[str] = ()) -> str:
             bounds = "|".join(meta["choices"])
         else:
             bounds = f"{meta['low']}..{meta['high']}"
-        lines.append(f"  {name}={format_value(spec.default)!s:<10} {bounds:<24} {meta['help']}")
+        lines.append(f"  {name}={format_value(spec.default, name)!s:<10} {bounds:<24} {meta['help']}")
     return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""Looking inside a trained model: gates, cell state and hidden state for one example.
+
+The UI draws what this returns; it rebuilds the stored model from its saved weights and runs the
+step-by-step inspect path, which uses the same parameters as the fused forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.config import Experiment
+from core.models import REGISTRY, build_model
+from core.tasks.base import TaskData
+
+
+@dataclass
+class ExampleTrace:
+    """One example through a trained model; arrays are (time, units) of the top layer."""
+
+    cell: str
+    tokens: list[int]
+    label: int
+    prediction: int
+    probabilities: list[float]
+    hidden: np.ndarray
+    cell_state: np.ndarray | None
+    gates: dict[str, np.ndarray]
+
+    def strongest_units(self, count: int = 3) -> list[int]:
+        """Units whose final cell (or hidden) state is largest: where the memory most likely lives."""
+        states = self.cell_state if self.cell_state is not None else self.hidden
+        return [int(unit) for unit in np.argsort(-np.abs(states[-1]))[:count]]
+
+
+def has_gates(cell: str) -> bool:
+    return bool(REGISTRY[cell].gates)
+
+
+def load_model(experiment: Experiment, cell: str, data: TaskData, weights: dict[str, torch.Tensor]):
+    model = build_model(cell, data.input_size, data.num_classes, experiment.model, experiment.seed,
+                        per_step=data.per_step, vocab_size=data.vocab_size)
+    model.load_state_dict(weights)
+    return model.eval()
+
+
+def trace_example(experiment: Experiment, cell: str, data: TaskData, weights: dict[str, torch.Tensor],
+                  index: int) -> ExampleTrace:
+    """Run validation example `index` through the stored model and keep every state."""
+    index = max(0, min(index, data.val_targets.shape[0] - 1))
+    model = load_model(experiment, cell, data, weights)
+    inputs = data.val_inputs[index: index + 1].cpu()  # (1, time, features)
+    with torch.no_grad():
+        probabilities = torch.softmax(model(inputs), dim=-1)[0]
+        trace = model.encoder.inspect(model.embed(inputs))
+    tokens = inputs[0].argmax(dim=-1) if inputs.dim() == 3 else inputs[0]
+    blank = inputs[0].abs().sum(dim=-1) == 0 if inputs.dim() == 3 else torch.zeros_like(tokens, dtype=torch.bool)
+    return ExampleTrace(
+        cell=cell,
+        tokens=[-1 if is_blank else int(token) for token, is_blank in zip(tokens, blank)],
+        label=int(data.val_targets[index]),
+        prediction=int(probabilities.argmax()),
+        probabilities=[float(p) for p in probabilities],
+        hidden=trace.hidden[-1][0].numpy(),
+        cell_state=trace.cell[-1][0].numpy() if trace.cell is not None else None,
+        gates={name: values[0].numpy() for name, values in trace.gates[-1].items()},
+    )

@@ -1,0 +1,390 @@
+"""Background training jobs: a FIFO queue, a fixed pool of worker threads, stop and budgets.
+
+A page submits an experiment and gets a `Job` back at once; a worker thread builds its data and
+trains every cell interleaved while the page polls `Job.snapshot()`. Each trainer step runs under
+the job's lock, so a snapshot never sees half a step. A job ends finished, stopped (by the user,
+a server budget or a closed browser session), diverged or failed, and all but failed jobs are
+saved to the run store. Threads never touch the UI: this module never imports streamlit.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import itertools
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from core.config import CELL_LABELS, Experiment
+from core.history import History
+from core.runs import RunStore, run_id
+from core.train import Trainer, prepare, run_interleaved
+
+logger = logging.getLogger(__name__)
+
+KEEP_FINISHED = 50
+ALIVE_CHECK_SECONDS = 1.0
+SESSION_CLOSED = "Stopped because the browser session that started it has closed."
+SHUTTING_DOWN = "Stopped because the server is shutting down."
+
+
+def _env_number(name: str, kind: type, default: Any) -> Any:
+    """A positive number from the environment, or the default with a warning if it is not one."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+        if not value > 0:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        logger.warning("Ignoring %s=%r: it must be a positive %s.", name, raw, kind.__name__)
+        return default
+    return value
+
+
+def _setting(given: Any, name: str, kind: type, default: Any) -> Any:
+    """An explicit argument (which must be positive), else the environment, else the default."""
+    if given is None:
+        return _env_number(name, kind, default)
+    if not given > 0:
+        raise ValueError(f"{name.removeprefix('RNN_PLAYGROUND_').lower()} must be positive, not {given!r}")
+    return given
+
+
+def _copy_containers(value: Any) -> Any:
+    """A deep copy of nested lists and dicts of numbers; far faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {key: _copy_containers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        if value and isinstance(value[0], (list, dict)):
+            return [_copy_containers(item) for item in value]
+        return list(value)
+    return value
+
+
+def _copy_history(history: History) -> History:
+    return History(**{f.name: _copy_containers(getattr(history, f.name))
+                      for f in dataclasses.fields(History)})
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent, private view of a job for one redraw of the page."""
+
+    job_id: str
+    run_id: str
+    status: str
+    message: str
+    position: int | None
+    histories: dict[str, History]  # empty until the job's data is built
+    steps_done: int
+    steps_total: int
+    elapsed: float
+
+
+class _LockedTrainer:
+    """Steps a trainer while holding its job's lock, so snapshots never see half a step."""
+
+    def __init__(self, trainer: Trainer, lock: threading.Lock):
+        self.trainer, self.lock = trainer, lock
+
+    @property
+    def done(self) -> bool:
+        return self.trainer.done
+
+    def step(self) -> None:
+        with self.lock:
+            self.trainer.step()
+
+    def stop(self, reason: str) -> None:
+        with self.lock:
+            self.trainer.stop(reason)
+
+
+class Job:
+    """One submitted experiment, from the queue to its end; safe to read from any thread."""
+
+    def __init__(self, runner: "JobRunner", experiment: Experiment, is_alive: Callable[[], bool] | None):
+        self.id = uuid.uuid4().hex[:12]
+        self.run_id = run_id(experiment)
+        self.experiment = experiment
+        self.is_alive = is_alive
+        self.steps_total = len(experiment.model.cells) * min(
+            experiment.train.steps, runner.max_steps or experiment.train.steps)
+        self._runner = runner
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._status, self._message = "queued", ""
+        self._phase = "queued"  # queued -> preparing -> training -> ending
+        self._stop_reason: str | None = None
+        self._trainers: list[Trainer] = []
+        self._started: float | None = None
+        self._ended: float | None = None
+
+    def __repr__(self) -> str:
+        return f"Job({self.id}, {self.status})"
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the job has ended (and, unless it failed, been saved)."""
+        return self._finished.wait(timeout)
+
+    def stop(self, reason: str = "Stopped by you.") -> None:
+        """Ask the job to stop: a queued or preparing job ends at once, a training one within a step."""
+        self._runner._stop(self, reason)
+
+    def queue_position(self) -> int | None:
+        return self._runner._position(self)
+
+    def snapshot(self) -> JobSnapshot:
+        position = self.queue_position()
+        with self._lock:
+            histories = {t.cell: _copy_history(t.history) for t in self._trainers}
+            status, message = self._status, self._message
+            elapsed = self._elapsed()
+        return JobSnapshot(
+            job_id=self.id, run_id=self.run_id, status=status, message=message, position=position,
+            histories=histories, steps_done=sum(len(h.steps) for h in histories.values()),
+            steps_total=self.steps_total, elapsed=elapsed,
+        )
+
+    def _elapsed(self) -> float:
+        if self._started is None:
+            return 0.0
+        return (self._ended or time.monotonic()) - self._started
+
+    # The methods below are called with self._lock held.
+    def _begin_locked(self) -> None:
+        self._phase, self._status, self._started = "preparing", "running", time.monotonic()
+
+    def _end_locked(self, status: str, message: str) -> None:
+        self._phase, self._status, self._message = "ending", status, message
+        if self._ended is None:
+            self._ended = time.monotonic()
+        if self._started is None:
+            self._started = self._ended
+
+    def _release(self) -> None:
+        self._finished.set()
+
+
+class _Watch:
+    """The `should_stop` of one job: its stop reason, the time budget and the browser session."""
+
+    def __init__(self, job: Job, max_seconds: float | None):
+        self.job, self.max_seconds = job, max_seconds
+        # The budget counts from when a worker took the job, so data building counts too.
+        self.started = job._started or time.monotonic()
+        self.last_alive_check = time.monotonic()
+
+    def __call__(self) -> str | None:
+        job = self.job
+        if job._stop_reason is None:
+            reason = self._budget_reason() or self._session_reason()
+            if reason:
+                with job._runner._changed:
+                    job._stop_reason = job._stop_reason or reason
+        return job._stop_reason
+
+    def _budget_reason(self) -> str | None:
+        if self.max_seconds is not None and time.monotonic() - self.started > self.max_seconds:
+            return f"Stopped at this server's time budget of {self.max_seconds:g} s."
+        return None
+
+    def _session_reason(self) -> str | None:
+        now = time.monotonic()
+        # is_alive may be slow (it asks the web server), so it is asked at most once a second.
+        if self.job.is_alive is None or now - self.last_alive_check < ALIVE_CHECK_SECONDS:
+            return None
+        self.last_alive_check = now
+        try:
+            alive = self.job.is_alive()
+        except Exception:  # a broken check must not kill a run the user may still be watching
+            logger.warning("is_alive of job %s raised; treating the session as alive.", self.job.id,
+                           exc_info=True)
+            return None
+        return None if alive else SESSION_CLOSED
+
+
+class JobRunner:
+    """A FIFO queue of jobs served by `max_concurrent` daemon worker threads, started lazily."""
+
+    def __init__(self, store: RunStore | None = None, max_concurrent: int | None = None,
+                 max_steps: int | None = None, max_seconds: float | None = None, device=None):
+        self.store = store
+        self.max_concurrent = _setting(max_concurrent, "RNN_PLAYGROUND_MAX_JOBS", int, os.cpu_count() or 1)
+        self.max_steps = _setting(max_steps, "RNN_PLAYGROUND_MAX_STEPS", int, None)
+        self.max_seconds = _setting(max_seconds, "RNN_PLAYGROUND_MAX_SECONDS", float, None)
+        self.device = torch.device(device) if device is not None else None
+        self._changed = threading.Condition()
+        self._queue: collections.deque[Job] = collections.deque()
+        self._jobs: dict[str, Job] = {}
+        self._ended: collections.deque[Job] = collections.deque()
+        self._workers: list[threading.Thread] = []
+        self._closing = False
+        self._names = itertools.count(1)
+
+    def submit(self, experiment: Experiment, is_alive: Callable[[], bool] | None = None) -> Job:
+        job = Job(self, experiment, is_alive)
+        with self._changed:
+            if self._closing:
+                raise RuntimeError("the job runner has been shut down")
+            self._start_workers()
+            self._jobs[job.id] = job
+            self._queue.append(job)
+            self._changed.notify()
+        return job
+
+    def job(self, job_id: str) -> Job | None:
+        with self._changed:
+            return self._jobs.get(job_id)
+
+    def jobs(self) -> list[Job]:
+        """Queued, running and the last few ended jobs, in submission order."""
+        with self._changed:
+            return list(self._jobs.values())
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop every job and wait up to `timeout` seconds for the workers to exit."""
+        with self._changed:
+            self._closing = True
+            jobs = list(self._jobs.values())
+            self._changed.notify_all()
+        for job in jobs:
+            job.stop(SHUTTING_DOWN)
+        deadline = time.monotonic() + timeout
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+
+    def _start_workers(self) -> None:
+        while len(self._workers) < self.max_concurrent:
+            worker = threading.Thread(target=self._work, name=f"rnn-job-worker-{next(self._names)}",
+                                      daemon=True)
+            worker.start()
+            self._workers.append(worker)
+
+    def _position(self, job: Job) -> int | None:
+        with self._changed:
+            try:
+                return self._queue.index(job) + 1
+            except ValueError:
+                return None
+
+    def _stop(self, job: Job, reason: str) -> None:
+        # Phases change only under the runner's lock, so this needs the job's lock (held
+        # through each training step) only when nothing is training: stop() never waits on a step.
+        with self._changed:
+            if job.done or job._phase == "ending":
+                return
+            job._stop_reason = job._stop_reason or reason
+            if job._phase == "training":
+                return  # the job's should_stop sees the reason before its next step
+            # Nothing has been trained yet, so there is nothing to wait for or save.
+            if job in self._queue:
+                self._queue.remove(job)
+            with job._lock:
+                job._end_locked("stopped", job._stop_reason)
+            self._retire_locked(job)
+            job._release()
+
+    def _retire_locked(self, job: Job) -> None:
+        self._ended.append(job)
+        while len(self._ended) > KEEP_FINISHED:
+            self._jobs.pop(self._ended.popleft().id, None)
+
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                while not self._queue and not self._closing:
+                    self._changed.wait()
+                if self._closing:
+                    return
+                job = self._queue.popleft()
+                with job._lock:
+                    job._begin_locked()
+            self._run(job)
+
+    def _run(self, job: Job) -> None:
+        try:
+            status, message = self._train(job)
+        except Exception as error:
+            logger.exception("Job %s (run %s) failed.", job.id, job.run_id)
+            status, message = "failed", f"Training failed: {error}"
+            with job._lock:
+                for trainer in job._trainers:
+                    if not trainer.done:
+                        trainer.history.status, trainer.history.message = "failed", message
+        with self._changed, job._lock:
+            if job.done:  # stopped while its data was being built
+                return
+            job._end_locked(status, message)
+        if status != "failed":
+            self._save(job)
+        with self._changed:
+            self._retire_locked(job)
+            job._release()
+
+    def _train(self, job: Job) -> tuple[str, str]:
+        trainers = prepare(job.experiment, self.device, max_steps=self.max_steps)
+        with self._changed, job._lock:
+            if job.done:
+                return "stopped", job._stop_reason or ""
+            job._trainers, job._phase = trainers, "training"
+        run_interleaved([_LockedTrainer(t, job._lock) for t in trainers],
+                        should_stop=_Watch(job, self.max_seconds))
+        return self._outcome(job)
+
+    def _outcome(self, job: Job) -> tuple[str, str]:
+        histories = [trainer.history for trainer in job._trainers]
+        if any(h.status == "stopped" for h in histories):
+            return "stopped", job._stop_reason or ""
+        diverged = [h for h in histories if h.status == "diverged"]
+        if diverged:
+            return "diverged", " ".join(f"{CELL_LABELS.get(h.cell, h.cell)}: {h.message}" for h in diverged)
+        if job.experiment.train.steps > min(t.total_steps for t in job._trainers):
+            # A run cut short by the server must not be stored as the experiment's finished run.
+            message = f"Stopped at this server's step budget of {self.max_steps} steps."
+            with job._lock:
+                for history in histories:
+                    history.status, history.message = "stopped", message
+            return "stopped", message
+        return "finished", ""
+
+    def _save(self, job: Job) -> None:
+        if self.store is None or not any(t.history.steps for t in job._trainers):
+            return
+        try:
+            if job.status != "finished" and self.store.find(job.experiment, finished_only=True):
+                logger.info("Run %s is already stored finished; its %s rerun is not saved over it.",
+                            job.run_id, job.status)
+                return
+            self.store.save(
+                job.experiment, {t.cell: t.history for t in job._trainers},
+                weights={t.cell: {k: v.detach().cpu() for k, v in t.model.state_dict().items()}
+                         for t in job._trainers},
+                status=job.status, message=job.message,
+            )
+        except Exception as error:
+            logger.warning("Could not save run %s of job %s.", job.run_id, job.id, exc_info=True)
+            with job._lock:
+                note = f"The run could not be saved: {error}"
+                job._message = f"{job._message} {note}".strip()

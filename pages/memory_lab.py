@@ -1,0 +1,15 @@
+"""Memory lab: can a model carry the first symbol across a long sequence? RNN against LSTM, live."""
+
+import streamlit as st
+
+from ui import form, lab
+
+st.title("Memory lab")
+st.markdown(
+    "Each sequence starts with one of a few symbols and continues with blanks and distractors; the model "
+    "must name the **first** symbol at the end. Train a plain RNN and an LSTM side by side and watch the "
+    "gradient that reaches the first step: the RNN's vanishes, the LSTM's survives."
+)
+experiment = form.experiment_controls("memory")
+form.show_notice()
+lab.render(experiment)

@@ -1,0 +1,15 @@
+"""Shared test setup: the repository root on sys.path, a private run store per test session."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# Tests must never touch the user's real run store.
+os.environ.setdefault("RNN_PLAYGROUND_DB", str(Path(tempfile.mkdtemp(prefix="rnn-playground-tests-")) / "runs.sqlite"))

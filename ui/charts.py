@@ -1,0 +1,185 @@
+"""Altair charts drawn from History records: curves, gradient through time, gates and states.
+
+Every function takes plain histories (or arrays) and returns a chart, so the same drawing serves
+live jobs, stored runs and tests. Long series are thinned to a few hundred points to keep redraws
+cheap in the browser.
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+
+from core.config import CELL_LABELS
+from core.history import History
+
+MAX_POINTS = 300
+FLOOR = 1e-30  # log scales cannot show zero; a vanished gradient sits on the floor
+HEIGHT = 260
+
+
+def _label(cell: str) -> str:
+    return CELL_LABELS.get(cell, cell)
+
+
+def _thin(xs: list, ys: list) -> tuple[list, list]:
+    stride = max(1, math.ceil(len(xs) / MAX_POINTS))
+    if stride == 1:
+        return xs, ys
+    # Keep the newest point so the live curve always reaches the current step.
+    picked = list(range(0, len(xs), stride))
+    if picked[-1] != len(xs) - 1:
+        picked.append(len(xs) - 1)
+    return [xs[i] for i in picked], [ys[i] for i in picked]
+
+
+def _cell_color(cells: list[str]) -> alt.Color:
+    labels = [_label(cell) for cell in cells]
+    return alt.Color("model:N", title="Model", scale=alt.Scale(domain=labels))
+
+
+def loss_frame(histories: list[History]) -> pd.DataFrame:
+    rows = []
+    for history in histories:
+        steps, losses = _thin(history.steps, history.train_loss)
+        rows += [{"step": s, "loss": v, "model": _label(history.cell), "split": "train"}
+                 for s, v in zip(steps, losses) if v is not None and math.isfinite(v)]
+        rows += [{"step": s, "loss": v, "model": _label(history.cell), "split": "validation"}
+                 for s, v in zip(history.eval_steps, history.val_loss) if v is not None and math.isfinite(v)]
+    return pd.DataFrame(rows, columns=["step", "loss", "model", "split"])
+
+
+def loss_chart(histories: list[History]) -> alt.Chart:
+    cells = [h.cell for h in histories]
+    return alt.Chart(loss_frame(histories), title="Loss").mark_line().encode(
+        x=alt.X("step:Q", title="Step"),
+        y=alt.Y("loss:Q", title="Cross-entropy"),
+        color=_cell_color(cells),
+        strokeDash=alt.StrokeDash("split:N", title="Split", scale=alt.Scale(domain=["train", "validation"])),
+        opacity=alt.condition(alt.datum.split == "train", alt.value(0.55), alt.value(1.0)),
+        tooltip=["model", "split", "step", alt.Tooltip("loss:Q", format=".3f")],
+    ).properties(height=HEIGHT)
+
+
+def metric_frame(histories: list[History]) -> pd.DataFrame:
+    rows = [{"step": s, "value": v, "model": _label(h.cell)}
+            for h in histories for s, v in zip(h.eval_steps, h.val_metric) if v is not None]
+    return pd.DataFrame(rows, columns=["step", "value", "model"])
+
+
+def metric_chart(histories: list[History], chance: float | None = None) -> alt.Chart:
+    cells = [h.cell for h in histories]
+    metric = histories[0].metric if histories else "accuracy"
+    lines = alt.Chart(metric_frame(histories), title=f"Validation {metric}").mark_line(point=True).encode(
+        x=alt.X("step:Q", title="Step"),
+        y=alt.Y("value:Q", title=metric.capitalize(), scale=alt.Scale(domain=[0, 1])),
+        color=_cell_color(cells),
+        tooltip=["model", "step", alt.Tooltip("value:Q", format=".3f")],
+    )
+    if chance is None:
+        return lines.properties(height=HEIGHT)
+    rule = alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[4, 4], color="gray").encode(
+        y="chance:Q", tooltip=[alt.Tooltip("chance:Q", title="chance", format=".2f")])
+    return (lines + rule).properties(height=HEIGHT)
+
+
+def gradient_frame(histories: list[History], probe_index: int = -1) -> pd.DataFrame:
+    """The chosen probe's |dL/dh_t| per layer, against steps back from the end."""
+    rows = []
+    for history in histories:
+        if not history.grad_through_time:
+            continue
+        probe = history.grad_through_time[probe_index]
+        for layer, norms in probe.items():
+            length = len(norms)
+            rows += [{"back": length - t, "norm": max(v, FLOOR), "model": _label(history.cell), "layer": layer}
+                     for t, v in enumerate(norms, start=1) if v is not None]
+    return pd.DataFrame(rows, columns=["back", "norm", "model", "layer"])
+
+
+def gradient_chart(histories: list[History], probe_index: int = -1,
+                   position_label: str = "steps back from the end") -> alt.Chart:
+    cells = [h.cell for h in histories]
+    step = max((h.probe_steps[probe_index] for h in histories if h.probe_steps), default=0)
+    return alt.Chart(gradient_frame(histories, probe_index), title=f"Gradient through time (probe at step {step})").mark_line(
+    ).encode(
+        x=alt.X("back:Q", title=position_label.capitalize()),
+        y=alt.Y("norm:Q", title="|dL/dh_t| (log)", scale=alt.Scale(type="log")),
+        color=_cell_color(cells),
+        strokeDash=alt.StrokeDash("layer:N", title="Layer"),
+        tooltip=["model", "layer", "back", alt.Tooltip("norm:Q", format=".2e")],
+    ).properties(height=HEIGHT)
+
+
+def ratio_frame(histories: list[History]) -> pd.DataFrame:
+    rows = []
+    for history in histories:
+        layer = history.last_layer()
+        for step, probe in zip(history.probe_steps, history.grad_through_time):
+            norms = probe.get(layer) or []
+            if len(norms) >= 2 and norms[-1] and norms[0] is not None:
+                rows.append({"step": step, "ratio": max(norms[0] / norms[-1], FLOOR), "model": _label(history.cell)})
+    return pd.DataFrame(rows, columns=["step", "ratio", "model"])
+
+
+def ratio_chart(histories: list[History]) -> alt.Chart:
+    cells = [h.cell for h in histories]
+    return alt.Chart(ratio_frame(histories), title="How much gradient reaches the first step").mark_line(
+        point=True).encode(
+        x=alt.X("step:Q", title="Training step"),
+        y=alt.Y("ratio:Q", title="|dL/dh_1| / |dL/dh_T| (log)", scale=alt.Scale(type="log")),
+        color=_cell_color(cells),
+        tooltip=["model", "step", alt.Tooltip("ratio:Q", format=".2e")],
+    ).properties(height=HEIGHT)
+
+
+def layer_norm_frame(histories: list[History]) -> pd.DataFrame:
+    rows = []
+    for history in histories:
+        for group, values in history.layer_grad_norms.items():
+            steps, thinned = _thin(history.steps, values)
+            rows += [{"step": s, "norm": max(v, FLOOR), "group": group, "model": _label(history.cell)}
+                     for s, v in zip(steps, thinned) if v is not None and math.isfinite(v)]
+    return pd.DataFrame(rows, columns=["step", "norm", "group", "model"])
+
+
+def layer_norm_chart(histories: list[History]) -> alt.Chart:
+    return alt.Chart(layer_norm_frame(histories)).mark_line(opacity=0.85).encode(
+        x=alt.X("step:Q", title="Step"),
+        y=alt.Y("norm:Q", title="Gradient norm (log)", scale=alt.Scale(type="log")),
+        color=alt.Color("group:N", title="Parameters"),
+        tooltip=["model", "group", "step", alt.Tooltip("norm:Q", format=".2e")],
+    ).properties(height=170, title="Per-layer gradient norms").facet(
+        column=alt.Column("model:N", title=None))
+
+
+def heatmap(values, title: str, x_title: str = "Time step", color_domain=(0.0, 1.0)) -> alt.Chart:
+    """values: (time, units) array of gate activations or states."""
+    rows = [{"t": t + 1, "unit": unit, "value": float(v)}
+            for t, row in enumerate(values) for unit, v in enumerate(row)]
+    return alt.Chart(pd.DataFrame(rows), title=title).mark_rect().encode(
+        x=alt.X("t:O", title=x_title, axis=alt.Axis(labelOverlap=True)),
+        y=alt.Y("unit:O", title="Unit", axis=alt.Axis(labelOverlap=True)),
+        color=alt.Color("value:Q", scale=alt.Scale(domain=list(color_domain), scheme="viridis"), title=None),
+        tooltip=["t", "unit", alt.Tooltip("value:Q", format=".3f")],
+    ).properties(height=180)
+
+
+def state_chart(cell_states, hidden_states, units: list[int]) -> alt.Chart:
+    """Cell state against hidden state over time for a few units; each array is (time, units)."""
+    rows = []
+    for unit in units:
+        for t in range(len(cell_states)):
+            rows.append({"t": t + 1, "value": float(cell_states[t][unit]), "state": "cell c_t", "unit": f"unit {unit}"})
+            rows.append({"t": t + 1, "value": float(hidden_states[t][unit]), "state": "hidden h_t",
+                         "unit": f"unit {unit}"})
+    return alt.Chart(pd.DataFrame(rows), title="Cell state (long-term memory) vs hidden state (output)").mark_line(
+    ).encode(
+        x=alt.X("t:Q", title="Time step"),
+        y=alt.Y("value:Q", title="Value"),
+        color=alt.Color("unit:N", title="Unit"),
+        strokeDash=alt.StrokeDash("state:N", title="State"),
+        tooltip=["unit", "state", "t", alt.Tooltip("value:Q", format=".3f")],
+    ).properties(height=HEIGHT)

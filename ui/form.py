@@ -1,0 +1,118 @@
+"""Experiment controls built from the config's field metadata, each bound to the URL.
+
+The address bar always holds the experiment: every widget uses `bind="query-params"` with the
+setting's own name as its key. Before the widgets exist, the raw URL goes through the same
+validator as the CLI, so a tampered link opens with its bad values reset and a notice listing them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import streamlit as st
+
+from core import config
+from core.config import CELL_LABELS, Experiment
+
+NOTICE_KEY = "url_notice"
+# Settings that belong to the experiment but are rarely touched; they sit in an expander.
+ADVANCED = ("optimizer", "clip", "dropout", "forget_bias", "eval_every", "probe_every")
+
+
+def check_url(task: str) -> None:
+    """Validate the raw URL once per change; correct bad values and remember what was wrong.
+
+    On the first run the widgets are not bound yet, so the URL can still be corrected here and
+    the widgets then open on the clean values.
+    """
+    raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    signature = repr(sorted(raw.items()))
+    if st.session_state.get("url_checked") == signature:
+        return
+    st.session_state["url_checked"] = signature
+    experiment, messages = config.from_params(raw)
+    if not messages:
+        return
+    clean = config.to_params(experiment)
+    for key, values in raw.items():
+        if key in config.RESERVED_PARAMS:
+            continue
+        wanted = clean.get(key)
+        try:
+            if wanted is None:
+                del st.query_params[key]
+            elif _as_list(wanted) != values:
+                st.query_params[key] = wanted
+        except Exception:  # noqa: BLE001 - a param already bound to a widget is corrected by Streamlit itself
+            pass
+        if key in clean and key != "task":
+            # The widget seeds itself from the URL it was opened with, and Streamlit resets (not
+            # clamps) a value it rejects; session state makes it open on our clean value instead.
+            value = getattr_flat(experiment, key)
+            st.session_state[key] = list(value) if isinstance(value, tuple) else value
+    st.session_state[NOTICE_KEY] = messages
+
+
+def show_notice() -> None:
+    messages = st.session_state.get(NOTICE_KEY)
+    if not messages:
+        return
+    with st.container(border=True):
+        st.warning("This link had settings that could not be used as given, so they were reset:\n\n"
+                   + "\n".join(f"- {message}" for message in messages), icon=":material/link_off:")
+        if st.button("Dismiss", key="dismiss_notice"):
+            st.session_state.pop(NOTICE_KEY, None)
+            st.rerun()
+
+
+def experiment_controls(task: str = "memory") -> Experiment:
+    """Sidebar widgets for every setting; returns the experiment they describe."""
+    check_url(task)
+    fields = config.parameter_fields(task)
+    values: dict[str, Any] = {"task": task}
+    sidebar = st.sidebar
+    sidebar.header("Experiment")
+    for name, (_, spec) in fields.items():
+        if name in ADVANCED:
+            continue
+        values[name] = _widget(sidebar, name, spec)
+    with sidebar.expander("More settings"):
+        for name in ADVANCED:
+            values[name] = _widget(st, name, fields[name][1])
+    experiment, _ = config.from_params({k: config.format_value(v, k) for k, v in values.items()})
+    return experiment
+
+
+def getattr_flat(experiment: Experiment, name: str) -> Any:
+    section, _ = config.parameter_fields(experiment.task)[name]
+    owner = experiment if section is None else getattr(experiment, section)
+    return getattr(owner, name)
+
+
+def _as_list(value: Any) -> list[str]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _widget(place: Any, name: str, spec: dataclasses.Field) -> Any:
+    meta = spec.metadata
+    common = {"key": name, "help": meta["help"], "bind": "query-params"}
+    default = spec.default
+    if meta["many"]:
+        chosen = place.multiselect(meta["label"], options=list(meta["choices"]), default=list(default),
+                                   format_func=lambda cell: CELL_LABELS.get(cell, cell), **common)
+        return tuple(chosen) or default
+    if meta["choices"] is not None:
+        return place.segmented_control(meta["label"], options=list(meta["choices"]), default=default,
+                                       required=True, **common) or default
+    if meta["options"] is not None:
+        return place.select_slider(meta["label"], options=list(meta["options"]), value=default,
+                                   format_func=lambda value: f"{value:g}", **common)
+    if isinstance(default, int) and meta["high"] > 10_000:
+        return place.number_input(meta["label"], min_value=int(meta["low"]), max_value=int(meta["high"]),
+                                  value=default, step=1, **common)
+    if isinstance(default, int):
+        return place.slider(meta["label"], min_value=int(meta["low"]), max_value=int(meta["high"]),
+                            value=default, step=1, **common)
+    return place.slider(meta["label"], min_value=float(meta["low"]), max_value=float(meta["high"]),
+                        value=float(default), step=float(meta["step"] or 0.01), **common)

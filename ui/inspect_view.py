@@ -1,0 +1,67 @@
+"""Inside a trained model: gate heatmaps and cell state against hidden state for one example."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import runs
+from core.analysis import ExampleTrace, has_gates, trace_example
+from core.config import CELL_LABELS, Experiment
+from core.tasks import build_task
+from core.tasks.base import TaskData
+from core.tasks.memory import describe_symbol
+from ui import charts
+from ui.services import run_store
+
+GATE_HELP = {
+    "input": "Input gate: how much of the new candidate is written into the cell (1 = write).",
+    "forget": "Forget gate: how much of the old cell state is kept (1 = keep, 0 = erase).",
+    "output": "Output gate: how much of the cell state is shown as the hidden state (1 = show).",
+    "reset": "Reset gate: how much of the previous state feeds the new candidate.",
+    "update": "Update gate: how much of the previous state is kept (1 = keep).",
+}
+MAX_UNITS = 32
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _task_data(_experiment: Experiment, run_id: str) -> TaskData:
+    # Keyed by run id: the experiment object itself is not hashed.
+    return build_task(_experiment)
+
+
+def render(experiment: Experiment, stored: runs.StoredRun) -> None:
+    cells = [cell for cell in experiment.model.cells if has_gates(cell) and cell in stored.histories]
+    st.subheader("Look inside")
+    if not cells:
+        st.caption("Gates exist in LSTM and GRU cells; add one to the comparison to look inside.")
+        return
+    data = _task_data(experiment, stored.run_id)
+    left, right = st.columns(2)
+    cell = left.selectbox("Model", cells, format_func=lambda c: CELL_LABELS.get(c, c), key="inspect_cell")
+    index = right.number_input("Validation example", min_value=0, max_value=int(data.val_targets.shape[0]) - 1,
+                               value=0, step=1, key="inspect_example")
+    weights = run_store().load_weights(stored.run_id, cell)
+    if weights is None:
+        st.info("This run has no saved weights (it was imported from a bundle); train it to look inside.")
+        return
+    trace = trace_example(experiment, cell, data, weights, int(index))
+    _summary(trace, experiment)
+    units = min(MAX_UNITS, trace.hidden.shape[1])
+    columns = st.columns(len(trace.gates))
+    for column, (name, values) in zip(columns, trace.gates.items()):
+        column.altair_chart(charts.heatmap(values[:, :units], f"{name.capitalize()} gate"), width="stretch")
+        column.caption(GATE_HELP.get(name, ""))
+    if trace.cell_state is not None:
+        st.altair_chart(charts.state_chart(trace.cell_state, trace.hidden, trace.strongest_units()), width="stretch")
+        st.caption("The cell state c_t is the LSTM's long-term memory: look for units that jump at step 1 and "
+                   "then stay flat while the forget gate holds them. The hidden state h_t = o_t · tanh(c_t) is "
+                   "what the layer shows; it can stay small while the memory is held.")
+
+
+def _summary(trace: ExampleTrace, experiment: Experiment) -> None:
+    symbols = experiment.task_config.symbols
+    shown = " ".join("_" if token < 0 else describe_symbol(token, symbols) for token in trace.tokens)
+    verdict = "right" if trace.prediction == trace.label else "wrong"
+    st.markdown(f"Sequence: `{shown}`  \nFirst symbol **{describe_symbol(trace.label, symbols)}**; the model "
+                f"answered **{describe_symbol(trace.prediction, symbols)}** with "
+                f"{100 * max(trace.probabilities):.0f}% confidence ({verdict}).")

@@ -1,0 +1,39 @@
+"""The server-wide objects every session shares: the run store and the job runner.
+
+Both are created once per server process (`st.cache_resource`) and never mutated by the pages
+except through their own thread-safe methods.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from core.jobs import JobRunner
+from core.runs import RunStore
+
+
+@st.cache_resource(show_spinner=False)
+def run_store() -> RunStore:
+    return RunStore()
+
+
+@st.cache_resource(show_spinner=False)
+def job_runner() -> JobRunner:
+    return JobRunner(store=run_store())
+
+
+def session_liveness() -> Callable[[], bool] | None:
+    """A check the job runner calls to learn whether this browser session is still open.
+
+    Under AppTest there is no runtime, so there is nothing to watch and jobs run to the end.
+    """
+    context = get_script_run_ctx()
+    if context is None or not Runtime.exists():
+        return None
+    runtime = Runtime.instance()
+    session_id = context.session_id
+    return lambda: runtime.is_active_session(session_id)
