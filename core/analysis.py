@@ -21,7 +21,6 @@ class ExampleTrace:
     """One example through a trained model; arrays are (time, units) of the top layer."""
 
     cell: str
-    tokens: list[int]
     label: int
     prediction: int
     probabilities: list[float]
@@ -55,11 +54,8 @@ def trace_example(experiment: Experiment, cell: str, data: TaskData, weights: di
     with torch.no_grad():
         probabilities = torch.softmax(model(inputs), dim=-1)[0]
         trace = model.encoder.inspect(model.embed(inputs))
-    tokens = inputs[0].argmax(dim=-1) if inputs.dim() == 3 else inputs[0]
-    blank = inputs[0].abs().sum(dim=-1) == 0 if inputs.dim() == 3 else torch.zeros_like(tokens, dtype=torch.bool)
     return ExampleTrace(
         cell=cell,
-        tokens=[-1 if is_blank else int(token) for token, is_blank in zip(tokens, blank)],
         label=int(data.val_targets[index]),
         prediction=int(probabilities.argmax()),
         probabilities=[float(p) for p in probabilities],

@@ -67,8 +67,8 @@ class MemoryTaskConfig:
         help="How many symbols the first step can show (chance accuracy is 1 / symbols).",
     )
     noise: float = setting(
-        0.5, low=0.0, high=1.0, step=0.05, label="Noise",
-        help="How often a step after the first shows a distractor symbol instead of a blank.",
+        1.0, low=0.0, high=2.0, step=0.1, label="Noise",
+        help="Strength (standard deviation) of the random distractor vectors after the first step.",
     )
 
 
@@ -209,9 +209,9 @@ def clean_value(name: str, spec: dataclasses.Field, raw: Any) -> tuple[Any, str 
     label = meta["label"]
     if meta["many"]:
         choices = meta["choices"]
-        wanted = [str(item).strip().lower() for item in _as_list(raw)]
-        kept = tuple(dict.fromkeys(item for item in wanted if item in choices))
-        unknown = [item for item in wanted if item not in choices]
+        given = [str(item).strip() for item in _as_list(raw)]
+        kept = tuple(dict.fromkeys(item.lower() for item in given if item.lower() in choices))
+        unknown = [item for item in given if item.lower() not in choices]
         if not kept:
             return default, f"{label}: none of {_short(raw)!s} is known; using {', '.join(default)}."
         if unknown:

@@ -4,14 +4,13 @@ A page submits an experiment and gets a `Job` back at once; a worker thread buil
 trains every cell interleaved while the page polls `Job.snapshot()`. Each trainer step runs under
 the job's lock, so a snapshot never sees half a step. A job ends finished, stopped (by the user,
 a server budget or a closed browser session), diverged or failed, and all but failed jobs are
-saved to the run store. Threads never touch the UI: this module never imports streamlit.
+saved to the run store. Threads never touch the UI, and nothing here imports the web framework.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-import itertools
 import logging
 import os
 import threading
@@ -35,28 +34,22 @@ SESSION_CLOSED = "Stopped because the browser session that started it has closed
 SHUTTING_DOWN = "Stopped because the server is shutting down."
 
 
-def _env_number(name: str, kind: type, default: Any) -> Any:
-    """A positive number from the environment, or the default with a warning if it is not one."""
+def _setting(given: Any, name: str, kind: type, default: Any) -> Any:
+    """An explicit argument (which must be positive), else the environment variable `name` if it
+    holds a positive number, else the default; a bad environment value is logged, never fatal."""
+    if given is not None:
+        if not given > 0:
+            raise ValueError(f"{name.removeprefix('RNN_PLAYGROUND_').lower()} must be positive, not {given!r}")
+        return given
     raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
     try:
-        value = kind(raw)
-        if not value > 0:
+        value = kind(raw) if raw else default
+        if raw and not value > 0:
             raise ValueError
     except (TypeError, ValueError, OverflowError):
         logger.warning("Ignoring %s=%r: it must be a positive %s.", name, raw, kind.__name__)
         return default
     return value
-
-
-def _setting(given: Any, name: str, kind: type, default: Any) -> Any:
-    """An explicit argument (which must be positive), else the environment, else the default."""
-    if given is None:
-        return _env_number(name, kind, default)
-    if not given > 0:
-        raise ValueError(f"{name.removeprefix('RNN_PLAYGROUND_').lower()} must be positive, not {given!r}")
-    return given
 
 
 def _copy_containers(value: Any) -> Any:
@@ -129,9 +122,6 @@ class Job:
         self._started: float | None = None
         self._ended: float | None = None
 
-    def __repr__(self) -> str:
-        return f"Job({self.id}, {self.status})"
-
     @property
     def status(self) -> str:
         return self._status
@@ -160,17 +150,12 @@ class Job:
         with self._lock:
             histories = {t.cell: _copy_history(t.history) for t in self._trainers}
             status, message = self._status, self._message
-            elapsed = self._elapsed()
+            elapsed = (self._ended or time.monotonic()) - self._started if self._started else 0.0
         return JobSnapshot(
             job_id=self.id, run_id=self.run_id, status=status, message=message, position=position,
             histories=histories, steps_done=sum(len(h.steps) for h in histories.values()),
             steps_total=self.steps_total, elapsed=elapsed,
         )
-
-    def _elapsed(self) -> float:
-        if self._started is None:
-            return 0.0
-        return (self._ended or time.monotonic()) - self._started
 
     # The methods below are called with self._lock held.
     def _begin_locked(self) -> None:
@@ -182,9 +167,6 @@ class Job:
             self._ended = time.monotonic()
         if self._started is None:
             self._started = self._ended
-
-    def _release(self) -> None:
-        self._finished.set()
 
 
 class _Watch:
@@ -241,7 +223,6 @@ class JobRunner:
         self._ended: collections.deque[Job] = collections.deque()
         self._workers: list[threading.Thread] = []
         self._closing = False
-        self._names = itertools.count(1)
 
     def submit(self, experiment: Experiment, is_alive: Callable[[], bool] | None = None) -> Job:
         job = Job(self, experiment, is_alive)
@@ -277,7 +258,7 @@ class JobRunner:
 
     def _start_workers(self) -> None:
         while len(self._workers) < self.max_concurrent:
-            worker = threading.Thread(target=self._work, name=f"rnn-job-worker-{next(self._names)}",
+            worker = threading.Thread(target=self._work, name=f"rnn-job-worker-{len(self._workers) + 1}",
                                       daemon=True)
             worker.start()
             self._workers.append(worker)
@@ -304,7 +285,7 @@ class JobRunner:
             with job._lock:
                 job._end_locked("stopped", job._stop_reason)
             self._retire_locked(job)
-            job._release()
+            job._finished.set()
 
     def _retire_locked(self, job: Job) -> None:
         self._ended.append(job)
@@ -341,7 +322,7 @@ class JobRunner:
             self._save(job)
         with self._changed:
             self._retire_locked(job)
-            job._release()
+            job._finished.set()
 
     def _train(self, job: Job) -> tuple[str, str]:
         trainers = prepare(job.experiment, self.device, max_steps=self.max_steps)

@@ -8,6 +8,7 @@ asks `should_stop` between steps, so the CLI, the job runner and the tests drive
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Callable
 
@@ -23,6 +24,19 @@ from core.tasks.base import TaskData
 EVAL_BATCH = 512
 # A running loss this many times above where it started is treated as divergence.
 EXPLOSION_FACTOR = 4.0
+
+
+def configure_torch() -> None:
+    """Process-wide settings that keep small recurrent models fast on a shared CPU.
+
+    Vanishing gradients are literally tiny numbers: without flushing denormals to zero a plain
+    RNN's backward pass slows down many times over. One intra-op thread per training thread
+    avoids oversubscription when several jobs train at once (override: RNN_PLAYGROUND_TORCH_THREADS).
+    """
+    torch.set_flush_denormal(True)
+    threads = os.environ.get("RNN_PLAYGROUND_TORCH_THREADS", "1")
+    if threads.isdigit() and int(threads) > 0 and torch.get_num_threads() != int(threads):
+        torch.set_num_threads(int(threads))
 
 
 def default_device() -> torch.device:
@@ -160,6 +174,7 @@ class Trainer:
 def prepare(experiment: Experiment, device: torch.device | None = None, max_steps: int | None = None,
             data: TaskData | None = None) -> list[Trainer]:
     """A trainer per selected cell, all on the same data and seed."""
+    configure_torch()
     device = device or default_device()
     data = (data or build_task(experiment)).to(device)
     return [Trainer(experiment, cell, data, device, max_steps) for cell in experiment.model.cells]
@@ -195,6 +210,7 @@ def train_all(experiment: Experiment, on_step: Callable[[Trainer], None] | None 
 def train(experiment: Experiment, cell: str, on_step: Callable[[Trainer], None] | None = None,
           should_stop: Callable[[], str | None] | None = None) -> History:
     """Train one cell of the experiment to the end and return its history."""
+    configure_torch()
     trainer = Trainer(experiment, cell, build_task(experiment))
     run_interleaved([trainer], on_step, should_stop)
     return trainer.history

@@ -72,7 +72,8 @@ def metric_frame(histories: list[History]) -> pd.DataFrame:
 def metric_chart(histories: list[History], chance: float | None = None) -> alt.Chart:
     cells = [h.cell for h in histories]
     metric = histories[0].metric if histories else "accuracy"
-    lines = alt.Chart(metric_frame(histories), title=f"Validation {metric}").mark_line(point=True).encode(
+    title = f"Validation {metric}"
+    lines = alt.Chart(metric_frame(histories), title=title).mark_line(point=True).encode(
         x=alt.X("step:Q", title="Step"),
         y=alt.Y("value:Q", title=metric.capitalize(), scale=alt.Scale(domain=[0, 1])),
         color=_cell_color(cells),
@@ -82,7 +83,7 @@ def metric_chart(histories: list[History], chance: float | None = None) -> alt.C
         return lines.properties(height=HEIGHT)
     rule = alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[4, 4], color="gray").encode(
         y="chance:Q", tooltip=[alt.Tooltip("chance:Q", title="chance", format=".2f")])
-    return (lines + rule).properties(height=HEIGHT)
+    return alt.layer(lines, rule, title=title).properties(height=HEIGHT)
 
 
 def gradient_frame(histories: list[History], probe_index: int = -1) -> pd.DataFrame:

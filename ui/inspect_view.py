@@ -59,9 +59,8 @@ def render(experiment: Experiment, stored: runs.StoredRun) -> None:
 
 
 def _summary(trace: ExampleTrace, experiment: Experiment) -> None:
-    symbols = experiment.task_config.symbols
-    shown = " ".join("_" if token < 0 else describe_symbol(token, symbols) for token in trace.tokens)
     verdict = "right" if trace.prediction == trace.label else "wrong"
-    st.markdown(f"Sequence: `{shown}`  \nFirst symbol **{describe_symbol(trace.label, symbols)}**; the model "
-                f"answered **{describe_symbol(trace.prediction, symbols)}** with "
-                f"{100 * max(trace.probabilities):.0f}% confidence ({verdict}).")
+    st.markdown(f"This sequence starts with symbol **{describe_symbol(trace.label)}**, followed by "
+                f"{experiment.task_config.distance - 1} distractors. The model answered "
+                f"**{describe_symbol(trace.prediction)}** with {100 * max(trace.probabilities):.0f}% "
+                f"confidence ({verdict}).")

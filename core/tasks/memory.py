@@ -2,8 +2,8 @@
 
 A model only gets it right by carrying the first step's symbol across the whole sequence, which
 is exactly what a plain RNN's vanishing gradient prevents it from learning at long distances.
-Inputs are one-hot vectors over the K signal symbols and a few distractor symbols; the noise level
-is how often a distractor appears instead of a blank step.
+The first step is a one-hot vector over the K symbols; every later step is a distractor of random
+noise. A plain RNN cannot shut its state off from that noise; an LSTM's input gate can.
 """
 
 from __future__ import annotations
@@ -13,27 +13,22 @@ import torch
 from core.config import MemoryTaskConfig
 from core.tasks.base import TaskData
 
-DISTRACTORS = 4
 TRAIN_SIZE = 4096
 VAL_SIZE = 512
 PROBE_SIZE = 64
 
 
 def make_sequences(config: MemoryTaskConfig, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """`count` sequences (count, distance, symbols + distractors) and their labels (count,).
+    """`count` sequences (count, distance, symbols) and their labels (count,).
 
-    After the first step each position is blank (all zeros) or, with probability `noise`, a random
-    distractor symbol the model must learn to ignore.
+    Step 1 shows the symbol to remember as a one-hot vector; every later step is a distractor,
+    a random vector with Gaussian entries of standard deviation `noise`.
     """
     generator = torch.Generator().manual_seed(seed)
-    features = config.symbols + DISTRACTORS
     labels = torch.randint(0, config.symbols, (count,), generator=generator)
-    tokens = torch.randint(config.symbols, features, (count, config.distance), generator=generator)
-    tokens[:, 0] = labels
-    shown = torch.rand((count, config.distance), generator=generator) < config.noise
-    shown[:, 0] = True
-    inputs = torch.nn.functional.one_hot(tokens, features).float()  # (count, distance, features)
-    return inputs * shown.unsqueeze(-1), labels
+    inputs = torch.randn((count, config.distance, config.symbols), generator=generator) * config.noise
+    inputs[:, 0] = torch.nn.functional.one_hot(labels, config.symbols).float()
+    return inputs, labels  # (count, distance, symbols), (count,)
 
 
 def build(config: MemoryTaskConfig, seed: int) -> TaskData:
@@ -48,15 +43,13 @@ def build(config: MemoryTaskConfig, seed: int) -> TaskData:
         val_targets=val_targets,
         probe_inputs=probe_inputs,
         probe_targets=probe_targets,
-        input_size=config.symbols + DISTRACTORS,
+        input_size=config.symbols,
         num_classes=config.symbols,
         metric="accuracy",
         position_label="steps back from the end",
     )
 
 
-def describe_symbol(token: int, symbols: int) -> str:
-    """A readable name for one input token, for tables and explanations."""
-    if token < symbols:
-        return "ABCDEFGH"[token]
-    return "·"
+def describe_symbol(token: int) -> str:
+    """A readable name for a symbol index, for tables and explanations."""
+    return "ABCDEFGH"[token]

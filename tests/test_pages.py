@@ -1,0 +1,151 @@
+"""Every page through Streamlit's AppTest, from app.py: rendering, URL validation, training, charts."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import config, runs
+from ui.services import job_runner, run_store
+
+APP = "../app.py"
+TINY = {"distance": "8", "steps": "40", "hidden_size": "8", "batch_size": "16", "eval_every": "10",
+        "probe_every": "10", "cells": ["RNN", "LSTM"]}
+
+
+def open_page(page: str, params: dict | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    if page != "home":
+        app.switch_page(f"pages/{page}.py")
+    for key, value in (params or {}).items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def chart_frames(app: AppTest) -> list[tuple[dict, object]]:
+    """(Vega-Lite spec, data frame) for every chart on the page."""
+    frames = []
+    for chart in app.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        tables = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+        frames.append((spec, tables[0] if tables else None))
+    return frames
+
+
+def train_to_the_end(app: AppTest) -> None:
+    [train] = [button for button in app.button if button.label == "Train"]
+    train.click().run()
+    assert not app.exception, app.exception
+    for job in job_runner().jobs():
+        assert job.wait(120)
+    app.run()
+    assert not app.exception, app.exception
+
+
+def test_home_page_explains_and_links_presets():
+    app = open_page("home")
+    text = " ".join(m.value for m in app.markdown)
+    assert "vanish" in text and "forget" in text
+    links = app.get("page_link")
+    assert len(links) >= 2
+    for link in links:
+        assert "memory_lab" in link.proto.page or link.proto.page.endswith("memory_lab")
+
+
+def test_memory_lab_opens_on_defaults_with_every_control():
+    app = open_page("memory_lab")
+    defaults = config.to_params(config.Experiment())
+    sliders = {slider.key: slider.value for slider in app.slider}
+    for name in ("distance", "symbols", "hidden_size", "num_layers", "batch_size", "steps", "seed"):
+        value = sliders.get(name, None) if name != "seed" else app.number_input(key="seed").value
+        assert str(value) == defaults[name]
+    assert app.multiselect(key="cells").value == ["rnn", "lstm"]
+    assert app.select_slider(key="lr").value == config.Experiment().train.lr
+    assert any("Not trained yet" in info.value for info in app.info)
+
+
+def test_a_tampered_link_opens_with_clean_values_and_a_notice():
+    app = open_page("memory_lab", {"hidden_size": "99999", "lr": "abc", "cells": ["Transformer", "LSTM"],
+                                   "bogus": "1", "distance": "-4"})
+    [notice] = [w.value for w in app.warning if "could not be used" in w.value]
+    for fragment in ("Hidden size", "Learning rate", "Transformer", "'bogus'", "Distance"):
+        assert fragment in notice
+    assert app.slider(key="hidden_size").value == 256
+    assert app.slider(key="distance").value == 5
+    assert app.multiselect(key="cells").value == ["lstm"]
+    assert app.select_slider(key="lr").value == config.Experiment().train.lr
+
+
+def test_the_share_link_spells_out_the_experiment():
+    params = {**TINY, "seed": "11", "cells": ["GRU", "BiLSTM"]}
+    app = open_page("memory_lab", params)
+    link = app.code[0].value
+    for key, value in params.items():
+        for item in value if isinstance(value, list) else [value]:
+            assert f"{key}={item}" in link
+    experiment, messages = config.from_params(params)
+    assert messages == [] and link.endswith(__import__("ui.share", fromlist=["x"]).query_string(experiment))
+
+
+def test_training_a_tiny_job_draws_its_curves_and_stores_the_run():
+    params = {**TINY, "seed": "21"}
+    app = open_page("memory_lab", params)
+    train_to_the_end(app)
+    assert any("Loaded finished run" in s.value for s in app.success)
+    experiment, _ = config.from_params(params)
+    stored = run_store().find(experiment)
+    assert stored is not None and stored.status == "finished"
+    frames = chart_frames(app)
+    titles = [spec.get("title") or spec.get("spec", {}).get("title") for spec, _ in frames]
+    assert "Loss" in titles and "Validation accuracy" in titles
+    loss = next(frame for spec, frame in frames if spec.get("title") == "Loss")
+    assert set(loss["model"]) == {"RNN", "LSTM"}
+    assert loss[loss["split"] == "train"]["step"].max() == 40
+    assert len(loss[(loss["split"] == "train") & (loss["model"] == "LSTM")]) == 40
+    gradient = next(frame for spec, frame in frames if str(spec.get("title", "")).startswith("Gradient through"))
+    assert set(gradient["back"]) == set(range(0, 8))
+    text = " ".join(m.value for m in app.markdown)
+    assert "orders of magnitude" in text
+    # The look-inside view draws the LSTM's three gates from the stored weights.
+    gate_titles = {spec.get("title") for spec, _ in frames}
+    assert {"Input gate", "Forget gate", "Output gate"} <= gate_titles
+
+
+def test_a_stored_run_reopens_without_training():
+    params = {**TINY, "seed": "31"}
+    first = open_page("memory_lab", params)
+    train_to_the_end(first)
+    jobs_before = len(job_runner().jobs())
+    again = open_page("memory_lab", params)
+    assert any("Loaded finished run" in s.value for s in again.success)
+    assert len(job_runner().jobs()) == jobs_before
+    assert chart_frames(again)
+
+
+def test_a_diverging_learning_rate_says_what_to_change_and_keeps_the_curves():
+    params = {**TINY, "seed": "41", "lr": "1", "clip": "0", "hidden_size": "32", "steps": "200"}
+    app = open_page("memory_lab", params)
+    train_to_the_end(app)
+    errors = " ".join(e.value for e in app.error)
+    assert "diverged" in errors and "learning rate" in errors
+    assert chart_frames(app)
+
+
+def test_stopping_before_the_first_step_loses_nothing():
+    params = {**TINY, "seed": "51", "steps": "5000"}
+    app = open_page("memory_lab", params)
+    [train] = [button for button in app.button if button.label == "Train"]
+    train.click().run()
+    [stop] = [button for button in app.button if button.label == "Stop"]
+    stop.click().run()
+    for job in job_runner().jobs():
+        assert job.wait(30)
+    app.run()
+    assert not app.exception
+    assert any(button.label == "Train" and not button.disabled for button in app.button)
