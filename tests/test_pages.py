@@ -20,7 +20,7 @@ def open_page(page: str, params: dict | None = None) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=60)
     app.run()
     if page != "home":
-        app.switch_page(f"pages/{page}.py")
+        app.switch_page(f"app_pages/{page}.py")
     for key, value in (params or {}).items():
         app.query_params[key] = value
     app.run()

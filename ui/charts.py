@@ -18,6 +18,8 @@ from core.history import History
 MAX_POINTS = 300
 FLOOR = 1e-30  # log scales cannot show zero; a vanished gradient sits on the floor
 HEIGHT = 260
+PALETTE = {"RNN": "#d62728", "GRU": "#ff7f0e", "LSTM": "#1f77b4", "BiRNN": "#e377c2", "BiGRU": "#bcbd22",
+           "BiLSTM": "#2ca02c"}
 
 
 def _label(cell: str) -> str:
@@ -37,7 +39,9 @@ def _thin(xs: list, ys: list) -> tuple[list, list]:
 
 def _cell_color(cells: list[str]) -> alt.Color:
     labels = [_label(cell) for cell in cells]
-    return alt.Color("model:N", title="Model", scale=alt.Scale(domain=labels))
+    # A fixed palette per label keeps RNN, LSTM, ... the same colour in every chart and every run.
+    return alt.Color("model:N", title="Model",
+                     scale=alt.Scale(domain=labels, range=[PALETTE[label] for label in labels]))
 
 
 def loss_frame(histories: list[History]) -> pd.DataFrame:

@@ -20,5 +20,5 @@ for preset in PRESETS:
     experiment, _ = config.from_params(preset.params)
     with st.container(border=True):
         st.markdown(f"**{preset.title}**: {preset.description}")
-        st.page_link("pages/memory_lab.py", label="Open in the memory lab", icon=":material/arrow_forward:",
+        st.page_link("app_pages/memory_lab.py", label="Open in the memory lab", icon=":material/arrow_forward:",
                      query_params=preset.params)
