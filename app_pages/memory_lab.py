@@ -6,9 +6,9 @@ from ui import form, lab
 
 st.title("Memory lab")
 st.markdown(
-    "Each sequence starts with one of a few symbols and continues with blanks and distractors; the model "
-    "must name the **first** symbol at the end. Train a plain RNN and an LSTM side by side and watch the "
-    "gradient that reaches the first step: the RNN's vanishes, the LSTM's survives."
+    "Each sequence starts with one of a few symbols and continues with random distractors; the model must "
+    "name the **first** symbol at the very end. Train a plain RNN and an LSTM side by side and watch the "
+    "gradient that reaches the first step: the RNN's vanishes, the LSTM's gates keep it alive."
 )
 experiment = form.experiment_controls("memory")
 form.show_notice()

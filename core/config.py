@@ -63,11 +63,11 @@ class MemoryTaskConfig:
         help="Sequence length: how many steps the first symbol must be carried to the end.",
     )
     symbols: int = setting(
-        4, low=2, high=8, label="Symbols",
+        8, low=2, high=8, label="Symbols",
         help="How many symbols the first step can show (chance accuracy is 1 / symbols).",
     )
     noise: float = setting(
-        1.0, low=0.0, high=2.0, step=0.1, label="Noise",
+        0.5, low=0.0, high=2.0, step=0.1, label="Noise",
         help="Strength (standard deviation) of the random distractor vectors after the first step.",
     )
 
@@ -106,7 +106,7 @@ class TrainConfig:
         help="Step size of the optimizer (log scale; other values snap to the nearest step).",
     )
     batch_size: int = setting(64, low=8, high=256, label="Batch size", help="Examples per step.")
-    steps: int = setting(600, low=10, high=5000, label="Steps", help="Optimizer steps per model.")
+    steps: int = setting(800, low=10, high=5000, label="Steps", help="Optimizer steps per model.")
     clip: float = setting(
         1.0, low=0.0, high=10.0, step=0.5, label="Gradient clip",
         help="Clip the total gradient norm to this value (0 turns clipping off).",

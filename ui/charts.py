@@ -90,26 +90,35 @@ def metric_chart(histories: list[History], chance: float | None = None) -> alt.C
     return alt.layer(lines, rule, title=title).properties(height=HEIGHT)
 
 
-def gradient_frame(histories: list[History], probe_index: int = -1) -> pd.DataFrame:
-    """The chosen probe's |dL/dh_t| per layer, against steps back from the end."""
+def _probe_at(history: History, probe_step: int | None) -> tuple[int, dict[str, list[float]]] | None:
+    """The history's latest probe at or before `probe_step` (its last probe when None)."""
+    chosen = None
+    for step, probe in zip(history.probe_steps, history.grad_through_time):
+        if probe_step is None or step <= probe_step:
+            chosen = (step, probe)
+    return chosen
+
+
+def gradient_frame(histories: list[History], probe_step: int | None = None) -> pd.DataFrame:
+    """Each model's |dL/dh_t| per layer at the chosen probe, against steps back from the end."""
     rows = []
     for history in histories:
-        if not history.grad_through_time:
+        picked = _probe_at(history, probe_step)
+        if picked is None:
             continue
-        probe = history.grad_through_time[probe_index]
-        for layer, norms in probe.items():
+        for layer, norms in picked[1].items():
             length = len(norms)
             rows += [{"back": length - t, "norm": max(v, FLOOR), "model": _label(history.cell), "layer": layer}
                      for t, v in enumerate(norms, start=1) if v is not None]
     return pd.DataFrame(rows, columns=["back", "norm", "model", "layer"])
 
 
-def gradient_chart(histories: list[History], probe_index: int = -1,
+def gradient_chart(histories: list[History], probe_step: int | None = None,
                    position_label: str = "steps back from the end") -> alt.Chart:
     cells = [h.cell for h in histories]
-    step = max((h.probe_steps[probe_index] for h in histories if h.probe_steps), default=0)
-    return alt.Chart(gradient_frame(histories, probe_index), title=f"Gradient through time (probe at step {step})").mark_line(
-    ).encode(
+    steps = [picked[0] for h in histories if (picked := _probe_at(h, probe_step)) is not None]
+    title = f"Gradient through time (probe at step {max(steps, default=0)})"
+    return alt.Chart(gradient_frame(histories, probe_step), title=title).mark_line().encode(
         x=alt.X("back:Q", title=position_label.capitalize()),
         y=alt.Y("norm:Q", title="|dL/dh_t| (log)", scale=alt.Scale(type="log")),
         color=_cell_color(cells),

@@ -78,13 +78,13 @@ def _live(job_id: str, stop_column) -> None:
     poll()
 
 
-def curves(experiment: Experiment, histories: list[History], probe_index: int = -1) -> None:
+def curves(experiment: Experiment, histories: list[History], probe_step: int | None = None) -> None:
     chance = 1 / experiment.task_config.symbols
     left, right = st.columns(2)
     left.altair_chart(charts.loss_chart(histories), width="stretch")
     right.altair_chart(charts.metric_chart(histories, chance), width="stretch")
     left, right = st.columns(2)
-    left.altair_chart(charts.gradient_chart(histories, probe_index), width="stretch")
+    left.altair_chart(charts.gradient_chart(histories, probe_step), width="stretch")
     right.altair_chart(charts.ratio_chart(histories), width="stretch")
     st.altair_chart(charts.layer_norm_chart(histories))
 
@@ -92,15 +92,14 @@ def curves(experiment: Experiment, histories: list[History], probe_index: int = 
 def _stored_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     histories = [stored.histories[cell] for cell in experiment.model.cells if cell in stored.histories]
     _status_line(stored, histories)
-    probe_steps = max((h.probe_steps for h in histories), key=len, default=[])
-    probe_index = -1
+    probe_steps = sorted({step for h in histories for step in h.probe_steps})
+    probe_step = None
     if len(probe_steps) > 1:
-        chosen = st.select_slider("Gradient-through-time probe at step", options=probe_steps,
-                                  value=probe_steps[-1], key="probe_step",
-                                  help="Slide back to see how the gradient reaching early steps changed "
-                                       "over training.")
-        probe_index = probe_steps.index(chosen)
-    curves(experiment, histories, probe_index)
+        probe_step = st.select_slider("Gradient-through-time probe at step", options=probe_steps,
+                                      value=probe_steps[-1], key="probe_step",
+                                      help="Slide back to see how the gradient reaching early steps changed "
+                                           "over training.")
+    curves(experiment, histories, probe_step)
     st.subheader("What this run shows")
     for line in memory_lines(experiment, histories):
         st.markdown(line)

@@ -14,13 +14,15 @@ class Preset:
 
 PRESETS = (
     Preset("RNN against LSTM at distance 50",
-           "the default lesson: the RNN stays at chance while the LSTM remembers, and the gradient chart "
-           "shows why.",
+           "the default lesson: carry one of 8 symbols across 50 noisy steps. Watch the accuracy against "
+           "chance (dashed line) and how much gradient reaches the first step.",
            {"cells": ["RNN", "LSTM"], "distance": "50"}),
-    Preset("Short memory: everyone wins",
-           "at distance 10 even a plain RNN learns the task; the vanishing gradient only bites at length.",
-           {"cells": ["RNN", "GRU", "LSTM"], "distance": "10", "steps": "300"}),
-    Preset("Forget gate matters",
-           "the same LSTM with its forget-gate bias at 0 instead of 1 learns much later, or not at all.",
-           {"cells": ["LSTM"], "distance": "80", "forget_bias": "0", "steps": "800"}),
+    Preset("Short memory",
+           "at distance 10 the gradient has only a few steps to survive. Compare RNN, GRU and LSTM and see "
+           "how much the vanishing gradient depends on length.",
+           {"cells": ["RNN", "GRU", "LSTM"], "distance": "10", "steps": "400"}),
+    Preset("Forget-gate bias at 3, distance 100",
+           "an LSTM whose forget gates start nearly open (bias 3) against a GRU, twice as far: look at the "
+           "forget-gate heatmap afterwards.",
+           {"cells": ["GRU", "LSTM"], "distance": "100", "forget_bias": "3"}),
 )
