@@ -20,7 +20,10 @@ def orders_of_magnitude(ratio: float | None) -> float | None:
 
 
 def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.0f}%"
+    if value is None:
+        return "n/a"
+    text = f"{100 * value:.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + "%"
 
 
 def memory_lines(experiment: Experiment, histories: list[History]) -> list[str]:

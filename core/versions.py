@@ -13,13 +13,18 @@ import platform
 from pathlib import Path
 
 CORE_DIR = Path(__file__).resolve().parent
+# Only the code that decides what a run computes; editing the CLI, the job runner, the store or the
+# explanations must not orphan every stored run and every shared link.
+TRAINING_CODE = ("config.py", "history.py", "models.py", "probes.py", "train.py", "tasks")
 
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """12 hex characters of sha256 over every core/ Python file's relative path and bytes."""
+    """12 hex characters of sha256 over the training code's relative paths and bytes."""
     digest = hashlib.sha256()
-    files = sorted(CORE_DIR.rglob("*.py"), key=lambda path: path.relative_to(CORE_DIR).as_posix())
+    files = sorted((path for path in CORE_DIR.rglob("*.py")
+                    if path.relative_to(CORE_DIR).parts[0] in TRAINING_CODE),
+                   key=lambda path: path.relative_to(CORE_DIR).as_posix())
     for path in files:
         relative = path.relative_to(CORE_DIR).as_posix().encode()
         content = path.read_bytes()

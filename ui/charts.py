@@ -163,18 +163,19 @@ def layer_norm_chart(histories: list[History]) -> alt.Chart:
     return alt.Chart(layer_norm_frame(histories)).mark_line(opacity=0.85).encode(
         x=alt.X("step:Q", title="Step"),
         y=alt.Y("norm:Q", title="Gradient norm (log)", scale=alt.Scale(type="log")),
-        color=alt.Color("group:N", title="Parameters"),
+        color=alt.Color("group:N", title="Parameters", scale=alt.Scale(scheme="dark2")),
         tooltip=["model", "group", "step", alt.Tooltip("norm:Q", format=".2e")],
     ).properties(height=170, title="Per-layer gradient norms").facet(
-        column=alt.Column("model:N", title=None))
+        column=alt.Column("model:N", title=None, sort=[_label(h.cell) for h in histories]))
 
 
 def heatmap(values, title: str, x_title: str = "Time step", color_domain=(0.0, 1.0)) -> alt.Chart:
     """values: (time, units) array of gate activations or states."""
     rows = [{"t": t + 1, "unit": unit, "value": float(v)}
             for t, row in enumerate(values) for unit, v in enumerate(row)]
+    # Binning t in steps of one draws one cell per time step that stretches with the column.
     return alt.Chart(pd.DataFrame(rows), title=title).mark_rect().encode(
-        x=alt.X("t:O", title=x_title, axis=alt.Axis(labelOverlap=True)),
+        x=alt.X("t:Q", title=x_title, bin=alt.Bin(step=1)),
         y=alt.Y("unit:O", title="Unit", axis=alt.Axis(labelOverlap=True)),
         color=alt.Color("value:Q", scale=alt.Scale(domain=list(color_domain), scheme="viridis"), title=None),
         tooltip=["t", "unit", alt.Tooltip("value:Q", format=".3f")],
@@ -193,7 +194,7 @@ def state_chart(cell_states, hidden_states, units: list[int]) -> alt.Chart:
     ).encode(
         x=alt.X("t:Q", title="Time step"),
         y=alt.Y("value:Q", title="Value"),
-        color=alt.Color("unit:N", title="Unit"),
+        color=alt.Color("unit:N", title="Unit", scale=alt.Scale(scheme="dark2")),
         strokeDash=alt.StrokeDash("state:N", title="State"),
         tooltip=["unit", "state", "t", alt.Tooltip("value:Q", format=".3f")],
     ).properties(height=HEIGHT)
