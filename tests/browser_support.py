@@ -65,8 +65,14 @@ class AppServer:
     def url(self, path: str = "") -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    def log(self, start: int = 0) -> str:
+        """The server's output from byte `start` on."""
+        with open(self.log_path, "rb") as log:
+            log.seek(start)
+            return log.read().decode(errors="replace")
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -28,7 +28,8 @@ def render(experiment: Experiment) -> None:
     if left.button("Train", type="primary", disabled=running, icon=":material/play_arrow:"):
         job = job_runner().submit(experiment, is_alive=session_liveness())
         st.session_state[JOB_KEY] = job.id
-        running = True
+        # Rerun so the whole page, Train button included, redraws in its training state.
+        st.rerun()
     if running:
         _live(job.id, right)
         return
