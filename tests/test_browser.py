@@ -11,6 +11,7 @@ Run: .venv/bin/python -m pytest -q tests/test_browser.py   (or `-m browser` acro
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -313,3 +314,23 @@ def test_home_presets_open_the_memory_lab(server, page):
                 assert query(page).get(key) == wanted, (preset.title, key, page.url)
         expect(share_code(page)).to_contain_text(f"distance={preset.params['distance']}")
         expect_no_traceback(page)
+
+
+def test_closing_the_tab_stops_its_job(server, new_page):
+    """The liveness hook: a job whose browser session is gone stops (after a short grace period for
+    reconnects) and its curves are saved, so the slot is freed for others."""
+    url = lab_url(server, {**LONG, "seed": "707"})
+    trainer = open_lab(new_page(), url)
+    start_training(trainer)
+    trainer.context.close()
+    watcher = new_page()
+    deadline = time.monotonic() + 60
+    # Until the job ends nothing is stored for this link; reopen it until the stopped run shows.
+    while True:
+        open_lab(watcher, url)
+        if watcher.get_by_text("browser session that started it has closed").count():
+            break
+        assert time.monotonic() < deadline, "the job of a closed tab was never stopped"
+        watcher.wait_for_timeout(2_000)
+    expect(watcher.get_by_text("stopped after").first).to_be_visible()
+    expect_no_traceback(watcher)

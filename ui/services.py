@@ -6,6 +6,7 @@ except through their own thread-safe methods.
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import streamlit as st
@@ -26,6 +27,11 @@ def job_runner() -> JobRunner:
     return JobRunner(store=run_store())
 
 
+# A reload or a dropped connection reconnects to the same session within seconds; only a session
+# gone for this long has really been closed.
+GRACE_SECONDS = 10.0
+
+
 def session_liveness() -> Callable[[], bool] | None:
     """A check the job runner calls to learn whether this browser session is still open.
 
@@ -36,4 +42,14 @@ def session_liveness() -> Callable[[], bool] | None:
         return None
     runtime = Runtime.instance()
     session_id = context.session_id
-    return lambda: runtime.is_active_session(session_id)
+    gone_since: list[float] = []
+
+    def is_alive() -> bool:
+        if runtime.is_active_session(session_id):
+            gone_since.clear()
+            return True
+        if not gone_since:
+            gone_since.append(time.monotonic())
+        return time.monotonic() - gone_since[0] < GRACE_SECONDS
+
+    return is_alive
