@@ -67,7 +67,7 @@ class MemoryTaskConfig:
         help="How many symbols the first step can show (chance accuracy is 1 / symbols).",
     )
     noise: float = setting(
-        0.5, low=0.0, high=2.0, step=0.1, label="Noise",
+        0.6, low=0.0, high=2.0, step=0.1, label="Noise",
         help="Strength (standard deviation) of the random distractor vectors after the first step.",
     )
 
@@ -105,7 +105,7 @@ class TrainConfig:
         0.003, low=1e-4, high=1.0, log=True, options=LEARNING_RATES, label="Learning rate",
         help="Step size of the optimizer (log scale; other values snap to the nearest step).",
     )
-    batch_size: int = setting(64, low=8, high=256, label="Batch size", help="Examples per step.")
+    batch_size: int = setting(128, low=8, high=256, label="Batch size", help="Examples per step.")
     steps: int = setting(800, low=10, high=5000, label="Steps", help="Optimizer steps per model.")
     clip: float = setting(
         1.0, low=0.0, high=10.0, step=0.5, label="Gradient clip",
