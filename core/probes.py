@@ -55,10 +55,19 @@ def gradient_through_time(model: SequenceModel, inputs: Tensor, targets: Tensor,
     return result
 
 
-def group_grad_norms(model: SequenceModel) -> dict[str, float]:
-    """The gradient norm of each parameter group (per layer input-to-hidden, hidden-to-hidden, head)."""
-    norms = {}
+def gradient_norms(model: SequenceModel) -> tuple[dict[str, float], float]:
+    """The gradient norm of each parameter group (per layer input-to-hidden, hidden-to-hidden,
+    head) and the total over all parameters, read back from the device in a single transfer."""
+    names, grads = [], []
     for name, parameters in model.grad_groups().items():
-        squares = [p.grad.detach().pow(2).sum() for p in parameters if p.grad is not None]
-        norms[name] = math.sqrt(float(torch.stack(squares).sum())) if squares else 0.0
-    return norms
+        for parameter in parameters:
+            if parameter.grad is not None:
+                names.append(name)
+                grads.append(parameter.grad.detach())
+    if not grads:
+        return {name: 0.0 for name in model.grad_groups()}, 0.0
+    squares = torch.stack(torch._foreach_norm(grads)).pow(2).tolist()  # one value per parameter
+    totals = dict.fromkeys(model.grad_groups(), 0.0)
+    for name, square in zip(names, squares):
+        totals[name] += square
+    return {name: math.sqrt(value) for name, value in totals.items()}, math.sqrt(sum(squares))

@@ -17,7 +17,7 @@ import torch
 from core.config import Experiment
 from core.history import History
 from core.models import SequenceModel, build_model
-from core.probes import gradient_through_time, group_grad_norms, loss_and_correct
+from core.probes import gradient_norms, gradient_through_time, loss_and_correct
 from core.tasks import build_task
 from core.tasks.base import TaskData
 
@@ -89,9 +89,11 @@ class Trainer:
         loss, _, _ = loss_and_correct(self.model(inputs, lengths), targets)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        group_norms = group_grad_norms(self.model)
-        max_norm = self.settings.clip if self.settings.clip > 0 else math.inf
-        total_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm))
+        # Norms are measured once, before clipping, and the same total drives the clip.
+        group_norms, total_norm = gradient_norms(self.model)
+        if 0 < self.settings.clip < total_norm and math.isfinite(total_norm):
+            torch.nn.utils.clip_grads_with_norm_(self.model.parameters(), self.settings.clip,
+                                                 torch.tensor(total_norm))
         loss_value = float(loss.detach())
         diverged = self._divergence(loss_value, total_norm, step)
         if not diverged:

@@ -15,7 +15,7 @@ from core.tasks.base import TaskData
 
 TRAIN_SIZE = 4096
 VAL_SIZE = 512
-PROBE_SIZE = 64
+PROBE_SIZE = 32
 
 
 def make_sequences(config: MemoryTaskConfig, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
