@@ -17,7 +17,7 @@ from ui import charts, inspect_view, share
 from ui.services import job_runner, run_store, session_liveness
 
 JOB_KEY = "memory_job"
-REFRESH_SECONDS = 0.5
+REFRESH_SECONDS = 1.0
 
 
 def render(experiment: Experiment) -> None:

@@ -6,6 +6,7 @@ except through their own thread-safe methods.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Callable
 
@@ -22,8 +23,14 @@ def run_store() -> RunStore:
     return RunStore()
 
 
+# Training threads hand the GIL back and forth with page redraws hundreds of times a step; at
+# Python's default 5 ms switch interval each hand-back can stall a step, so switch more often.
+SWITCH_INTERVAL_SECONDS = 0.0005
+
+
 @st.cache_resource(show_spinner=False)
 def job_runner() -> JobRunner:
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     return JobRunner(store=run_store())
 
 
