@@ -17,7 +17,7 @@ import time
 from typing import NoReturn, Sequence
 
 from core import config
-from core.runs import BundleError, RunStore, run_id
+from core.runs import BundleError, RunStore
 
 EXIT_USAGE = 2
 

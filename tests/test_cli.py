@@ -42,7 +42,7 @@ def test_train_json_summary_has_the_documented_shape(database):
 
 def test_training_twice_gives_identical_histories(database, tmp_path):
     bundles = []
-    for attempt in range(2):
+    for _ in range(2):
         assert cli("train", "memory", *TINY, "--json", database=database).returncode == 0
         run_id = json.loads(cli("runs", "--json", database=database).stdout)[0]["run_id"]
         exported = cli("export", run_id, database=database)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import config, runs
+from core import config
+from ui import share
 from ui.services import job_runner, run_store
 
 APP = "../app.py"
@@ -90,7 +90,7 @@ def test_the_share_link_spells_out_the_experiment():
         for item in value if isinstance(value, list) else [value]:
             assert f"{key}={item}" in link
     experiment, messages = config.from_params(params)
-    assert messages == [] and link.endswith(__import__("ui.share", fromlist=["x"]).query_string(experiment))
+    assert messages == [] and link.endswith(share.query_string(experiment))
 
 
 def test_training_a_tiny_job_draws_its_curves_and_stores_the_run():

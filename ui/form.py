@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from core import config
 from core.config import CELL_LABELS, Experiment
@@ -31,7 +32,8 @@ def check_url(task: str) -> None:
     if st.session_state.get("url_checked") == signature:
         return
     st.session_state["url_checked"] = signature
-    experiment, messages = config.from_params(raw)
+    # The page decides the task; a "task" in the link cannot move it to another one.
+    experiment, messages = config.from_params({**raw, "task": task})
     if not messages:
         return
     clean = config.to_params(experiment)
@@ -44,8 +46,8 @@ def check_url(task: str) -> None:
                 del st.query_params[key]
             elif _as_list(wanted) != values:
                 st.query_params[key] = wanted
-        except Exception:  # noqa: BLE001 - a param already bound to a widget is corrected by Streamlit itself
-            pass
+        except StreamlitAPIException:
+            pass  # a parameter already bound to a widget is corrected by Streamlit itself
         if key in clean and key != "task":
             # The widget seeds itself from the URL it was opened with, and Streamlit resets (not
             # clamps) a value it rejects; session state makes it open on our clean value instead.
