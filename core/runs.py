@@ -100,6 +100,12 @@ class RunSummary:
     final_metrics: dict[str, float | None] = field(default_factory=dict)
 
 
+def _summary(row: tuple) -> RunSummary:
+    identifier, task, status, summary, updated = row
+    data = json.loads(summary)
+    return RunSummary(identifier, task, status, data["cells"], updated, data["final_metrics"])
+
+
 def _dumps(value: Any) -> str:
     # allow_nan=False: a NaN that slipped through would make the stored JSON unreadable elsewhere.
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -247,12 +253,21 @@ class RunStore:
             rows = connection.execute(
                 query + " ORDER BY updated DESC LIMIT ?", (*arguments, max(0, int(limit))),
             ).fetchall()
-        summaries = []
-        for identifier, task_name, status, summary, updated in rows:
-            data = json.loads(summary)
-            summaries.append(RunSummary(identifier, task_name, status, data["cells"], updated,
-                                        data["final_metrics"]))
-        return summaries
+        return [_summary(row) for row in rows]
+
+    def summaries(self, run_ids: list[str]) -> dict[str, RunSummary]:
+        """The stored runs among `run_ids`, by id, read from their summaries only."""
+        found: dict[str, RunSummary] = {}
+        with self._connect() as connection:
+            # SQLite caps the number of parameters in one statement, so ask in chunks.
+            for start in range(0, len(run_ids), 500):
+                chunk = run_ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = connection.execute(
+                    f"SELECT run_id, task, status, summary, updated FROM runs WHERE run_id IN ({marks})", chunk,
+                ).fetchall()
+                found.update((row[0], _summary(row)) for row in rows)
+        return found
 
     def delete(self, run_id: str) -> bool:
         with self._write() as connection:

@@ -149,3 +149,14 @@ def test_stopping_before_the_first_step_loses_nothing():
     app.run()
     assert not app.exception
     assert any(button.label == "Train" and not button.disabled for button in app.button)
+
+
+def test_runs_at_several_distances_draw_memory_against_distance():
+    for distance in ("6", "9"):
+        train_to_the_end(open_page("memory_lab", {**TINY, "seed": "61", "distance": distance}))
+    app = open_page("memory_lab", {**TINY, "seed": "61", "distance": "12"})
+    [(spec, frame)] = [(spec, frame) for spec, frame in chart_frames(app)
+                       if str(spec.get("title", "")).startswith("Memory against distance")]
+    assert sorted(set(frame["distance"])) == [6, 9]
+    assert set(frame["model"]) == {"RNN", "LSTM"}
+    assert frame["accuracy"].between(0, 1).all()

@@ -237,3 +237,12 @@ def test_two_processes_write_at_once(tmp_path):
         assert stored is not None and set(stored.histories) == {"rnn", "lstm"}
         assert torch.equal(store.load_weights(stored.run_id, "rnn")["weight"],
                            torch.full((2, 2), float(seed)))
+
+
+def test_summaries_returns_only_stored_runs_by_id(store):
+    saved = [make_experiment(distance=distance) for distance in (10, 20)]
+    stored_ids = [store.save(experiment, histories_for(experiment)) for experiment in saved]
+    missing = runs.run_id(make_experiment(distance=30))
+    found = store.summaries([*stored_ids, missing])
+    assert set(found) == set(stored_ids)
+    assert found[stored_ids[0]].final_metrics == {"rnn": 0.6, "lstm": 0.6}

@@ -198,3 +198,20 @@ def state_chart(cell_states, hidden_states, units: list[int]) -> alt.Chart:
         strokeDash=alt.StrokeDash("state:N", title="State"),
         tooltip=["unit", "state", "t", alt.Tooltip("value:Q", format=".3f")],
     ).properties(height=HEIGHT)
+
+
+def distance_chart(rows: list[dict], chance: float) -> alt.Chart:
+    """Final validation accuracy against the distance remembered; rows: distance, model, accuracy."""
+    frame = pd.DataFrame(rows, columns=["distance", "model", "accuracy"])
+    labels = list(dict.fromkeys(frame["model"]))
+    color = alt.Color("model:N", title="Model",
+                      scale=alt.Scale(domain=labels, range=[PALETTE.get(label, "#7f7f7f") for label in labels]))
+    lines = alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("distance:Q", title="Distance (steps to remember)"),
+        y=alt.Y("accuracy:Q", title="Final validation accuracy", scale=alt.Scale(domain=[0, 1])),
+        color=color,
+        tooltip=["model", "distance", alt.Tooltip("accuracy:Q", format=".3f")],
+    )
+    rule = alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[4, 4], color="gray").encode(
+        y="chance:Q")
+    return alt.layer(lines, rule, title="Memory against distance (your stored runs)").properties(height=HEIGHT)

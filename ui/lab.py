@@ -1,14 +1,16 @@
 """The memory lab's body: train and stop, live curves, stored results and the look inside.
 
 Training happens in the job runner's threads; this module only submits, polls snapshots from a
-fragment (twice a second) and draws. Session state holds the job id and nothing heavier.
+fragment (once a second) and draws. Session state holds the job id and nothing heavier.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
-from core import runs
+from core import config, runs
 from core.config import CELL_LABELS, Experiment
 from core.explain import memory_lines
 from core.history import History
@@ -40,8 +42,9 @@ def render(experiment: Experiment) -> None:
     if stored is None:
         st.info("Not trained yet. Press **Train** to train the selected cells side by side; the curves grow "
                 "live and you can keep using the page.", icon=":material/model_training:")
-        return
-    _stored_results(experiment, stored)
+    else:
+        _stored_results(experiment, stored)
+    _distance_view(experiment)
 
 
 def _current_job() -> Job | None:
@@ -119,3 +122,23 @@ def _status_line(stored: runs.StoredRun, histories: list[History]) -> None:
     if stored.status == "finished":
         st.success(f"Loaded finished run `{stored.run_id}` from the run store: no retraining needed.",
                    icon=":material/check_circle:")
+
+
+def _distance_view(experiment: Experiment) -> None:
+    """Accuracy against distance, gathered from finished stored runs that differ only in distance."""
+    spec = config.parameter_fields(experiment.task)["distance"][1].metadata
+    variants = {}
+    for distance in range(int(spec["low"]), int(spec["high"]) + 1):
+        task_config = dataclasses.replace(experiment.task_config, distance=distance)
+        variants[runs.run_id(dataclasses.replace(experiment, task_config=task_config))] = distance
+    found = run_store().summaries(list(variants))
+    rows = [{"distance": variants[identifier], "model": CELL_LABELS.get(cell, cell), "accuracy": accuracy}
+            for identifier, summary in found.items() if summary.status == "finished"
+            for cell, accuracy in summary.final_metrics.items() if accuracy is not None]
+    st.subheader("Memory against distance")
+    if len({row["distance"] for row in rows}) < 2:
+        st.caption("Train these settings at two or more distances (move the Distance slider and press Train) "
+                   "to draw accuracy against the distance the model must remember.")
+        return
+    rows.sort(key=lambda row: row["distance"])
+    st.altair_chart(charts.distance_chart(rows, 1 / experiment.task_config.symbols), width="stretch")
