@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from core import config
 from ui.presets import PRESETS
 
 st.title("RNN Playground")
@@ -17,7 +16,6 @@ st.markdown(
 )
 st.subheader("Start with a preset")
 for preset in PRESETS:
-    experiment, _ = config.from_params(preset.params)
     with st.container(border=True):
         st.markdown(f"**{preset.title}**: {preset.description}")
         st.page_link("app_pages/memory_lab.py", label="Open in the memory lab", icon=":material/arrow_forward:",

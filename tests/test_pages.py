@@ -160,3 +160,10 @@ def test_runs_at_several_distances_draw_memory_against_distance():
     assert sorted(set(frame["distance"])) == [6, 9]
     assert set(frame["model"]) == {"RNN", "LSTM"}
     assert frame["accuracy"].between(0, 1).all()
+
+
+def test_every_preset_is_a_valid_experiment():
+    from ui.presets import PRESETS
+
+    for preset in PRESETS:
+        assert config.from_params(preset.params)[1] == [], preset.title
