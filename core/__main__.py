@@ -120,7 +120,7 @@ def command_train(args: argparse.Namespace) -> int:
     if live:
         print(file=sys.stderr)
     histories = {trainer.cell: trainer.history for trainer in trainers}
-    weights = {t.cell: {k: v.detach().cpu() for k, v in t.model.state_dict().items()} for t in trainers}
+    weights = {trainer.cell: trainer.model.state_dict() for trainer in trainers}  # the store copies to CPU
     identifier = store.save(experiment, histories, weights)
     wall = time.perf_counter() - started
     for history in histories.values():

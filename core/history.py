@@ -81,15 +81,18 @@ class History:
             return None
         return sorted(self.grad_through_time[-1])[-1]
 
-    def grad_ratios(self) -> list[float]:
-        """|dL/dh_1| / |dL/dh_T| of the last layer, one per probe."""
+    def grad_ratios_by_step(self) -> list[tuple[int, float]]:
+        """(probe step, |dL/dh_1| / |dL/dh_T| of the last layer) for every probe that has both."""
         layer = self.last_layer()
         ratios = []
-        for probe in self.grad_through_time:
+        for step, probe in zip(self.probe_steps, self.grad_through_time):
             norms = probe.get(layer) or []
             if len(norms) >= 2 and norms[-1] and norms[0] is not None:
-                ratios.append(norms[0] / norms[-1])
+                ratios.append((step, norms[0] / norms[-1]))
         return ratios
+
+    def grad_ratios(self) -> list[float]:
+        return [ratio for _, ratio in self.grad_ratios_by_step()]
 
     def median_grad_ratio(self) -> float | None:
         ratios = sorted(self.grad_ratios())

@@ -360,8 +360,7 @@ class JobRunner:
                 return
             self.store.save(
                 job.experiment, {t.cell: t.history for t in job._trainers},
-                weights={t.cell: {k: v.detach().cpu() for k, v in t.model.state_dict().items()}
-                         for t in job._trainers},
+                weights={t.cell: t.model.state_dict() for t in job._trainers},  # the store copies to CPU
                 status=job.status, message=job.message,
             )
         except Exception as error:

@@ -128,13 +128,8 @@ def gradient_chart(histories: list[History], probe_step: int | None = None,
 
 
 def ratio_frame(histories: list[History]) -> pd.DataFrame:
-    rows = []
-    for history in histories:
-        layer = history.last_layer()
-        for step, probe in zip(history.probe_steps, history.grad_through_time):
-            norms = probe.get(layer) or []
-            if len(norms) >= 2 and norms[-1] and norms[0] is not None:
-                rows.append({"step": step, "ratio": max(norms[0] / norms[-1], FLOOR), "model": _label(history.cell)})
+    rows = [{"step": step, "ratio": max(ratio, FLOOR), "model": _label(history.cell)}
+            for history in histories for step, ratio in history.grad_ratios_by_step()]
     return pd.DataFrame(rows, columns=["step", "ratio", "model"])
 
 
