@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import NoReturn, Sequence
@@ -100,7 +101,8 @@ def command_train(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(summary(experiment, stored.run_id, stored.histories, 0.0)))
             return 0
-    trainers = prepare(experiment)
+    # Alone on the machine, one job may use every core.
+    trainers = prepare(experiment, threads=os.cpu_count() or 1)
     total = sum(trainer.total_steps for trainer in trainers)
     last_print = [0.0]
     # On a terminal the progress line rewrites itself; in a log it is one line every few seconds.

@@ -26,17 +26,20 @@ EVAL_BATCH = 512
 EXPLOSION_FACTOR = 4.0
 
 
-def configure_torch() -> None:
+def configure_torch(threads: int = 1) -> None:
     """Process-wide settings that keep small recurrent models fast on a shared CPU.
 
     Vanishing gradients are literally tiny numbers: without flushing denormals to zero a plain
-    RNN's backward pass slows down many times over. One intra-op thread per training thread
-    avoids oversubscription when several jobs train at once (override: RNN_PLAYGROUND_TORCH_THREADS).
+    RNN's backward pass slows down many times over. Jobs in a server use one intra-op thread each
+    so several can train at once without oversubscribing the cores; the CLI, alone on the machine,
+    asks for all of them. RNN_PLAYGROUND_TORCH_THREADS overrides both.
     """
     torch.set_flush_denormal(True)
-    threads = os.environ.get("RNN_PLAYGROUND_TORCH_THREADS", "1")
-    if threads.isdigit() and int(threads) > 0 and torch.get_num_threads() != int(threads):
-        torch.set_num_threads(int(threads))
+    override = os.environ.get("RNN_PLAYGROUND_TORCH_THREADS", "")
+    if override.isdigit() and int(override) > 0:
+        threads = int(override)
+    if threads > 0 and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def default_device() -> torch.device:
@@ -177,9 +180,9 @@ class Trainer:
 
 
 def prepare(experiment: Experiment, device: torch.device | None = None, max_steps: int | None = None,
-            data: TaskData | None = None) -> list[Trainer]:
+            data: TaskData | None = None, threads: int = 1) -> list[Trainer]:
     """A trainer per selected cell, all on the same data and seed."""
-    configure_torch()
+    configure_torch(threads)
     device = device or default_device()
     data = (data or build_task(experiment)).to(device)
     return [Trainer(experiment, cell, data, device, max_steps) for cell in experiment.model.cells]
