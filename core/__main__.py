@@ -18,6 +18,7 @@ import time
 from typing import NoReturn, Sequence
 
 from core import config
+from core.history import combined_status
 from core.runs import BundleError, RunStore
 
 EXIT_USAGE = 2
@@ -82,8 +83,7 @@ def summary(experiment: config.Experiment, identifier: str, histories: dict, wal
             "grad_ratio": history.median_grad_ratio(),
             "status": history.status,
         }
-    statuses = {h.status for h in histories.values()}
-    status = "finished" if statuses == {"finished"} else sorted(statuses - {"finished"})[0]
+    status = combined_status(list(histories.values()))
     return {"run_id": identifier, "task": experiment.task, "status": status, "wall_seconds": round(wall, 3),
             "models": models}
 

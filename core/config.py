@@ -173,12 +173,22 @@ def format_value(value: Any, name: str = "") -> str | list[str]:
     return str(value)
 
 
+def _read(experiment: Experiment, section: str | None, name: str) -> Any:
+    owner = experiment if section is None else getattr(experiment, section)
+    return getattr(owner, name)
+
+
+def value_of(experiment: Experiment, name: str) -> Any:
+    """The value of the setting with flat name `name`, from whichever section holds it."""
+    section, _ = parameter_fields(experiment.task)[name]
+    return _read(experiment, section, name)
+
+
 def to_params(experiment: Experiment) -> dict[str, str | list[str]]:
     """Flatten an experiment into URL-style strings (lists for multi-valued settings)."""
     params: dict[str, str | list[str]] = {"task": experiment.task}
     for name, (section, _) in parameter_fields(experiment.task).items():
-        owner = experiment if section is None else getattr(experiment, section)
-        params[name] = format_value(getattr(owner, name), name)
+        params[name] = format_value(_read(experiment, section, name), name)
     return params
 
 

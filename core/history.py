@@ -104,6 +104,12 @@ class History:
         return (ratios[middle - 1] + ratios[middle]) / 2
 
 
+def combined_status(histories: list[History]) -> str:
+    """A run's status from its models': finished when all are, else the first model's that is not."""
+    unfinished = [history.status for history in histories if history.status != "finished"]
+    return unfinished[0] if unfinished else ("finished" if histories else "queued")
+
+
 def _check_numbers(name: str, values: Any) -> None:
     if not isinstance(values, list):
         raise ValueError(f"{name} must be a list")

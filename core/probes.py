@@ -15,6 +15,12 @@ from torch import Tensor
 from core.models import SequenceModel
 
 
+def sequence_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Mean cross-entropy over every scored item; padded steps carry target -100."""
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                             ignore_index=-100)
+
+
 def loss_and_correct(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor, int]:
     """Mean cross-entropy, the number of correct predictions and how many were scored.
 
@@ -22,7 +28,7 @@ def loss_and_correct(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor, i
     """
     flat_logits = logits.reshape(-1, logits.shape[-1])  # (items, classes)
     flat_targets = targets.reshape(-1)  # (items,)
-    loss = torch.nn.functional.cross_entropy(flat_logits, flat_targets, ignore_index=-100)
+    loss = sequence_loss(logits, targets)
     scored = flat_targets != -100
     correct = (flat_logits.argmax(dim=-1) == flat_targets) & scored
     return loss, correct.sum(), int(scored.sum())

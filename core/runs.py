@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import torch
 
 from core import config, versions
-from core.history import STATUSES, History
+from core.history import STATUSES, History, combined_status
 
 BUNDLE_FORMAT = "rnn-playground-run"
 BUNDLE_VERSION = 1
@@ -165,8 +165,7 @@ class RunStore:
             if history.cell != cell:
                 raise ValueError(f"history for {cell!r} names cell {history.cell!r}")
         if status is None:
-            unfinished = [h.status for h in histories.values() if h.status != "finished"]
-            status = unfinished[0] if unfinished else ("finished" if histories else "queued")
+            status = combined_status(list(histories.values()))
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         identifier = run_id(experiment)

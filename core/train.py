@@ -17,7 +17,7 @@ import torch
 from core.config import Experiment
 from core.history import History
 from core.models import SequenceModel, build_model
-from core.probes import gradient_norms, gradient_through_time, loss_and_correct
+from core.probes import gradient_norms, gradient_through_time, loss_and_correct, sequence_loss
 from core.tasks import build_task
 from core.tasks.base import TaskData
 
@@ -89,10 +89,8 @@ class Trainer:
         step = self.step_count + 1
         inputs, targets, lengths = self._batch()
         self.model.train()
-        logits = self.model(inputs, lengths)
         # The training step needs only the loss; accuracy is measured at evaluation.
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                                                 ignore_index=-100)
+        loss = sequence_loss(self.model(inputs, lengths), targets)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         # Norms are measured once, before clipping, and the same total drives the clip.

@@ -51,7 +51,7 @@ def check_url(task: str) -> None:
         if key in clean and key != "task":
             # The widget seeds itself from the URL it was opened with, and Streamlit resets (not
             # clamps) a value it rejects; session state makes it open on our clean value instead.
-            value = getattr_flat(experiment, key)
+            value = config.value_of(experiment, key)
             st.session_state[key] = list(value) if isinstance(value, tuple) else value
     st.session_state[NOTICE_KEY] = messages
 
@@ -84,12 +84,6 @@ def experiment_controls(task: str = "memory") -> Experiment:
             values[name] = _widget(st, name, fields[name][1])
     experiment, _ = config.from_params({k: config.format_value(v, k) for k, v in values.items()})
     return experiment
-
-
-def getattr_flat(experiment: Experiment, name: str) -> Any:
-    section, _ = config.parameter_fields(experiment.task)[name]
-    owner = experiment if section is None else getattr(experiment, section)
-    return getattr(owner, name)
 
 
 def _as_list(value: Any) -> list[str]:
