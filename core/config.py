@@ -10,9 +10,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+import functools
+import re
 from typing import Any, Iterable, Mapping
 
-CELLS = ("rnn", "gru", "lstm", "birnn", "bigru", "bilstm")
+CELLS = ("rnn", "gru", "lstm", "birnn", "bigru", "bilstm", "bow")
 CELL_LABELS = {
     "rnn": "RNN",
     "gru": "GRU",
@@ -20,8 +22,9 @@ CELL_LABELS = {
     "birnn": "BiRNN",
     "bigru": "BiGRU",
     "bilstm": "BiLSTM",
+    "bow": "BoW",
 }
-TASKS = ("memory",)
+TASKS = ("memory", "sentiment", "handwriting")
 # Learning rates move on a log grid, so a slider, a link and the CLI all land on the same values.
 LEARNING_RATES = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 
@@ -38,6 +41,7 @@ def setting(
     step: float | None = None,
     many: bool = False,
     options: tuple[float, ...] | None = None,
+    pattern: str | None = None,
 ) -> Any:
     """A dataclass field whose metadata carries what the UI, the URL and the CLI must agree on."""
     metadata = {
@@ -50,6 +54,8 @@ def setting(
         "step": step,
         "many": many,
         "options": options,
+        # Text settings (content keys) match this pattern; they travel in links but get no widget.
+        "pattern": pattern,
     }
     return field(default=default, metadata=metadata)
 
@@ -69,6 +75,79 @@ class MemoryTaskConfig:
     noise: float = setting(
         0.6, low=0.0, high=2.0, step=0.1, label="Noise",
         help="Strength (standard deviation) of the random distractor vectors after the first step.",
+    )
+
+
+UPLOAD_KEY = "[0-9a-f]{16}"
+
+
+@dataclass(frozen=True)
+class SentimentTaskConfig:
+    """The sentiment demo: word-order puzzles, real review snippets, or the user's own table."""
+
+    source: str = setting(
+        "puzzles", choices=("puzzles", "reviews", "upload"), label="Data",
+        help="Generated word-order puzzles, real movie-review snippets, or a table you upload.",
+    )
+    distance: int = setting(
+        4, low=0, high=30, label="Filler words",
+        help="Puzzles: up to this many neutral filler words between the deciding cue and the end.",
+    )
+    opinions: int = setting(
+        0, low=0, high=6, label="Distractor opinions",
+        help="Puzzles: after a leading verdict, this many opinions that do not decide the label (0 = off).",
+    )
+    vocab_size: int = setting(
+        1000, low=100, high=8000, label="Vocabulary size",
+        help="Subword pieces the SentencePiece tokenizer learns from the training split.",
+    )
+    tokenizer: str = setting(
+        "unigram", choices=("unigram", "bpe"), label="Tokenizer",
+        help="SentencePiece algorithm: unigram language model or byte-pair encoding.",
+    )
+    embedding_size: int = setting(
+        32, low=8, high=128, label="Embedding size", help="Length of each token's learned vector.",
+    )
+    train_size: int = setting(
+        6000, low=500, high=20000, label="Training examples",
+        help="Examples generated, or the most taken from a corpus or table.",
+    )
+    upload: str = setting(
+        "", pattern=UPLOAD_KEY, label="Uploaded table",
+        help="Key of the uploaded table this run trains on (set by the upload box).",
+    )
+
+
+@dataclass(frozen=True)
+class HandwritingTaskConfig:
+    """The handwriting demo: pen trajectories, generated from stroke fonts or uploaded."""
+
+    source: str = setting(
+        "generated", choices=("generated", "upload"), label="Data",
+        help="Generated handwriting, or pen trajectories you upload (UCI pendigits or UJI format).",
+    )
+    charset: str = setting(
+        "digits", choices=("digits", "lowercase", "uppercase"), label="Characters",
+        help="Which characters the generator writes.",
+    )
+    faces: tuple[str, ...] = setting(
+        ("print", "cursive"), choices=("print", "cursive"), many=True, label="Font faces",
+        help="Single-line stroke fonts the generated writing starts from.",
+    )
+    distortion: float = setting(
+        1.0, low=0.0, high=2.0, step=0.1, label="Distortion",
+        help="How much slant, rotation, jitter and elastic wobble the generator adds.",
+    )
+    points: int = setting(
+        32, low=8, high=128, label="Points per character",
+        help="Resolution: the pen path is resampled to this many equally spaced points.",
+    )
+    train_size: int = setting(
+        6000, low=500, high=20000, label="Training examples", help="Characters generated for training.",
+    )
+    upload: str = setting(
+        "", pattern=UPLOAD_KEY, label="Uploaded pen data",
+        help="Key of the uploaded pen file this run trains on (set by the upload box).",
     )
 
 
@@ -130,7 +209,27 @@ class Experiment:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
-TASK_CONFIGS: dict[str, type] = {"memory": MemoryTaskConfig}
+TASK_CONFIGS: dict[str, type] = {
+    "memory": MemoryTaskConfig,
+    "sentiment": SentimentTaskConfig,
+    "handwriting": HandwritingTaskConfig,
+}
+# Shared settings whose best starting value depends on the task; everything else keeps the
+# dataclass default. Measured choices: see each task module's docstring.
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "memory": {},
+    "sentiment": {"cells": ("rnn", "lstm", "bilstm", "bow")},
+    "handwriting": {"cells": ("gru", "lstm", "bilstm")},
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One flat setting as a task sees it: its name, its default for that task and its metadata."""
+
+    name: str
+    default: Any
+    metadata: Mapping[str, Any]
 
 
 def settings_of(config_type: type) -> list[dataclasses.Field]:
@@ -138,8 +237,9 @@ def settings_of(config_type: type) -> list[dataclasses.Field]:
     return [f for f in dataclasses.fields(config_type) if "label" in f.metadata]
 
 
-def parameter_fields(task: str = "memory") -> dict[str, tuple[str | None, dataclasses.Field]]:
-    """Flat parameter name -> (section attribute on Experiment or None, field).
+@functools.cache
+def parameter_fields(task: str = "memory") -> dict[str, tuple[str | None, Setting]]:
+    """Flat parameter name -> (section attribute on Experiment or None, setting with task default).
 
     Names are unique across concerns, so one flat URL carries the whole experiment.
     """
@@ -149,13 +249,19 @@ def parameter_fields(task: str = "memory") -> dict[str, tuple[str | None, datacl
         ("model", ModelConfig),
         ("train", TrainConfig),
     ]
-    flat: dict[str, tuple[str | None, dataclasses.Field]] = {}
+    overrides = TASK_DEFAULTS[task]
+    flat: dict[str, tuple[str | None, Setting]] = {}
     for section, config_type in sections:
         for f in settings_of(config_type):
             if f.name in flat:
                 raise ValueError(f"setting name {f.name!r} is used twice")
-            flat[f.name] = (section, f)
+            flat[f.name] = (section, Setting(f.name, overrides.get(f.name, f.default), f.metadata))
     return flat
+
+
+def default_experiment(task: str = "memory") -> Experiment:
+    """The experiment a task opens on when nothing is set."""
+    return from_params({"task": task})[0]
 
 
 def format_value(value: Any, name: str = "") -> str | list[str]:
@@ -187,8 +293,11 @@ def value_of(experiment: Experiment, name: str) -> Any:
 def to_params(experiment: Experiment) -> dict[str, str | list[str]]:
     """Flatten an experiment into URL-style strings (lists for multi-valued settings)."""
     params: dict[str, str | list[str]] = {"task": experiment.task}
-    for name, (section, _) in parameter_fields(experiment.task).items():
-        params[name] = format_value(_read(experiment, section, name), name)
+    for name, (section, spec) in parameter_fields(experiment.task).items():
+        value = _read(experiment, section, name)
+        if spec.metadata["pattern"] is not None and not value:
+            continue  # an unset key stays out of links
+        params[name] = format_value(value, name)
     return params
 
 
@@ -212,11 +321,16 @@ def _short(raw: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def clean_value(name: str, spec: dataclasses.Field, raw: Any) -> tuple[Any, str | None]:
-    """Validate one raw value against its field: (clean value, message or None)."""
+def clean_value(name: str, spec: Setting, raw: Any) -> tuple[Any, str | None]:
+    """Validate one raw value against its setting: (clean value, message or None)."""
     meta = spec.metadata
     default = spec.default
     label = meta["label"]
+    if meta["pattern"] is not None:
+        text = str(_last(raw)).strip().lower()
+        if text == "" or re.fullmatch(meta["pattern"], text):
+            return text, None
+        return default, f"{label}: {_short(_last(raw))!r} is not a valid key; ignored."
     if meta["many"]:
         choices = meta["choices"]
         given = [str(item).strip() for item in _as_list(raw)]
@@ -278,6 +392,8 @@ def from_params(mapping: Mapping[str, Any] | None) -> tuple[Experiment, list[str
         task = "memory"
     fields = parameter_fields(task)
     sections: dict[str | None, dict[str, Any]] = {None: {}, "task_config": {}, "model": {}, "train": {}}
+    for name, value in TASK_DEFAULTS[task].items():
+        sections[fields[name][0]][name] = value
     for key in mapping:
         name = str(key)
         if name in fields or name in RESERVED_PARAMS:
@@ -310,16 +426,20 @@ def replace(experiment: Experiment, **changes: Any) -> Experiment:
     return changed
 
 
-def describe(fields: Iterable[str] = ()) -> str:
-    """One line per setting with its bounds, for the CLI's help."""
+def describe(task: str = "memory", fields: Iterable[str] = ()) -> str:
+    """One line per setting of a task with its default and bounds, for the CLI's help."""
     lines = []
-    for name, (_, spec) in parameter_fields().items():
+    for name, (_, spec) in parameter_fields(task).items():
         if fields and name not in fields:
             continue
         meta = spec.metadata
         if meta["choices"] is not None:
             bounds = "|".join(meta["choices"])
+        elif meta["pattern"] is not None:
+            bounds = "key"
         else:
             bounds = f"{meta['low']}..{meta['high']}"
-        lines.append(f"  {name}={format_value(spec.default, name)!s:<10} {bounds:<24} {meta['help']}")
+        default = format_value(spec.default, name)
+        default = ",".join(default) if isinstance(default, list) else default
+        lines.append(f"  {name}={default!s:<10} {bounds:<24} {meta['help']}")
     return "\n".join(lines)

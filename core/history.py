@@ -33,6 +33,11 @@ class History:
     eval_steps: list[int] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_metric: list[float] = field(default_factory=list)
+    # Per named validation subset (e.g. "negation"), the metric at each evaluation.
+    group_metric: dict[str, list[float]] = field(default_factory=dict)
+    # At the latest evaluation: confusion[true][predicted] counts over the validation split.
+    confusion: list[list[int]] = field(default_factory=list)
+    class_names: list[str] = field(default_factory=list)
     # Recorded every probe interval: per layer, mean |dL/dh_t| for t = 1..T.
     probe_steps: list[int] = field(default_factory=list)
     grad_through_time: list[dict[str, list[float]]] = field(default_factory=list)
@@ -57,8 +62,12 @@ class History:
         for name in ("steps", "wall_seconds", "train_loss", "grad_norm", "eval_steps", "val_loss",
                      "val_metric", "probe_steps"):
             _check_numbers(name, getattr(history, name))
-        for name, values in history.layer_grad_norms.items():
+        for name, values in [*history.layer_grad_norms.items(), *history.group_metric.items()]:
             _check_numbers(name, values)
+        for row in history.confusion:
+            _check_numbers("confusion", row)
+        if not all(isinstance(name, str) for name in history.class_names):
+            raise ValueError("class names must be strings")
         for probe in history.grad_through_time:
             if not isinstance(probe, dict):
                 raise ValueError("each gradient-through-time probe must be an object")
@@ -75,6 +84,19 @@ class History:
 
     def final_val_metric(self) -> float | None:
         return self.val_metric[-1] if self.val_metric else None
+
+    def final_group_metrics(self) -> dict[str, float]:
+        return {name: values[-1] for name, values in self.group_metric.items() if values}
+
+    def per_class_accuracy(self) -> dict[str, float]:
+        """Recall of each class at the latest evaluation, from the confusion matrix."""
+        result = {}
+        for index, row in enumerate(self.confusion):
+            total = sum(row)
+            name = self.class_names[index] if index < len(self.class_names) else str(index)
+            if total:
+                result[name] = row[index] / total
+        return result
 
     def last_layer(self) -> str | None:
         if not self.grad_through_time:

@@ -51,15 +51,41 @@ def _lstm_step(x: Tensor, h: Tensor, c: Tensor | None, weights: dict[str, Tensor
     return h, c, {"input": input_gate, "forget": forget_gate, "output": output_gate}
 
 
+def _bag_step(x: Tensor, h: Tensor, c: Tensor | None, weights: dict[str, Tensor]):
+    # No recurrence and no bias: the state is a running sum of projected tokens, blind to order.
+    return h + x @ weights["w_ih"].T, None, {}
+
+
+class RunningSum(nn.Module):
+    """The bag-of-words baseline as a "cell": h_t = h_{t-1} + W x_t, so h_T is order-free.
+
+    The model reads h_T divided by the length, i.e. a linear map of the mean embedding. Padding
+    embeddings are zero and there is no bias, so padded steps add nothing.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, batch_first: bool = True, bidirectional: bool = False):
+        super().__init__()
+        self.weight_ih_l0 = nn.Parameter(torch.empty(hidden_size, input_size))
+
+    def forward(self, x: Tensor | torch.nn.utils.rnn.PackedSequence):
+        if isinstance(x, torch.nn.utils.rnn.PackedSequence):
+            padded, lengths = pad_packed_sequence(x, batch_first=True)
+            output = torch.cumsum(padded @ self.weight_ih_l0.T, dim=1)
+            return pack_padded_sequence(output, lengths, batch_first=True, enforce_sorted=False), None
+        return torch.cumsum(x @ self.weight_ih_l0.T, dim=1), None  # (batch, time, hidden)
+
+
 @dataclass(frozen=True)
 class CellSpec:
     """What distinguishes one cell kind: its fused module, direction and step function."""
 
-    module: type[nn.RNNBase]
+    module: type[nn.Module]
     bidirectional: bool
     step: StepFunction
     gates: tuple[str, ...]
     has_cell_state: bool
+    # An order-free average: one layer only, and the head reads the mean rather than the last state.
+    averages: bool = False
 
 
 REGISTRY: dict[str, CellSpec] = {
@@ -69,6 +95,7 @@ REGISTRY: dict[str, CellSpec] = {
     "birnn": CellSpec(nn.RNN, True, _rnn_step, (), False),
     "bigru": CellSpec(nn.GRU, True, _gru_step, ("reset", "update"), False),
     "bilstm": CellSpec(nn.LSTM, True, _lstm_step, ("input", "forget", "output"), True),
+    "bow": CellSpec(RunningSum, False, _bag_step, (), False, averages=True),
 }
 assert tuple(REGISTRY) == CELLS, "config.CELLS and the model registry must list the same cells"
 
@@ -102,6 +129,8 @@ class Encoder(nn.Module):
         self.directions = 2 if self.spec.bidirectional else 1
         self.dropout = dropout
         self.layers = nn.ModuleList()
+        if self.spec.averages:
+            num_layers = 1  # stacking running sums adds nothing a baseline should have
         for index in range(num_layers):
             layer_input = input_size if index == 0 else hidden_size * self.directions
             self.layers.append(
@@ -141,12 +170,9 @@ class Encoder(nn.Module):
     def layer_weights(self, index: int, reverse: bool) -> dict[str, Tensor]:
         suffix = "_l0_reverse" if reverse else "_l0"
         layer = self.layers[index]
-        return {
-            "w_ih": getattr(layer, "weight_ih" + suffix),
-            "w_hh": getattr(layer, "weight_hh" + suffix),
-            "b_ih": getattr(layer, "bias_ih" + suffix),
-            "b_hh": getattr(layer, "bias_hh" + suffix),
-        }
+        names = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
+        return {key: getattr(layer, name + suffix) for key, name in names.items()
+                if hasattr(layer, name + suffix)}
 
     def unroll(self, x: Tensor, lengths: Tensor | None = None) -> list[list[Steps]]:
         """Step through time with the fused modules' own weights (no dropout), keeping every state.
@@ -234,6 +260,9 @@ class SequenceModel(nn.Module):
             last = top[:, -1]
         else:
             last = top[torch.arange(batch, device=top.device), lengths.to(top.device) - 1]
+        if self.encoder.spec.averages:
+            count = lengths.to(top.device) if lengths is not None else torch.full((batch,), top.shape[1], device=top.device)
+            return last / count.to(top.dtype).unsqueeze(-1)  # (batch, hidden): the mean
         if self.encoder.directions == 1:
             return last  # (batch, hidden)
         hidden = self.encoder.hidden_size

@@ -64,7 +64,8 @@ class Trainer:
         # Batches come from a private generator: same seed, same batches, whatever else runs.
         self.batch_generator = torch.Generator().manual_seed(experiment.seed + 7919)
         self.total_steps = min(self.settings.steps, max_steps or self.settings.steps)
-        self.history = History(cell=cell, metric=data.metric)
+        self.history = History(cell=cell, metric=data.metric,
+                               class_names=list(data.class_names) or [str(i) for i in range(data.num_classes)])
         self.elapsed = 0.0
         self.baseline_loss = math.log(max(data.num_classes, 2))
         self.recent_losses: list[float] = []
@@ -153,21 +154,21 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, step: int) -> None:
         """Validation loss and accuracy over the whole validation split."""
-        self.model.eval()
         data = self.data
-        total_loss, total_correct, total_scored = 0.0, 0, 0
-        for start in range(0, data.val_targets.shape[0], EVAL_BATCH):
-            stop = start + EVAL_BATCH
-            lengths = data.val_lengths[start:stop] if data.val_lengths is not None else None
-            logits = self.model(data.val_inputs[start:stop], lengths)
-            loss, correct, scored = loss_and_correct(logits, data.val_targets[start:stop])
-            total_loss += float(loss) * scored
-            total_correct += int(correct)
-            total_scored += scored
-        self.model.train()
-        self.history.eval_steps.append(step)
-        self.history.val_loss.append(total_loss / max(total_scored, 1))
-        self.history.val_metric.append(total_correct / max(total_scored, 1))
+        loss, predictions = evaluate_model(self.model, data.val_inputs, data.val_targets, data.val_lengths)
+        history = self.history
+        history.eval_steps.append(step)
+        history.val_loss.append(loss)
+        targets = data.val_targets
+        scored = targets != -100
+        hits = (predictions == targets) & scored
+        history.val_metric.append(float(hits.sum()) / max(int(scored.sum()), 1))
+        for name, mask in data.val_groups.items():
+            # Groups mark whole examples; per-step targets score every step of the example.
+            mask = mask.view(-1, *([1] * (targets.dim() - 1))) & scored
+            history.group_metric.setdefault(name, []).append(float((hits & mask).sum()) / max(int(mask.sum()), 1))
+        if not data.per_step:
+            history.confusion = confusion_matrix(predictions, targets, data.num_classes)
 
     def probe(self, step: int) -> None:
         data = self.data
@@ -175,6 +176,31 @@ class Trainer:
         self.history.grad_through_time.append(
             gradient_through_time(self.model, data.probe_inputs, data.probe_targets, data.probe_lengths)
         )
+
+
+@torch.no_grad()
+def evaluate_model(model: SequenceModel, inputs: torch.Tensor, targets: torch.Tensor,
+                   lengths: torch.Tensor | None = None) -> tuple[float, torch.Tensor]:
+    """Mean loss over a whole split and the predicted class of every item, in eval mode."""
+    was_training = model.training
+    model.eval()
+    total_loss, total_scored, predictions = 0.0, 0, []
+    for start in range(0, targets.shape[0], EVAL_BATCH):
+        stop = start + EVAL_BATCH
+        logits = model(inputs[start:stop], lengths[start:stop] if lengths is not None else None)
+        loss, _, scored = loss_and_correct(logits, targets[start:stop])
+        total_loss += float(loss) * scored
+        total_scored += scored
+        predictions.append(logits.argmax(dim=-1))
+    model.train(was_training)
+    return total_loss / max(total_scored, 1), torch.cat(predictions)
+
+
+def confusion_matrix(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int) -> list[list[int]]:
+    """counts[true][predicted] as plain lists."""
+    pairs = targets.reshape(-1).long() * num_classes + predictions.reshape(-1).long()
+    counts = torch.bincount(pairs.cpu(), minlength=num_classes * num_classes)
+    return counts.view(num_classes, num_classes).tolist()
 
 
 def prepare(experiment: Experiment, device: torch.device | None = None, max_steps: int | None = None,

@@ -15,7 +15,8 @@ from pathlib import Path
 CORE_DIR = Path(__file__).resolve().parent
 # Only the code that decides what a run computes; editing the CLI, the job runner, the store or the
 # explanations must not orphan every stored run and every shared link.
-TRAINING_CODE = ("config.py", "history.py", "models.py", "probes.py", "train.py", "tasks")
+TRAINING_CODE = ("config.py", "history.py", "models.py", "probes.py", "train.py", "tasks",
+                 "tokens.py", "tables.py", "strokes.py", "pen_files.py")
 
 
 @functools.lru_cache(maxsize=1)

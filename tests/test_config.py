@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,8 +9,10 @@ from core import config
 from core.config import Experiment, from_params, to_params
 
 
-def _value_strategy(spec: dataclasses.Field):
+def _value_strategy(spec: config.Setting):
     meta = spec.metadata
+    if meta["pattern"] is not None:
+        return st.one_of(st.just(""), st.from_regex(meta["pattern"], fullmatch=True))
     if meta["many"]:
         return st.lists(st.sampled_from(meta["choices"]), min_size=1, max_size=len(meta["choices"]),
                         unique=True).map(tuple)
@@ -22,17 +22,19 @@ def _value_strategy(spec: dataclasses.Field):
         return st.sampled_from(meta["options"])
     if isinstance(spec.default, int):
         return st.integers(int(meta["low"]), int(meta["high"]))
-    return st.floats(meta["low"], meta["high"], allow_nan=False, allow_infinity=False)
+    # Subnormals are excluded: the trainer flushes them to zero process-wide.
+    return st.floats(meta["low"], meta["high"], allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
 @st.composite
 def experiments(draw) -> Experiment:
+    task = draw(st.sampled_from(config.TASKS))
     sections = {None: {}, "task_config": {}, "model": {}, "train": {}}
-    for name, (section, spec) in config.parameter_fields().items():
+    for name, (section, spec) in config.parameter_fields(task).items():
         sections[section][name] = draw(_value_strategy(spec))
     return Experiment(
-        task="memory",
-        task_config=config.MemoryTaskConfig(**sections["task_config"]),
+        task=task,
+        task_config=config.TASK_CONFIGS[task](**sections["task_config"]),
         model=config.ModelConfig(**sections["model"]),
         train=config.TrainConfig(**sections["train"]),
         **sections[None],
@@ -48,10 +50,12 @@ def test_round_trip_for_any_valid_experiment(experiment):
 
 
 raw_values = st.one_of(
-    st.text(max_size=20), st.integers(), st.floats(), st.booleans(), st.none(),
+    st.text(max_size=20), st.integers(), st.floats(allow_subnormal=False), st.booleans(), st.none(),
     st.lists(st.one_of(st.text(max_size=8), st.integers()), max_size=4),
 )
-keys = st.one_of(st.sampled_from([*config.parameter_fields(), "task", "embed"]), st.text(max_size=10))
+all_names = sorted({name for task in config.TASKS for name in config.parameter_fields(task)})
+keys = st.one_of(st.sampled_from([*all_names, "task", "embed"]), st.text(max_size=10))
+raw_values = st.one_of(raw_values, st.sampled_from(config.TASKS))
 
 
 @given(st.dictionaries(keys, raw_values, max_size=12))
@@ -108,5 +112,25 @@ def test_streamlit_reserved_params_are_not_reported():
 
 
 def test_setting_names_are_unique_across_concerns():
-    names = list(config.parameter_fields())
-    assert len(names) == len(set(names))
+    for task in config.TASKS:
+        names = list(config.parameter_fields(task))
+        assert len(names) == len(set(names))
+
+
+def test_each_task_opens_on_its_own_defaults():
+    sentiment, messages = from_params({"task": "sentiment"})
+    assert messages == [] and sentiment.model.cells == ("rnn", "lstm", "bilstm", "bow")
+    assert isinstance(sentiment.task_config, config.SentimentTaskConfig)
+    handwriting = config.default_experiment("handwriting")
+    assert handwriting.model.cells == ("gru", "lstm", "bilstm")
+    # A task's default is also what a bad value falls back to.
+    assert from_params({"task": "handwriting", "cells": "gpt"})[0].model.cells == handwriting.model.cells
+
+
+def test_upload_keys_are_validated_and_left_out_of_links_when_unset():
+    assert "upload" not in to_params(config.default_experiment("sentiment"))
+    experiment, messages = from_params({"task": "sentiment", "upload": "../../etc/passwd"})
+    assert experiment.task_config.upload == "" and "not a valid key" in messages[0]
+    key = "0123456789abcdef"
+    experiment, messages = from_params({"task": "sentiment", "source": "upload", "upload": key})
+    assert messages == [] and to_params(experiment)["upload"] == key

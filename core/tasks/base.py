@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
+
+
+class DataError(ValueError):
+    """Input data that cannot be used, with a message written for the person who supplied it."""
 
 
 @dataclass
@@ -30,9 +35,21 @@ class TaskData:
     train_lengths: torch.Tensor | None = None
     val_lengths: torch.Tensor | None = None
     probe_lengths: torch.Tensor | None = None
+    # Named subsets of the validation split (e.g. "negation"), scored separately at each evaluation.
+    val_groups: dict[str, torch.Tensor] = field(default_factory=dict)
+    class_names: tuple[str, ...] = ()
+    # Turns the user's own input (typed text, drawn strokes) into model input; task-specific.
+    codec: Any = None
+    # Facts for the page: where the data came from, sizes, licences, notices.
+    info: dict[str, Any] = field(default_factory=dict)
 
     def to(self, device: torch.device) -> "TaskData":
         moved = {}
         for name, value in vars(self).items():
-            moved[name] = value.to(device) if isinstance(value, torch.Tensor) else value
+            # Lengths stay on the CPU, where packing sequences wants them.
+            if isinstance(value, torch.Tensor) and not name.endswith("_lengths"):
+                value = value.to(device)
+            elif name == "val_groups":
+                value = {group: mask.to(device) for group, mask in value.items()}
+            moved[name] = value
         return TaskData(**moved)

@@ -1,0 +1,55 @@
+"""Uploaded data files, kept by content: a run that trained on a file names it by its key.
+
+A share link cannot carry a file, so a run records the file's key; the file itself lives next to
+the run store, and a link opened where the file is missing says so instead of training on
+something else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from core.tasks.base import DataError
+
+FORMAT_PATTERN = re.compile(r"[a-z]{2,12}")
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def folder() -> Path:
+    """Next to the run store (RNN_PLAYGROUND_DB), so tests and servers keep their files apart."""
+    database = os.environ.get("RNN_PLAYGROUND_DB")
+    base = Path(database).parent if database else Path.home() / ".local" / "share" / "rnn-playground"
+    return base / "uploads"
+
+
+def key_of(content: bytes, format: str) -> str:
+    return hashlib.sha256(format.encode() + b"\0" + content).hexdigest()[:16]
+
+
+def save(content: bytes, format: str) -> str:
+    """Keep a file and return its key (the same content and format always give the same key)."""
+    if not FORMAT_PATTERN.fullmatch(format):
+        raise DataError(f"Unknown file format {format!r}.")
+    if len(content) > MAX_BYTES:
+        raise DataError(f"The file is {len(content) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB.")
+    key = key_of(content, format)
+    path = folder() / f"{key}.{format}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(content)
+        partial.replace(path)  # atomic, so a reader never sees half a file
+    return key
+
+
+def load(key: str) -> tuple[str, bytes]:
+    """(format, content) of a kept file; KeyError when this server does not have it."""
+    if not re.fullmatch(r"[0-9a-f]{16}", key or ""):
+        raise KeyError(key)
+    for path in folder().glob(f"{key}.*"):
+        if path.suffix != ".partial" and FORMAT_PATTERN.fullmatch(path.suffix[1:]):
+            return path.suffix[1:], path.read_bytes()
+    raise KeyError(key)
