@@ -12,4 +12,4 @@ st.markdown(
 )
 experiment = form.experiment_controls("memory")
 form.show_notice()
-lab.render(experiment)
+lab.render(experiment, lab.MEMORY_PARTS)

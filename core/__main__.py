@@ -1,6 +1,8 @@
 """Command line: train headless, list stored runs, export and import run bundles.
 
     python -m core train memory --cells rnn,lstm --seed 0 --steps 600 --set distance=80 --json
+    python -m core train sentiment --set source=reviews --eval-file csv:other_reviews.csv --json
+    python -m core train handwriting --eval-file pendigits:pendigits.tes --json
     python -m core runs
     python -m core export RUN_ID > run.json ; python -m core import run.json
 
@@ -17,8 +19,9 @@ import sys
 import time
 from typing import NoReturn, Sequence
 
-from core import config
+from core import config, uploads
 from core.history import combined_status
+from core.tasks.base import DataError
 from core.runs import BundleError, RunStore
 
 EXIT_USAGE = 2
@@ -36,14 +39,20 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> Parser:
     parser = Parser(prog="python -m core", description="RNN Playground's engine, without the browser.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    settings = "\n\n".join(f"Settings of {task} (--set KEY=VALUE):\n{config.describe(task)}"
+                             for task in config.TASKS)
     train = commands.add_parser("train", help="train an experiment and save it to the run store",
-                                epilog="Settings (--set KEY=VALUE):\n" + config.describe(),
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                epilog=settings, formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("task", help=f"one of: {', '.join(config.TASKS)}")
     train.add_argument("--cells", help=f"comma-separated, from: {', '.join(config.CELLS)}")
     train.add_argument("--seed", help="random seed (data, weights, batches)")
     train.add_argument("--steps", help="optimizer steps per model")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other setting")
+    train.add_argument("--train-file", metavar="FORMAT:PATH",
+                       help="train on your own file instead of generated data (sentiment: csv, tsv; "
+                            "handwriting: pendigits, uji)")
+    train.add_argument("--eval-file", metavar="FORMAT:PATH",
+                       help="also score the trained models on this file; adds \"eval\" to the JSON")
     train.add_argument("--json", action="store_true", help="print one JSON summary as the last line")
     train.add_argument("--reuse", action="store_true",
                        help="return a finished stored run with the same id instead of training")
@@ -66,13 +75,43 @@ def experiment_from_args(args: argparse.Namespace) -> config.Experiment:
     for name in ("cells", "seed", "steps"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
+    if args.train_file:
+        format, content = read_file_argument(args.task, args.train_file)
+        params["source"], params["upload"] = "upload", uploads.save(content, format)
     experiment, messages = config.from_params(params)
     if messages:
         raise UsageError(" ".join(messages))
     return experiment
 
 
-def summary(experiment: config.Experiment, identifier: str, histories: dict, wall: float) -> dict:
+def read_file_argument(task: str, argument: str) -> tuple[str, bytes]:
+    """FORMAT:PATH read and checked by the task's importer; (format, content)."""
+    from core import tasks
+
+    format, separator, path = argument.partition(":")
+    format = format.strip().lower()
+    if not separator or not path:
+        raise UsageError(f"expected FORMAT:PATH, got {argument!r}")
+    if task not in config.TASKS:
+        raise UsageError(f"unknown task {task!r}; choose from {', '.join(config.TASKS)}")
+    if format not in tasks.file_formats(task):
+        known = tasks.file_formats(task)
+        if not known:
+            raise UsageError(f"the {task} task trains on generated data only and reads no files")
+        raise UsageError(f"the {task} task reads {', '.join(known)} files, not {format!r}")
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read(uploads.MAX_BYTES + 1)
+        tasks.read_file(task, format, content)  # fail now, in one line, rather than after training
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    except DataError as error:
+        raise UsageError(f"{path}: {error}") from None
+    return format, content
+
+
+def summary(experiment: config.Experiment, identifier: str, histories: dict, wall: float,
+            evaluation: dict[str, float] | None = None) -> dict:
     models = {}
     for cell, history in histories.items():
         models[cell] = {
@@ -83,9 +122,30 @@ def summary(experiment: config.Experiment, identifier: str, histories: dict, wal
             "grad_ratio": history.median_grad_ratio(),
             "status": history.status,
         }
+        if history.group_metric:
+            models[cell]["groups"] = history.final_group_metrics()
+        if history.confusion and len(history.confusion) <= 62:
+            models[cell]["per_class"] = history.per_class_accuracy()
     status = combined_status(list(histories.values()))
-    return {"run_id": identifier, "task": experiment.task, "status": status, "wall_seconds": round(wall, 3),
-            "models": models}
+    result = {"run_id": identifier, "task": experiment.task, "status": status, "wall_seconds": round(wall, 3),
+              "models": models}
+    if evaluation is not None:
+        result["eval"] = evaluation
+    return result
+
+
+def evaluate_file(experiment: config.Experiment, argument: str, data, models: dict) -> dict[str, float]:
+    """Each trained model's accuracy on a user's file, encoded as the run's own data was."""
+    from core import tasks
+    from core.analysis import accuracy_on
+
+    format, content = read_file_argument(experiment.task, argument)
+    try:
+        inputs, targets, lengths = tasks.encode_file(experiment.task, data, tasks.read_file(experiment.task, format,
+                                                                                          content))
+    except DataError as error:
+        raise UsageError(f"{argument.partition(':')[2]}: {error}") from None
+    return {cell: round(accuracy_on(model, inputs, targets, lengths), 4) for cell, model in models.items()}
 
 
 def command_train(args: argparse.Namespace) -> int:
@@ -94,15 +154,23 @@ def command_train(args: argparse.Namespace) -> int:
     experiment = experiment_from_args(args)
     store = RunStore()
     started = time.perf_counter()
+    if args.eval_file:
+        read_file_argument(experiment.task, args.eval_file)  # a bad file fails before training
     if args.reuse:
         stored = store.find(experiment, finished_only=True)
         if stored is not None:
             print(f"reusing finished run {stored.run_id}", file=sys.stderr)
+            evaluation = None
+            if args.eval_file:
+                evaluation = evaluate_stored(experiment, stored, store, args.eval_file)
             if args.json:
-                print(json.dumps(summary(experiment, stored.run_id, stored.histories, 0.0)))
+                print(json.dumps(summary(experiment, stored.run_id, stored.histories, 0.0, evaluation)))
             return 0
     # Alone on the machine, one job may use every core.
-    trainers = prepare(experiment, threads=os.cpu_count() or 1)
+    try:
+        trainers = prepare(experiment, threads=os.cpu_count() or 1)
+    except DataError as error:
+        raise UsageError(str(error)) from None
     total = sum(trainer.total_steps for trainer in trainers)
     last_print = [0.0]
     # On a terminal the progress line rewrites itself; in a log it is one line every few seconds.
@@ -128,15 +196,35 @@ def command_train(args: argparse.Namespace) -> int:
     for history in histories.values():
         if history.message:
             print(f"{history.cell}: {history.message}", file=sys.stderr)
-    result = summary(experiment, identifier, histories, wall)
+    evaluation = None
+    if args.eval_file:
+        models = {trainer.cell: trainer.model for trainer in trainers}
+        evaluation = evaluate_file(experiment, args.eval_file, trainers[0].data, models)
+    result = summary(experiment, identifier, histories, wall, evaluation)
     if args.json:
         print(json.dumps(result))
     else:
         for cell, model in result["models"].items():
             print(f"{cell:8s} {model['status']:9s} val {model['metric']} {model['val_metric']}  "
                   f"grad ratio {model['grad_ratio']}")
+        for cell, accuracy in (evaluation or {}).items():
+            print(f"{cell:8s} accuracy on {args.eval_file}: {accuracy:.4f}")
         print(f"run {identifier} saved in {wall:.1f} s")
     return 0
+
+
+def evaluate_stored(experiment: config.Experiment, stored, store: RunStore, argument: str) -> dict[str, float]:
+    from core.analysis import load_model
+    from core.tasks import build_task
+
+    data = build_task(experiment)
+    models = {}
+    for cell in stored.histories:
+        weights = store.load_weights(stored.run_id, cell)
+        if weights is None:
+            raise UsageError(f"run {stored.run_id} has no saved weights for {cell}; train it without --reuse")
+        models[cell] = load_model(experiment, cell, data, weights)
+    return evaluate_file(experiment, argument, data, models)
 
 
 def command_runs(args: argparse.Namespace) -> int:

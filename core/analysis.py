@@ -45,12 +45,39 @@ def load_model(experiment: Experiment, cell: str, data: TaskData, weights: dict[
     return model.eval()
 
 
+def accuracy_on(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
+                lengths: torch.Tensor | None = None) -> float:
+    """Share of items a model gets right on some other data (an evaluation file, say)."""
+    from core.train import evaluate_model  # the trainer's own evaluation, so both agree
+
+    _, predictions = evaluate_model(model, inputs, targets, lengths)
+    return float((predictions == targets).float().mean()) if targets.numel() else 0.0
+
+
+@torch.no_grad()
+def prefix_probabilities(model: torch.nn.Module, inputs: torch.Tensor, length: int | None = None) -> np.ndarray:
+    """(steps, classes): what the model would answer if the sequence ended after each step.
+
+    Every prefix is read as a whole sequence of its own, so for a bidirectional model the backward
+    direction also sees only the prefix: the view shows the answer as the reading progresses.
+    """
+    length = int(length or inputs.shape[1])
+    clipped = inputs[:, :length]
+    prefixes = clipped.expand(length, *clipped.shape[1:])  # (steps, time, ...): row k reads k + 1 steps
+    lengths = torch.arange(1, length + 1)
+    probabilities = torch.softmax(model.eval()(prefixes, lengths), dim=-1)
+    return probabilities.numpy()
+
+
 def trace_example(experiment: Experiment, cell: str, data: TaskData, weights: dict[str, torch.Tensor],
                   index: int) -> ExampleTrace:
     """Run validation example `index` through the stored model and keep every state."""
     index = max(0, min(index, data.val_targets.shape[0] - 1))
     model = load_model(experiment, cell, data, weights)
-    inputs = data.val_inputs[index: index + 1].cpu()  # (1, time, features)
+    inputs = data.val_inputs[index: index + 1].cpu()  # (1, time, features) or (1, time) token ids
+    if data.val_lengths is not None:
+        # One example needs no padding: read exactly its own steps.
+        inputs = inputs[:, : int(data.val_lengths[index])]
     with torch.no_grad():
         probabilities = torch.softmax(model(inputs), dim=-1)[0]
         trace = model.encoder.inspect(model.embed(inputs))

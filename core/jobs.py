@@ -24,6 +24,7 @@ import torch
 from core.config import CELL_LABELS, Experiment
 from core.history import History
 from core.runs import RunStore, run_id
+from core.tasks.base import DataError
 from core.train import Trainer, prepare, run_interleaved
 
 logger = logging.getLogger(__name__)
@@ -307,6 +308,9 @@ class JobRunner:
     def _run(self, job: Job) -> None:
         try:
             status, message = self._train(job)
+        except DataError as error:
+            # The user's data, not the code, is at fault: a message for the page, no traceback.
+            status, message = "failed", str(error)
         except Exception as error:
             logger.exception("Job %s (run %s) failed.", job.id, job.run_id)
             status, message = "failed", f"Training failed: {error}"

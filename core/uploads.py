@@ -14,6 +14,14 @@ from pathlib import Path
 
 from core.tasks.base import DataError
 
+class UploadMissing(DataError, KeyError):
+    """A run names a file this server does not have (a link from elsewhere, or a cleaned cache)."""
+
+    def __str__(self) -> str:
+        return ("The uploaded file this run trains on is not on this server (links cannot carry files). "
+                "Upload the file again to train on it.")
+
+
 FORMAT_PATTERN = re.compile(r"[a-z]{2,12}")
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -46,10 +54,10 @@ def save(content: bytes, format: str) -> str:
 
 
 def load(key: str) -> tuple[str, bytes]:
-    """(format, content) of a kept file; KeyError when this server does not have it."""
+    """(format, content) of a kept file; UploadMissing (a DataError) when this server lacks it."""
     if not re.fullmatch(r"[0-9a-f]{16}", key or ""):
-        raise KeyError(key)
+        raise UploadMissing(key)
     for path in folder().glob(f"{key}.*"):
         if path.suffix != ".partial" and FORMAT_PATTERN.fullmatch(path.suffix[1:]):
             return path.suffix[1:], path.read_bytes()
-    raise KeyError(key)
+    raise UploadMissing(key)

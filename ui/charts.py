@@ -19,7 +19,7 @@ MAX_POINTS = 300
 FLOOR = 1e-30  # log scales cannot show zero; a vanished gradient sits on the floor
 HEIGHT = 260
 PALETTE = {"RNN": "#d62728", "GRU": "#ff7f0e", "LSTM": "#1f77b4", "BiRNN": "#e377c2", "BiGRU": "#bcbd22",
-           "BiLSTM": "#2ca02c"}
+           "BiLSTM": "#2ca02c", "BoW": "#7f7f7f"}
 
 
 def _label(cell: str) -> str:
@@ -210,3 +210,59 @@ def distance_chart(rows: list[dict], chance: float) -> alt.Chart:
     rule = alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[4, 4], color="gray").encode(
         y="chance:Q")
     return alt.layer(lines, rule, title="Memory against distance (your stored runs)").properties(height=HEIGHT)
+
+
+def group_frame(histories: list[History]) -> pd.DataFrame:
+    rows = [{"step": step, "value": value, "model": _label(history.cell), "group": group}
+            for history in histories for group, values in history.group_metric.items()
+            for step, value in zip(history.eval_steps, values) if value is not None]
+    return pd.DataFrame(rows, columns=["step", "value", "model", "group"])
+
+
+def group_chart(histories: list[History], columns: int = 4) -> alt.Chart:
+    """Validation accuracy on each named subset (category, distance bucket), one small chart each."""
+    cells = [h.cell for h in histories]
+    order = list(dict.fromkeys(group for h in histories for group in h.group_metric))
+    return alt.Chart(group_frame(histories)).mark_line(point=alt.OverlayMarkDef(size=12)).encode(
+        x=alt.X("step:Q", title="Step"),
+        y=alt.Y("value:Q", title="Accuracy", scale=alt.Scale(domain=[0, 1])),
+        color=_cell_color(cells),
+        tooltip=["model", "group", "step", alt.Tooltip("value:Q", format=".3f")],
+    ).properties(height=140, width=170).facet(
+        facet=alt.Facet("group:N", title=None, sort=order), columns=columns,
+    ).properties(title="Validation accuracy by kind of example")
+
+
+def confusion_chart(confusion: list[list[int]], class_names: list[str], title: str) -> alt.Chart:
+    """counts[true][predicted] as a heatmap with the counts written in."""
+    rows = [{"true": class_names[t], "predicted": class_names[p], "count": count,
+             "share": count / max(sum(row), 1)}
+            for t, row in enumerate(confusion) for p, count in enumerate(row)]
+    frame = pd.DataFrame(rows, columns=["true", "predicted", "count", "share"])
+    base = alt.Chart(frame, title=title).encode(
+        x=alt.X("predicted:N", title="Predicted", sort=class_names),
+        y=alt.Y("true:N", title="True", sort=class_names),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), title="Share of row"),
+        tooltip=["true", "predicted", "count", alt.Tooltip("share:Q", format=".1%")],
+    )
+    text = base.mark_text(fontSize=10).encode(
+        text=alt.condition(alt.datum.count > 0, alt.Text("count:Q"), alt.value("")),
+        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black")),
+    )
+    return alt.layer(cells, text).properties(height=max(160, 22 * len(class_names)))
+
+
+def probability_chart(rows: list[dict]) -> alt.Chart:
+    """Each model's probability of each class; rows: model, class, probability."""
+    frame = pd.DataFrame(rows, columns=["model", "class", "probability"])
+    labels = list(dict.fromkeys(frame["model"]))
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("class:N", title=None),
+        color=alt.Color("model:N", title="Model",
+                        scale=alt.Scale(domain=labels, range=[PALETTE.get(label, "#7f7f7f") for label in labels])),
+        yOffset="model:N",
+        tooltip=["model", "class", alt.Tooltip("probability:Q", format=".1%")],
+    ).properties(height=max(120, 28 * len(set(frame["class"])) * max(1, len(labels)) // 2))

@@ -9,7 +9,6 @@ from core.analysis import ExampleTrace, has_gates, trace_example
 from core.config import CELL_LABELS, Experiment
 from core.tasks import build_task
 from core.tasks.base import TaskData
-from core.tasks.memory import describe_symbol
 from ui import charts
 from ui.services import run_store
 
@@ -29,7 +28,7 @@ def _task_data(_experiment: Experiment, run_id: str) -> TaskData:
     return build_task(_experiment)
 
 
-def render(experiment: Experiment, stored: runs.StoredRun) -> None:
+def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") -> None:
     cells = [cell for cell in experiment.model.cells if has_gates(cell) and cell in stored.histories]
     st.subheader("Look inside")
     if not cells:
@@ -45,7 +44,7 @@ def render(experiment: Experiment, stored: runs.StoredRun) -> None:
         st.info("This run has no saved weights (it was imported from a bundle); train it to look inside.")
         return
     trace = trace_example(experiment, cell, data, weights, int(index))
-    _summary(trace, experiment)
+    _summary(trace, data, int(index))
     units = min(MAX_UNITS, trace.hidden.shape[1])
     columns = st.columns(len(trace.gates))
     for column, (name, values) in zip(columns, trace.gates.items()):
@@ -53,14 +52,14 @@ def render(experiment: Experiment, stored: runs.StoredRun) -> None:
         column.caption(GATE_HELP.get(name, ""))
     if trace.cell_state is not None:
         st.altair_chart(charts.state_chart(trace.cell_state, trace.hidden, trace.strongest_units()), width="stretch")
-        st.caption("The cell state c_t is the LSTM's long-term memory: look for units that jump at step 1 and "
-                   "then stay flat while the forget gate holds them. The hidden state h_t = o_t · tanh(c_t) is "
-                   "what the layer shows; it can stay small while the memory is held.")
+        st.caption("The cell state c_t is the LSTM's long-term memory; the hidden state h_t = o_t · tanh(c_t) is "
+                   "what the layer shows, and it can stay small while the memory is held. " + caption)
 
 
-def _summary(trace: ExampleTrace, experiment: Experiment) -> None:
+def _summary(trace: ExampleTrace, data: TaskData, index: int) -> None:
+    names = data.class_names or tuple(str(i) for i in range(data.num_classes))
     verdict = "right" if trace.prediction == trace.label else "wrong"
-    st.markdown(f"This sequence starts with symbol **{describe_symbol(trace.label)}**, followed by "
-                f"{experiment.task_config.distance - 1} distractors. The model answered "
-                f"**{describe_symbol(trace.prediction)}** with {100 * max(trace.probabilities):.0f}% "
-                f"confidence ({verdict}).")
+    texts = data.info.get("val_texts")
+    shown = f"“{texts[index]}”: " if texts and index < len(texts) else ""
+    st.markdown(f"Example {index}: {shown}the answer is **{names[trace.label]}**. The model answered "
+                f"**{names[trace.prediction]}** with {100 * max(trace.probabilities):.0f}% confidence ({verdict}).")

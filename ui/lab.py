@@ -1,12 +1,15 @@
-"""The memory lab's body: train and stop, live curves, stored results and the look inside.
+"""Every page's training body: train and stop, live curves, stored results and the look inside.
 
 Training happens in the job runner's threads; this module only submits, polls snapshots from a
-fragment (once a second) and draws. Session state holds the job id and nothing heavier.
+fragment (once a second) and draws. Session state holds the job id and nothing heavier. A page
+adds its own parts through `PageParts`: how to explain a run, and what to show after it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
+from typing import Callable
 
 import streamlit as st
 
@@ -18,41 +21,68 @@ from core.jobs import Job
 from ui import charts, inspect_view, share
 from ui.services import job_runner, run_store, session_liveness
 
-JOB_KEY = "memory_job"
 REFRESH_SECONDS = 1.0
 
 
-def render(experiment: Experiment) -> None:
+@dataclass(frozen=True)
+class PageParts:
+    """What differs between pages around the shared train-and-watch body."""
+
+    position_label: str = "steps back from the end"
+    explain: Callable[[Experiment, list[History]], list[str]] | None = None
+    # Drawn under a finished (or stopped) run's results, e.g. "type a review".
+    after_results: Callable[[Experiment, runs.StoredRun], None] | None = None
+    # Drawn at the end of the page whatever the state, e.g. memory against distance.
+    footer: Callable[[Experiment], None] | None = None
+    # Checked before Train: a message when the experiment cannot train yet (e.g. no file uploaded).
+    blocker: Callable[[Experiment], str | None] | None = None
+    inspect_caption: str = ""
+
+
+def _job_key(experiment: Experiment) -> str:
+    return f"{experiment.task}_job"
+
+
+def render(experiment: Experiment, parts: PageParts | None = None) -> None:
+    parts = parts or PageParts()
     share.share_box(experiment)
-    job = _current_job()
+    job = _current_job(experiment)
     running = job is not None and not job.done
+    blocked = parts.blocker(experiment) if parts.blocker else None
     left, right, _ = st.columns([1, 1, 4])
-    if left.button("Train", type="primary", disabled=running, icon=":material/play_arrow:"):
+    if left.button("Train", type="primary", disabled=running or bool(blocked), icon=":material/play_arrow:",
+                   key="train"):
         job = job_runner().submit(experiment, is_alive=session_liveness())
-        st.session_state[JOB_KEY] = job.id
+        st.session_state[_job_key(experiment)] = job.id
         # Rerun so the whole page, Train button included, redraws in its training state.
         st.rerun()
+    if blocked:
+        st.info(blocked, icon=":material/upload_file:")
     if running:
-        _live(job.id, right)
+        _live(job.id, right, parts)
         return
     stored = run_store().find(experiment)
+    if job is not None and job.status == "failed" and job.run_id == runs.run_id(experiment):
+        st.error(f"Training could not start: {job.message}", icon=":material/error:")
     if job is not None and job.run_id != runs.run_id(experiment):
         st.info("Your last run used other settings; its results stay in the run store. "
                 "Press **Train** to run the settings shown in the sidebar.", icon=":material/history:")
     if stored is None:
-        st.info("Not trained yet. Press **Train** to train the selected cells side by side; the curves grow "
-                "live and you can keep using the page.", icon=":material/model_training:")
+        if not blocked:
+            st.info("Not trained yet. Press **Train** to train the selected cells side by side; the curves grow "
+                    "live and you can keep using the page.", icon=":material/model_training:")
     else:
-        _stored_results(experiment, stored)
-    _distance_view(experiment)
+        _stored_results(experiment, stored, parts)
+    if parts.footer:
+        parts.footer(experiment)
 
 
-def _current_job() -> Job | None:
-    job_id = st.session_state.get(JOB_KEY)
+def _current_job(experiment: Experiment) -> Job | None:
+    job_id = st.session_state.get(_job_key(experiment))
     return job_runner().job(job_id) if job_id else None
 
 
-def _live(job_id: str, stop_column) -> None:
+def _live(job_id: str, stop_column, parts: PageParts) -> None:
     # The Stop button lives outside the fragment so it is visible at once and works mid-redraw.
     if stop_column.button("Stop", icon=":material/stop:"):
         job = job_runner().job(job_id)
@@ -75,25 +105,28 @@ def _live(job_id: str, stop_column) -> None:
                                                  f"{snapshot.elapsed:.1f} s")
         histories = list(snapshot.histories.values())
         if histories and any(h.steps for h in histories):
-            curves(job.experiment, histories)
+            curves(histories, parts)
         if job.done:
             st.rerun(scope="app")
 
     poll()
 
 
-def curves(experiment: Experiment, histories: list[History], probe_step: int | None = None) -> None:
-    chance = 1 / experiment.task_config.symbols
+def curves(histories: list[History], parts: PageParts, probe_step: int | None = None) -> None:
+    classes = max((len(h.class_names) for h in histories), default=0)
+    chance = 1 / classes if classes else None
     left, right = st.columns(2)
     left.altair_chart(charts.loss_chart(histories), width="stretch")
     right.altair_chart(charts.metric_chart(histories, chance), width="stretch")
+    if any(h.group_metric for h in histories):
+        st.altair_chart(charts.group_chart(histories))
     left, right = st.columns(2)
-    left.altair_chart(charts.gradient_chart(histories, probe_step), width="stretch")
+    left.altair_chart(charts.gradient_chart(histories, probe_step, parts.position_label), width="stretch")
     right.altair_chart(charts.ratio_chart(histories), width="stretch")
     st.altair_chart(charts.layer_norm_chart(histories))
 
 
-def _stored_results(experiment: Experiment, stored: runs.StoredRun) -> None:
+def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageParts) -> None:
     histories = [stored.histories[cell] for cell in experiment.model.cells if cell in stored.histories]
     _status_line(stored, histories)
     probe_steps = sorted({step for h in histories for step in h.probe_steps})
@@ -103,11 +136,14 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun) -> None:
                                       value=probe_steps[-1], key="probe_step",
                                       help="Slide back to see how the gradient reaching early steps changed "
                                            "over training.")
-    curves(experiment, histories, probe_step)
-    st.subheader("What this run shows")
-    for line in memory_lines(experiment, histories):
-        st.markdown(line)
-    inspect_view.render(experiment, stored)
+    curves(histories, parts, probe_step)
+    if parts.explain:
+        st.subheader("What this run shows")
+        for line in parts.explain(experiment, histories):
+            st.markdown(line)
+    if parts.after_results:
+        parts.after_results(experiment, stored)
+    inspect_view.render(experiment, stored, parts.inspect_caption)
 
 
 def _status_line(stored: runs.StoredRun, histories: list[History]) -> None:
@@ -124,7 +160,7 @@ def _status_line(stored: runs.StoredRun, histories: list[History]) -> None:
                    icon=":material/check_circle:")
 
 
-def _distance_view(experiment: Experiment) -> None:
+def distance_view(experiment: Experiment) -> None:
     """Accuracy against distance, gathered from finished stored runs that differ only in distance."""
     spec = config.parameter_fields(experiment.task)["distance"][1].metadata
     variants = {}
@@ -142,3 +178,8 @@ def _distance_view(experiment: Experiment) -> None:
         return
     rows.sort(key=lambda row: row["distance"])
     st.altair_chart(charts.distance_chart(rows, 1 / experiment.task_config.symbols), width="stretch")
+
+
+MEMORY_PARTS = PageParts(explain=memory_lines, footer=distance_view,
+                         inspect_caption="Look for cell-state units that jump at step 1 and then stay flat "
+                                         "while the forget gate holds them.")

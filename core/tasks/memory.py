@@ -47,6 +47,7 @@ def build(config: MemoryTaskConfig, seed: int) -> TaskData:
         num_classes=config.symbols,
         metric="accuracy",
         position_label="steps back from the end",
+        class_names=tuple(describe_symbol(symbol) for symbol in range(config.symbols)),
     )
 
 
