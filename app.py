@@ -12,5 +12,7 @@ st.set_page_config(page_title="RNN Playground", page_icon=":material/neurology:"
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/memory_lab.py", title="Memory lab", icon=":material/memory:"),
+    st.Page("app_pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
+    st.Page("app_pages/handwriting.py", title="Handwriting", icon=":material/draw:"),
 ]
 st.navigation(pages).run()

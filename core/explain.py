@@ -71,3 +71,48 @@ def _verdict(accuracy: float | None, chance: float) -> str:
     if accuracy <= chance + 0.15:
         return "no better than guessing, so it has not learned to remember"
     return "it remembers some of the time"
+
+
+def _name(history: History) -> str:
+    return CELL_LABELS.get(history.cell, history.cell)
+
+
+def sentiment_lines(experiment: Experiment, histories: list[History]) -> list[str]:
+    """Markdown sentences on what reading in order bought each model, from this run's numbers."""
+    lines = []
+    for history in histories:
+        if history.status == "diverged":
+            lines.append(f"**{_name(history)}** diverged: {history.message}")
+            continue
+        groups = history.final_group_metrics()
+        kinds = [f"{group} {_percent(groups[group])}" for group in
+                 ("plain", "negation", "contrast", "long", "has negation", "has contrast") if group in groups]
+        detail = f" (by kind: {', '.join(kinds)})" if kinds else ""
+        lines.append(f"**{_name(history)}** reached {_percent(history.final_val_metric())} validation "
+                     f"accuracy{detail}.")
+    by_cell = {history.cell: history for history in histories if history.status != "diverged"}
+    bag = by_cell.get("bow")
+    readers = [by_cell[cell] for cell in ("lstm", "bilstm", "gru", "bigru") if cell in by_cell]
+    if bag is not None and readers:
+        reader = max(readers, key=lambda history: history.final_val_metric() or 0.0)
+        bag_groups, reader_groups = bag.final_group_metrics(), reader.final_group_metrics()
+        for group in ("negation", "contrast", "has negation", "has contrast"):
+            if group in bag_groups and group in reader_groups:
+                gap = reader_groups[group] - bag_groups[group]
+                lines.append(
+                    f"On **{group}** items the bag of words scores {_percent(bag_groups[group])} against the "
+                    f"{_name(reader)}'s {_percent(reader_groups[group])}"
+                    + (": averaging the words throws away their order, so “not good” and “good” look almost "
+                       "alike to it, and “good but dull” and “dull but good” look identical."
+                       if gap >= 0.1 else "."))
+                break
+    plain = by_cell.get("rnn")
+    lstm = by_cell.get("lstm")
+    if plain is not None and lstm is not None:
+        plain_drop = orders_of_magnitude(plain.median_grad_ratio())
+        lstm_drop = orders_of_magnitude(lstm.median_grad_ratio())
+        if plain_drop is not None and lstm_drop is not None and plain_drop - lstm_drop >= 1:
+            lines.append(f"The plain RNN's gradient loses about {plain_drop - lstm_drop:.0f} more orders of "
+                         "magnitude than the LSTM's on its way back to the first token, so cues far from the end "
+                         "of a sentence teach it little.")
+    return lines

@@ -56,9 +56,32 @@ def gradient_through_time(model: SequenceModel, inputs: Tensor, targets: Tensor,
                                    for g, h in zip(per_step, direction.hidden)], dim=1)  # (batch, time, hidden)
             square = stacked.pow(2).sum(dim=-1)  # (batch, time)
             squares = square if squares is None else squares + square
-        norms = squares.sqrt().mean(dim=0)  # (time,)
+        norms = squares.sqrt()  # (batch, time)
+        if lengths is not None:
+            norms = _from_the_end(norms.detach(), lengths)
+        else:
+            norms = norms.mean(dim=0)  # (time,)
         result[f"layer {index}"] = [float(value) for value in norms.detach().cpu()]
     return result
+
+
+def _from_the_end(norms: Tensor, lengths: Tensor) -> Tensor:
+    """Per-example norms (batch, time) of sequences of different lengths, aligned at their last step.
+
+    Position -1 is every example's last token, -2 the one before, and so on; each position is
+    averaged over the examples long enough to have it, and positions that fewer than half of them
+    reach are left out, so the curve spans a typical sequence rather than the one longest.
+    """
+    batch, time = norms.shape
+    lengths = lengths.to(norms.device).clamp(1, time)
+    back = torch.arange(time, device=norms.device)  # 0 = last step
+    source = (lengths.unsqueeze(1) - 1 - back.unsqueeze(0))  # (batch, time): index of that step, or < 0
+    valid = source >= 0
+    aligned = torch.where(valid, norms.gather(1, source.clamp(min=0)), torch.zeros_like(norms))
+    counts = valid.sum(dim=0)
+    keep = int((counts * 2 >= batch).sum())
+    means = aligned.sum(dim=0)[:keep] / counts[:keep]
+    return means.flip(0)  # oldest position first, like an unpadded sequence
 
 
 def gradient_norms(model: SequenceModel) -> tuple[dict[str, float], float]:

@@ -76,6 +76,10 @@ def experiment_controls(task: str = "memory") -> Experiment:
     sidebar = st.sidebar
     sidebar.header("Experiment")
     for name, (_, spec) in fields.items():
+        if spec.metadata["pattern"] is not None:
+            # Keys of uploaded files get no widget: the upload box writes them into the URL.
+            values[name] = st.query_params.get(name, "")
+            continue
         if name in ADVANCED:
             continue
         values[name] = _widget(sidebar, name, spec)

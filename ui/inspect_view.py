@@ -7,10 +7,9 @@ import streamlit as st
 from core import runs
 from core.analysis import ExampleTrace, has_gates, trace_example
 from core.config import CELL_LABELS, Experiment
-from core.tasks import build_task
 from core.tasks.base import TaskData
 from ui import charts
-from ui.services import run_store
+from ui.services import run_store, task_data
 
 GATE_HELP = {
     "input": "Input gate: how much of the new candidate is written into the cell (1 = write).",
@@ -22,19 +21,13 @@ GATE_HELP = {
 MAX_UNITS = 32
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _task_data(_experiment: Experiment, run_id: str) -> TaskData:
-    # Keyed by run id: the experiment object itself is not hashed.
-    return build_task(_experiment)
-
-
 def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") -> None:
     cells = [cell for cell in experiment.model.cells if has_gates(cell) and cell in stored.histories]
     st.subheader("Look inside")
     if not cells:
         st.caption("Gates exist in LSTM and GRU cells; add one to the comparison to look inside.")
         return
-    data = _task_data(experiment, stored.run_id)
+    data = task_data(experiment)
     left, right = st.columns(2)
     cell = left.selectbox("Model", cells, format_func=lambda c: CELL_LABELS.get(c, c), key="inspect_cell")
     index = right.number_input("Validation example", min_value=0, max_value=int(data.val_targets.shape[0]) - 1,

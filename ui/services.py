@@ -14,8 +14,12 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core import runs
+from core.config import Experiment
 from core.jobs import JobRunner
 from core.runs import RunStore
+from core.tasks import build_task
+from core.tasks.base import TaskData
 
 
 @st.cache_resource(show_spinner=False)
@@ -60,3 +64,17 @@ def session_liveness() -> Callable[[], bool] | None:
         return time.monotonic() - gone_since[0] < GRACE_SECONDS
 
     return is_alive
+
+
+@st.cache_resource(show_spinner="Preparing the data...", max_entries=6)
+def _task_data(_experiment: Experiment, run_id: str) -> TaskData:
+    return build_task(_experiment)
+
+
+def task_data(experiment: Experiment) -> TaskData:
+    """The experiment's data, built once per server for every session that shows it.
+
+    Keyed by run id (settings plus code version); the experiment object itself is not hashed.
+    Raises the task's DataError when the data cannot be built (e.g. a missing upload).
+    """
+    return _task_data(experiment, runs.run_id(experiment))

@@ -1,0 +1,79 @@
+"""The trained models reading the user's own input (typed text, a drawing), step by step.
+
+Shared by the demos: load each stored model once per server, then ask every one of them what it
+would answer after each step of the input, so a page can show the final answer and how it formed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+import torch
+
+from core import runs
+from core.analysis import load_model, prefix_probabilities
+from core.config import CELL_LABELS, Experiment
+from core.tasks.base import TaskData
+from ui import charts
+from ui.services import run_store
+
+
+@dataclass
+class Reading:
+    """One model's reading: probabilities (steps, classes) after each step; the last row is its answer."""
+
+    cell: str
+    probabilities: np.ndarray
+
+    @property
+    def label(self) -> str:
+        return CELL_LABELS.get(self.cell, self.cell)
+
+    @property
+    def final(self) -> np.ndarray:
+        return self.probabilities[-1]
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _model(_experiment: Experiment, _data: TaskData, run_id: str, cell: str) -> torch.nn.Module | None:
+    weights = run_store().load_weights(run_id, cell)
+    if weights is None:
+        return None
+    return load_model(_experiment, cell, _data, weights)
+
+
+def read(experiment: Experiment, stored: runs.StoredRun, data: TaskData, inputs: torch.Tensor) -> list[Reading]:
+    """Every stored model of the run reading one input (1, time, ...)."""
+    readings = []
+    for cell in experiment.model.cells:
+        if cell not in stored.histories:
+            continue
+        model = _model(experiment, data, stored.run_id, cell)
+        if model is not None:
+            readings.append(Reading(cell, prefix_probabilities(model, inputs)))
+    return readings
+
+
+def answer_chart(readings: list[Reading], class_names: tuple[str, ...], top: int = 3):
+    """Each model's top classes with their probabilities."""
+    rows = []
+    for reading in readings:
+        order = np.argsort(-reading.final)[:top]
+        rows += [{"model": reading.label, "class": class_names[index], "probability": float(reading.final[index])}
+                 for index in order]
+    return charts.probability_chart(rows)
+
+
+def verdicts(readings: list[Reading], class_names: tuple[str, ...]) -> str:
+    parts = []
+    for reading in readings:
+        index = int(reading.final.argmax())
+        parts.append(f"**{reading.label}**: {class_names[index]} ({100 * reading.final[index]:.0f}%)")
+    return " · ".join(parts)
+
+
+BIDIRECTIONAL_NOTE = ("A bidirectional model's answer after step t is what it says when it is given only the first "
+                      "t steps: its backward half then reads that prefix from its end. Its final answer uses the "
+                      "whole input in both directions, so it can change its mind when later steps arrive.")

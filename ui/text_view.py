@@ -1,0 +1,179 @@
+"""The sentiment page's own parts: the data panel, the upload box and "type a review"."""
+
+from __future__ import annotations
+
+import csv
+import html
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import runs, tables, uploads
+from core.config import Experiment
+from core.tasks.base import DataError, TaskData
+from ui import reading
+from ui.services import task_data
+
+UPLOAD_NOTICE = "sentiment_upload_notice"
+SAMPLE_TEXT = "I expected to hate it, but the acting was not bad at all."
+
+
+def blocker(experiment: Experiment) -> str | None:
+    if experiment.task_config.source == "upload" and not experiment.task_config.upload:
+        return "Upload a table of texts and labels above, then press **Train**."
+    return None
+
+
+def data_panel(experiment: Experiment) -> TaskData | None:
+    """What the models will read; None (with a message shown) when the data cannot be built."""
+    if experiment.task_config.source == "upload":
+        upload_box(experiment)
+        if not experiment.task_config.upload:
+            return None
+    try:
+        data = task_data(experiment)
+    except DataError as error:
+        st.error(str(error), icon=":material/error:")
+        return None
+    info = data.info
+    with st.expander(f"The data: {info.get('source', experiment.task_config.source)}", expanded=False):
+        st.markdown(f"**{info.get('train_size', 0):,}** training and **{info.get('val_size', 0):,}** validation "
+                    f"examples; classes: {', '.join(data.class_names)}. Licence: {info.get('licence', 'n/a')}. "
+                    f"Vocabulary: {info.get('vocab_size', data.vocab_size):,} {info.get('tokenizer', '')} pieces.")
+        if info.get("origin"):
+            st.caption(info["origin"])
+        for notice in info.get("notices", []):
+            st.caption(notice)
+        texts = info.get("val_texts", [])[:12]
+        categories = info.get("val_categories", [None] * len(texts))
+        frame = pd.DataFrame({
+            "text": texts,
+            "label": [data.class_names[int(t)] for t in data.val_targets[: len(texts)]],
+            **({"kind": categories[: len(texts)]} if "val_categories" in info else {}),
+        })
+        st.dataframe(frame, hide_index=True, width="stretch")
+        sentence = st.text_input("See how the tokenizer cuts a sentence into pieces", value=SAMPLE_TEXT,
+                                 key="tokenizer_probe")
+        pieces_view(data, sentence)
+    return data
+
+
+def pieces_view(data: TaskData, text: str) -> None:
+    words = data.codec.words(text) if text.strip() else []
+    if not words:
+        st.caption("Type something to see its pieces.")
+        return
+    spans = []
+    for word in words:
+        style = "background:#eef;border-radius:4px;padding:1px 4px;margin:1px"
+        if word.unknown:
+            style = "background:#fdd;border:1px solid #c33;border-radius:4px;padding:1px 4px;margin:1px"
+        elif word.heavily_split:
+            style = "background:#ffe9b3;border-radius:4px;padding:1px 4px;margin:1px"
+        pieces = "·".join(html.escape(piece.text.replace("\u2581", "")) or "␣" for piece in word.pieces)
+        spans.append(f'<span style="{style}" title="{html.escape(word.text)}">{pieces}</span>')
+    st.markdown(" ".join(spans), unsafe_allow_html=True)
+    st.caption("Pieces are separated by ·. Yellow: a word cut into 3 or more pieces (rare to the tokenizer). "
+               "Red: characters the tokenizer never saw (read as one unknown token).")
+
+
+def upload_box(experiment: Experiment) -> None:
+    """Read the user's table, let them pick its columns, and keep a clean copy under a key."""
+    st.markdown("**Your data**: a CSV or TSV file with a column of texts and a column of labels "
+                "(0/1, pos/neg, or any two or more classes).")
+    uploaded = st.file_uploader("Upload a table", type=["csv", "tsv", "txt"], key="sentiment_file")
+    if uploaded is None:
+        if experiment.task_config.upload:
+            st.caption(f"Training on the table kept under key `{experiment.task_config.upload}`.")
+        return
+    content = uploaded.getvalue()
+    format = "tsv" if uploaded.name.lower().endswith((".tsv", ".txt")) else "csv"
+    try:
+        preview = tables.read_table(content, format)
+        columns = list(preview.columns)
+        text_column, label_column = preview.text_column, preview.label_column
+    except DataError as error:
+        columns = _header(content, format)
+        if len(columns) < 2:
+            st.error(f"{uploaded.name}: {error}", icon=":material/error:")
+            return
+        st.info(f"{error} Pick the columns below.", icon=":material/table:")
+        text_column, label_column = columns[0], columns[-1]
+    left, right = st.columns(2)
+    text_column = left.selectbox("Text column", columns, index=columns.index(text_column), key="text_column")
+    label_column = right.selectbox("Label column", columns, index=columns.index(label_column),
+                                   key="label_column")
+    try:
+        table = tables.read_table(content, format, text_column=text_column, label_column=label_column)
+    except DataError as error:
+        st.error(f"{uploaded.name}: {error}", icon=":material/error:")
+        return
+    for notice in table.notices:
+        st.caption(notice)
+    st.caption(f"{len(table.texts):,} rows, classes: {', '.join(table.class_names)}.")
+    if st.button("Train on this table", key="use_table", icon=":material/check:"):
+        clean = pd.DataFrame({"text": table.texts, "label": [table.class_names[t] for t in table.targets]})
+        key = uploads.save(clean.to_csv(index=False).encode("utf-8"), "csv")
+        st.query_params["upload"] = key
+        st.rerun()
+
+
+def _header(content: bytes, format: str) -> list[str]:
+    """The column names of a table whose columns could not be picked automatically."""
+    try:
+        first = content.decode("utf-8-sig").splitlines()[0]
+        names = next(csv.reader([first], delimiter=tables.DELIMITERS.get(format, ",")))
+    except (UnicodeDecodeError, IndexError, StopIteration, csv.Error):
+        return []
+    return list(dict.fromkeys(name.strip() for name in names if name.strip()))
+
+
+def type_a_review(experiment: Experiment, stored: runs.StoredRun) -> None:
+    st.subheader("Type a review")
+    try:
+        data = task_data(experiment)
+    except DataError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    text = st.text_area("Your review", value=SAMPLE_TEXT, key="review_text", height=80,
+                        help="Every trained model reads it; the chart shows what each would answer after each piece.")
+    if not text.strip():
+        st.info("Type a sentence for the models to read.", icon=":material/edit:")
+        return
+    inputs, lengths, empty = data.codec.encode_batch([text], max_length=200, return_empty=True)
+    words = data.codec.words(text)
+    if bool(empty[0]) or all(word.unknown for word in words):
+        st.warning("None of these characters are known to the tokenizer, so the models would read only "
+                   "unknown tokens. Try a sentence in English words.", icon=":material/help:")
+        return
+    readings = reading.read(experiment, stored, data, inputs)
+    if not readings:
+        st.info("This run has no saved weights (it was imported from a bundle); train it to try your own text.")
+        return
+    st.markdown(reading.verdicts(readings, data.class_names))
+    pieces = [piece for piece, _, _ in data.codec.pieces(text)][: int(lengths[0])]
+    st.altair_chart(reading_chart(readings, pieces, data.class_names), width="stretch")
+    pieces_view(data, text)
+    if any(reading_.cell.startswith("bi") for reading_ in readings):
+        st.caption(reading.BIDIRECTIONAL_NOTE)
+
+
+def reading_chart(readings: list[reading.Reading], pieces: list[str], class_names: tuple[str, ...]) -> alt.Chart:
+    """Piece by piece, each model's probability of the last class (positive, for two classes)."""
+    target = len(class_names) - 1
+    labels = [f"{index + 1} {piece.replace(chr(0x2581), '') or '␣'}" for index, piece in enumerate(pieces)]
+    rows = [{"piece": labels[step], "model": item.label, "probability": float(item.probabilities[step, target])}
+            for item in readings for step in range(min(len(labels), item.probabilities.shape[0]))]
+    frame = pd.DataFrame(rows, columns=["piece", "model", "probability"])
+    base = alt.Chart(frame, title=f"P({class_names[target]}) after each piece").encode(
+        x=alt.X("piece:N", sort=labels, title=None, axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("model:N", title=None, sort=[item.label for item in readings]),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("probability:Q", scale=alt.Scale(scheme="redblue", domain=[0, 1]),
+                        title=f"P({class_names[target]})"),
+        tooltip=["model", "piece", alt.Tooltip("probability:Q", format=".2f")],
+    )
+    text = base.mark_text(fontSize=9).encode(text=alt.Text("probability:Q", format=".2f"))
+    return alt.layer(cells, text).properties(height=40 * len(readings) + 40)
