@@ -1,8 +1,8 @@
-"""Home: what the playground teaches, and preset experiments to open in the memory lab."""
+"""Home: what the playground teaches, and preset experiments to open on each page."""
 
 import streamlit as st
 
-from ui.presets import PRESETS
+from ui.presets import preset_links
 
 st.title("RNN Playground")
 st.markdown(
@@ -11,12 +11,17 @@ st.markdown(
     "- a recurrent network carries memory from step to step;\n"
     "- a plain RNN's gradient **vanishes** over long distances, so it cannot learn long dependencies;\n"
     "- an LSTM's **forget, input and output gates** decide what is erased, stored and shown, and its "
-    "**cell state** carries the memory while the hidden state is the output.\n\n"
+    "**cell state** carries the memory while the hidden state is the output;\n"
+    "- a **bidirectional** LSTM reads the past and the future, and word order matters: a bag of words "
+    "cannot tell *not good* from *good*.\n\n"
     "Every setting lives in the page's address, so a link reproduces exactly what you saw."
 )
-st.subheader("Start with a preset")
-for preset in PRESETS:
-    with st.container(border=True):
-        st.markdown(f"**{preset.title}**: {preset.description}")
-        st.page_link("app_pages/memory_lab.py", label="Open in the memory lab", icon=":material/arrow_forward:",
-                     query_params=preset.params)
+sections = (
+    ("memory", "Memory lab", "Can a model carry the first symbol across a long, noisy sequence?"),
+    ("sentiment", "Sentiment", "Word-order puzzles, real movie reviews or your own table; then type a review."),
+    ("handwriting", "Handwriting", "Pen trajectories read point by point; then draw a character yourself."),
+)
+for task, title, summary in sections:
+    st.subheader(title)
+    st.caption(summary)
+    preset_links(task)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import form, lab
+from ui import form, lab, presets
 
 st.title("Memory lab")
 st.markdown(
@@ -12,4 +12,6 @@ st.markdown(
 )
 experiment = form.experiment_controls("memory")
 form.show_notice()
+with st.expander("Presets: share links to start from"):
+    presets.preset_links("memory")
 lab.render(experiment, lab.MEMORY_PARTS)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.explain import sentiment_lines
-from ui import form, lab, text_view
+from ui import form, lab, presets, text_view
 
 st.title("Sentiment")
 st.markdown(
@@ -14,6 +14,8 @@ st.markdown(
 )
 experiment = form.experiment_controls("sentiment")
 form.show_notice()
+with st.expander("Presets: share links to start from"):
+    presets.preset_links("sentiment")
 text_view.data_panel(experiment)
 lab.render(experiment, lab.PageParts(
     position_label="tokens back from the end",

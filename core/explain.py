@@ -116,3 +116,43 @@ def sentiment_lines(experiment: Experiment, histories: list[History]) -> list[st
                          "magnitude than the LSTM's on its way back to the first token, so cues far from the end "
                          "of a sentence teach it little.")
     return lines
+
+
+def handwriting_lines(experiment: Experiment, histories: list[History]) -> list[str]:
+    """Markdown sentences on each model's accuracy, its hardest characters and commonest confusion."""
+    lines = []
+    for history in histories:
+        if history.status == "diverged":
+            lines.append(f"**{_name(history)}** diverged: {history.message}")
+            continue
+        sentence = f"**{_name(history)}** read {_percent(history.final_val_metric())} of the validation characters"
+        per_class = history.per_class_accuracy()
+        if per_class:
+            hardest = sorted(per_class.items(), key=lambda item: item[1])[:2]
+            sentence += "; hardest: " + ", ".join(f"“{name}” {_percent(value)}" for name, value in hardest)
+        confusion = _commonest_confusion(history)
+        if confusion:
+            sentence += f"; most often it took {confusion}"
+        lines.append(sentence + ".")
+    drops = [(_name(h), orders_of_magnitude(h.median_grad_ratio())) for h in histories if h.status != "diverged"]
+    drops = [(name, drop) for name, drop in drops if drop is not None]
+    if drops:
+        points = experiment.task_config.points
+        lines.append("From the last pen point back to the first, the gradient changes by "
+                     + ", ".join(f"{name} {-drop:+.1f}" for name, drop in drops)
+                     + f" orders of magnitude over {points} points: short paths keep every cell's gradient alive, "
+                       "which is why all of them can learn to read strokes; raise the points per character to "
+                       "stretch the distance.")
+    return lines
+
+
+def _commonest_confusion(history: History) -> str:
+    best, count = None, 0
+    for true, row in enumerate(history.confusion):
+        for predicted, value in enumerate(row):
+            if true != predicted and value > count:
+                best, count = (true, predicted), value
+    if best is None:
+        return ""
+    names = history.class_names
+    return f"a “{names[best[0]]}” for a “{names[best[1]]}” ({count} times)"

@@ -291,8 +291,9 @@ def test_a_diverging_learning_rate_is_explained(server, page):
 
 def test_home_presets_open_the_memory_lab(server, page):
     from core import config
-    from ui.presets import PRESETS
+    from ui.presets import of_task
 
+    PRESETS = of_task("memory")
     defaults = config.to_params(config.Experiment())
     page.goto(server.url(""))
     expect(page.get_by_role("heading", name="RNN Playground")).to_be_visible(timeout=30_000)

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import config
 from ui import share
+from ui.presets import PAGES, PRESETS
 from ui.services import job_runner, run_store
 
 APP = "../app.py"
@@ -53,9 +54,9 @@ def test_home_page_explains_and_links_presets():
     text = " ".join(m.value for m in app.markdown)
     assert "vanish" in text and "forget" in text
     links = app.get("page_link")
-    assert len(links) >= 2
-    for link in links:
-        assert "memory_lab" in link.proto.page or link.proto.page.endswith("memory_lab")
+    assert len(links) == len(PRESETS)
+    for link, preset in zip(links, PRESETS):
+        assert link.proto.page.endswith(PAGES[preset.task][0].removeprefix("app_pages/").removesuffix(".py"))
 
 
 def test_memory_lab_opens_on_defaults_with_every_control():
@@ -165,5 +166,6 @@ def test_runs_at_several_distances_draw_memory_against_distance():
 def test_every_preset_is_a_valid_experiment():
     from ui.presets import PRESETS
 
+    assert {preset.task for preset in PRESETS} == set(config.TASKS)
     for preset in PRESETS:
-        assert config.from_params(preset.params)[1] == [], preset.title
+        assert config.from_params({"task": preset.task, **preset.params})[1] == [], preset.title

@@ -1,28 +1,66 @@
-"""Preset experiments linked from the home page; each is a share link's parameters."""
+"""Preset experiments: each is a share link's parameters, shown on the home page and its own page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import streamlit as st
+
+PAGES = {
+    "memory": ("app_pages/memory_lab.py", "memory lab"),
+    "sentiment": ("app_pages/sentiment.py", "sentiment page"),
+    "handwriting": ("app_pages/handwriting.py", "handwriting page"),
+}
+
 
 @dataclass(frozen=True)
 class Preset:
+    task: str
     title: str
     description: str
     params: dict[str, str | list[str]]
 
 
 PRESETS = (
-    Preset("RNN against LSTM at distance 50",
+    Preset("memory", "RNN against LSTM at distance 50",
            "the default lesson: carry one of 8 symbols across 50 noisy steps. Watch the accuracy against "
            "chance (dashed line) and how much gradient reaches the first step.",
            {"cells": ["RNN", "LSTM"], "distance": "50"}),
-    Preset("Short memory",
+    Preset("memory", "Short memory",
            "at distance 10 the gradient has only a few steps to survive. Compare RNN, GRU and LSTM and see "
            "how much the vanishing gradient depends on length.",
            {"cells": ["RNN", "GRU", "LSTM"], "distance": "10", "steps": "400"}),
-    Preset("Forget-gate bias at 3, distance 100",
+    Preset("memory", "Forget-gate bias at 3, distance 100",
            "an LSTM whose forget gates start nearly open (bias 3) against a GRU, twice as far: look at the "
            "forget-gate heatmap afterwards.",
            {"cells": ["GRU", "LSTM"], "distance": "100", "forget_bias": "3"}),
+    Preset("sentiment", "Word-order puzzles",
+           "negations (“not good”), contrasts (“dull but moving”) and filler words: the bag of words is stuck "
+           "near chance on the negated and contrasted items that the recurrent models learn.",
+           {"cells": ["RNN", "LSTM", "BiLSTM", "BoW"], "source": "puzzles"}),
+    Preset("sentiment", "Real movie reviews",
+           "Rotten Tomatoes snippets: here most words carry their own sentiment, so the bag of words is a strong "
+           "baseline; see where word order still helps (sentences with a negation or a contrast).",
+           {"cells": ["LSTM", "BiLSTM", "BoW"], "source": "reviews"}),
+    Preset("handwriting", "Digits, three readers",
+           "generated pen trajectories of the ten digits; afterwards draw your own and watch each model read it.",
+           {"cells": ["GRU", "LSTM", "BiLSTM"], "charset": "digits"}),
+    Preset("handwriting", "Lowercase letters",
+           "26 classes, print and cursive faces: harder, and the confusion matrix shows which letters look alike "
+           "as pen paths.",
+           {"cells": ["GRU", "LSTM"], "charset": "lowercase", "steps": "1500"}),
 )
+
+
+def of_task(task: str) -> list[Preset]:
+    return [preset for preset in PRESETS if preset.task == task]
+
+
+def preset_links(task: str) -> None:
+    """Each preset of a page as a link that opens the page on its settings (a share link)."""
+    path, name = PAGES[task]
+    for preset in of_task(task):
+        with st.container(border=True):
+            st.markdown(f"**{preset.title}**: {preset.description}")
+            st.page_link(path, label=f"Open in the {name}", icon=":material/arrow_forward:",
+                         query_params=preset.params)

@@ -166,7 +166,7 @@ def reading_chart(readings: list[reading.Reading], pieces: list[str], class_name
     rows = [{"piece": labels[step], "model": item.label, "probability": float(item.probabilities[step, target])}
             for item in readings for step in range(min(len(labels), item.probabilities.shape[0]))]
     frame = pd.DataFrame(rows, columns=["piece", "model", "probability"])
-    base = alt.Chart(frame, title=f"P({class_names[target]}) after each piece").encode(
+    base = alt.Chart(frame).encode(
         x=alt.X("piece:N", sort=labels, title=None, axis=alt.Axis(labelAngle=-45)),
         y=alt.Y("model:N", title=None, sort=[item.label for item in readings]),
     )
@@ -176,4 +176,5 @@ def reading_chart(readings: list[reading.Reading], pieces: list[str], class_name
         tooltip=["model", "piece", alt.Tooltip("probability:Q", format=".2f")],
     )
     text = base.mark_text(fontSize=9).encode(text=alt.Text("probability:Q", format=".2f"))
-    return alt.layer(cells, text).properties(height=40 * len(readings) + 40)
+    return alt.layer(cells, text, title=f"P({class_names[target]}) after each piece").properties(
+        height=40 * len(readings) + 40)

@@ -1,0 +1,249 @@
+"""The handwriting page's own parts: pictures of the data, the upload box, "draw it" and confusions."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from core import runs, strokes, uploads
+from core.analysis import load_model
+from core.config import CELL_LABELS, Experiment
+from core.tasks import handwriting, read_file
+from core.tasks.base import DataError, TaskData
+from core.train import evaluate_model
+from ui import charts, reading
+from ui.services import run_store, task_data
+
+CANVAS_SIZE = 280
+PICTURES = 24
+
+
+def blocker(experiment: Experiment) -> str | None:
+    if experiment.task_config.source == "upload" and not experiment.task_config.upload:
+        return "Upload a pen-data file above, then press **Train**."
+    return None
+
+
+def data_panel(experiment: Experiment) -> TaskData | None:
+    if experiment.task_config.source == "upload":
+        upload_box(experiment)
+        if not experiment.task_config.upload:
+            return None
+    try:
+        data = task_data(experiment)
+        pictures = _pictures(experiment)
+    except DataError as error:
+        st.error(str(error), icon=":material/error:")
+        return None
+    info = data.info
+    title = "generated handwriting" if experiment.task_config.source == "generated" else "your pen data"
+    with st.expander(f"The data: {title}", expanded=True):
+        st.markdown(f"**{info.get('train_size', 0):,}** training and **{info.get('val_size', 0):,}** validation "
+                    f"characters, classes {', '.join(data.class_names)}. Each character is the pen's path "
+                    f"resampled to **{experiment.task_config.points}** equally spaced points; at each point the "
+                    f"model reads {', '.join(info.get('features', ()))}.")
+        for notice in info.get("notices", []):
+            st.caption(notice)
+        st.altair_chart(pictures_chart(pictures), width="content")
+        st.caption("Colours follow the order of the strokes (first stroke darkest). Some training samples are "
+                   "shown coarsened to a few points or with the pen never lifted, as tablets and other writers "
+                   "record them, so the models learn shapes rather than one plotter's habits.")
+    return data
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _picture_rows(_experiment: Experiment, run_id: str) -> list[dict]:
+    rows = []
+    for index, (label, character) in enumerate(handwriting.sample_pictures(_experiment.task_config,
+                                                                              _experiment.seed, PICTURES)):
+        rows += [{**row, "sample": index, "label": label} for row in strokes.to_points_table(character)]
+    return rows
+
+
+def _pictures(experiment: Experiment) -> pd.DataFrame:
+    return pd.DataFrame(_picture_rows(experiment, runs.run_id(experiment)))
+
+
+def pictures_chart(frame: pd.DataFrame, columns: int = 8) -> alt.Chart:
+    """Small pictures of characters; rows hold x, y, stroke, order, sample and a title."""
+    titles = frame.drop_duplicates("sample").set_index("sample")["label"].to_dict() if len(frame) else {}
+    frame = frame.assign(title=[f"{sample + 1}: {titles[sample]}" for sample in frame["sample"]])
+    order = [f"{sample + 1}: {label}" for sample, label in titles.items()]
+    return alt.Chart(frame).mark_line(strokeWidth=2).encode(
+        x=alt.X("x:Q", axis=None, scale=alt.Scale(zero=False)),
+        y=alt.Y("y:Q", axis=None, scale=alt.Scale(zero=False)),
+        detail="stroke:N",
+        order="order:Q",
+        color=alt.Color("stroke:O", scale=alt.Scale(scheme="darkblue", reverse=True), legend=None),
+    ).properties(width=70, height=70).facet(
+        facet=alt.Facet("title:N", title=None, sort=order, header=alt.Header(labelFontSize=11)), columns=columns)
+
+
+def upload_box(experiment: Experiment) -> None:
+    st.markdown("**Your data**: pen trajectories in the UCI *Pen-Based Recognition of Handwritten Digits* format "
+                "(`pendigits.tra`: 8 points and a class per line) or the UJI Pen Characters format.")
+    uploaded = st.file_uploader("Upload pen data", key="pen_file")
+    if uploaded is None:
+        if experiment.task_config.upload:
+            st.caption(f"Training on the file kept under key `{experiment.task_config.upload}`.")
+        return
+    guess = 1 if "uji" in uploaded.name.lower() else 0
+    format = st.radio("Format", handwriting.FORMATS, index=guess, horizontal=True, key="pen_format")
+    content = uploaded.getvalue()
+    try:
+        penset = read_file("handwriting", format, content)
+    except DataError as error:
+        st.error(f"{uploaded.name}: {error}", icon=":material/error:")
+        return
+    for notice in penset.notices:
+        st.caption(notice)
+    st.caption(f"{len(penset):,} characters, classes: {', '.join(sorted(set(penset.labels)))}.")
+    if st.button("Train on this file", key="use_pen_file", icon=":material/check:"):
+        try:
+            st.query_params["upload"] = uploads.save(content, format)
+        except DataError as error:
+            st.error(str(error), icon=":material/error:")
+            return
+        st.rerun()
+
+
+def path_frame(inputs: np.ndarray) -> pd.DataFrame:
+    """A model input (points, features) as drawable points: x, y, order and the pen segment."""
+    pen_up = inputs[:, strokes.FEATURES.index("pen_up")] > 0.5
+    segment = np.cumsum(np.r_[0, np.diff(pen_up.astype(int)) != 0])
+    return pd.DataFrame({"x": inputs[:, 0], "y": inputs[:, 1], "order": np.arange(len(inputs)),
+                         "segment": segment, "pen_up": pen_up})
+
+
+def draw_it(experiment: Experiment, stored: runs.StoredRun) -> None:
+    st.subheader("Draw it")
+    try:
+        data = task_data(experiment)
+    except DataError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    counter = st.session_state.setdefault("canvas_round", 0)
+    left, right = st.columns([1, 2])
+    with left:
+        from streamlit_drawable_canvas import st_canvas  # the component registers itself on import
+
+        st.caption(f"Write one of {', '.join(data.class_names[:10])}{'…' if len(data.class_names) > 10 else ''} "
+                   "with the mouse or a finger.")
+        result = st_canvas(stroke_width=10, stroke_color="#111", background_color="#fff", height=CANVAS_SIZE,
+                           width=CANVAS_SIZE, drawing_mode="freedraw", key=f"canvas_{counter}")
+        if st.button("Clear", key="clear_canvas", icon=":material/ink_eraser:"):
+            st.session_state["canvas_round"] = counter + 1
+            st.rerun()
+        samples = handwriting.sample_pictures(experiment.task_config, experiment.seed, PICTURES)
+        choice = st.selectbox("…or let the models read a generated sample", [None, *range(len(samples))],
+                              format_func=lambda i: "my drawing" if i is None else f"sample {i + 1}: {samples[i][0]}",
+                              key="pen_sample")
+    with right:
+        if choice is not None:
+            show_reading(experiment, stored, data, samples[choice][1])
+            return
+        try:
+            character = strokes.canvas_to_strokes(result.json_data if result is not None else None)
+        except strokes.StrokeError as error:
+            st.info(str(error), icon=":material/draw:")
+            return
+        show_reading(experiment, stored, data, character)
+
+
+def show_reading(experiment: Experiment, stored: runs.StoredRun, data: TaskData, character) -> None:
+    """Every trained model's answer to one character, and how it formed along the pen's path."""
+    try:
+        inputs = data.codec(character).unsqueeze(0)  # (1, points, features)
+    except strokes.StrokeError as error:
+        st.info(str(error), icon=":material/draw:")
+        return
+    readings = reading.read(experiment, stored, data, inputs)
+    if not readings:
+        st.info("This run has no saved weights (it was imported from a bundle); train it to read drawings.")
+        return
+    st.markdown(reading.verdicts(readings, data.class_names))
+    st.altair_chart(reading.answer_chart(readings, data.class_names), width="stretch")
+    st.altair_chart(confidence_paths(readings, inputs[0].numpy(), data.class_names), width="content")
+    st.caption("Each dot is a point the model read, in pen order; its colour is the model's probability, at that "
+               "point, of the answer it finally gave. Dots fade where the pen was lifted. "
+               + (reading.BIDIRECTIONAL_NOTE if any(r.cell.startswith("bi") for r in readings) else ""))
+
+
+def confidence_paths(readings: list[reading.Reading], inputs: np.ndarray, class_names) -> alt.Chart:
+    path = path_frame(inputs)
+    frames = []
+    for item in readings:
+        answer = int(item.final.argmax())
+        frames.append(path.assign(model=item.label, confidence=item.probabilities[:, answer],
+                                  answer=class_names[answer]))
+    frame = pd.concat(frames, ignore_index=True)
+    base = alt.Chart(frame).encode(x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None))
+    line = base.mark_line(color="#bbb", strokeWidth=1).encode(order="order:Q", detail="segment:N")
+    dots = base.mark_circle(size=70).encode(
+        color=alt.Color("confidence:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="P(answer)"),
+        opacity=alt.condition(alt.datum.pen_up, alt.value(0.25), alt.value(1.0)),
+        tooltip=["model", "order", "answer", alt.Tooltip("confidence:Q", format=".2f")],
+    )
+    return alt.layer(line, dots).properties(width=190, height=190).facet(
+        column=alt.Column("model:N", title=None, sort=[item.label for item in readings]))
+
+
+def confusions(experiment: Experiment, stored: runs.StoredRun) -> None:
+    """The chosen model's confusion matrix and its most-confused validation samples, drawn."""
+    histories = {cell: stored.histories[cell] for cell in experiment.model.cells
+                 if cell in stored.histories and stored.histories[cell].confusion}
+    if not histories:
+        return
+    st.subheader("Which characters get confused")
+    cell = st.selectbox("Model", list(histories), format_func=lambda c: CELL_LABELS.get(c, c), key="confusion_cell")
+    history = histories[cell]
+    st.altair_chart(charts.confusion_chart(history.confusion, history.class_names,
+                                           f"{CELL_LABELS.get(cell, cell)}: true against predicted (validation)"),
+                    width="content")
+    try:
+        data = task_data(experiment)
+    except DataError:
+        return
+    weights = run_store().load_weights(stored.run_id, cell)
+    if weights is None:
+        return
+    mistakes = _mistakes(experiment, stored.run_id, cell, data, weights)
+    if not mistakes:
+        st.caption("No validation sample was misread.")
+        return
+    rows = []
+    for number, (index, true, predicted) in enumerate(mistakes):
+        path = path_frame(data.val_inputs[index].numpy())
+        path = path[~path["pen_up"]]
+        rows += [{"x": x, "y": y, "stroke": segment, "order": order, "sample": number,
+                  "label": f"{data.class_names[true]}→{data.class_names[predicted]}"}
+                 for x, y, segment, order in zip(path["x"], path["y"], path["segment"], path["order"])]
+    st.markdown("**Most-confused samples** (true → predicted), from the most common confusions:")
+    st.altair_chart(pictures_chart(pd.DataFrame(rows)), width="content")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _mistakes(_experiment: Experiment, run_id: str, cell: str, _data: TaskData, _weights,
+              count: int = 16) -> list[tuple[int, int, int]]:
+    model = load_model(_experiment, cell, _data, _weights)
+    _, predictions = evaluate_model(model, _data.val_inputs, _data.val_targets)
+    wrong = torch.nonzero(predictions != _data.val_targets).flatten().tolist()
+    pairs: dict[tuple[int, int], list[int]] = {}
+    for index in wrong:
+        pairs.setdefault((int(_data.val_targets[index]), int(predictions[index])), []).append(index)
+    ranked = sorted(pairs.items(), key=lambda item: -len(item[1]))
+    picked = []
+    # Round-robin over the commonest confusions, so one pair does not fill every picture.
+    for round_ in range(count):
+        for (true, predicted), indices in ranked[:8]:
+            if round_ < len(indices) and len(picked) < count:
+                picked.append((indices[round_], true, predicted))
+    return picked
+
+
+def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
+    draw_it(experiment, stored)
+    confusions(experiment, stored)
