@@ -22,7 +22,7 @@ try:
 except ImportError:  # the `server` fixture skips (or, under CI, fails) with the reason
     expect = None
 
-from tests.browser_support import (
+from browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     button,
@@ -159,7 +159,8 @@ def test_a_deep_link_on_a_fresh_server_runs_through_the_app(server, page):
     run through app.py (page config, navigation), which a folder named pages/ would break."""
     open_lab(page, lab_url(server, {"seed": "11"}))
     # st.navigation's titles, not file names (app / home / memory lab) as an old-style app lists them.
-    expect(page.get_by_test_id("stSidebarNavLink")).to_have_text([re.compile(r"Home$"), re.compile(r"Memory lab$")])
+    expect(page.get_by_test_id("stSidebarNavLink")).to_have_text(
+        [re.compile(r"Home$"), re.compile(r"Memory lab$"), re.compile(r"Sentiment$"), re.compile(r"Handwriting$")])
     expect(page).to_have_title(re.compile("Memory lab|RNN Playground"))
     expect_no_traceback(page)
 

@@ -1,0 +1,93 @@
+"""The demo pages in Debian's Chromium: train on an uploaded table, draw a digit with the mouse.
+
+Same rules as tests/test_browser.py (whose fixtures this module reuses): a private server with one
+training slot, tiny experiments opened by URL, waits that are auto-waiting `expect`s, no sleeps.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+from browser_support import button, charts
+from test_browser import (  # noqa: F401 - fixtures
+    TRAIN_TIMEOUT,
+    browser,
+    expect,
+    expect_no_traceback,
+    new_page,
+    page,
+    query,
+    server,
+    server_log_is_clean,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+TINY = {"steps": "40", "hidden_size": "8", "batch_size": "16", "eval_every": "10", "probe_every": "10",
+        "train_size": "500"}
+TABLE = "review,stars\n" + "".join(
+    f"{text} {number},{label}\n"
+    for number in range(40)
+    for text, label in (("a wonderful warm film", "pos"), ("a dull tedious mess", "neg")))
+
+
+def test_a_table_uploaded_in_the_browser_trains(server, page, tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text(TABLE, encoding="utf-8")
+    params = {**TINY, "source": "upload", "seed": "501", "cells": ["LSTM", "BoW"], "vocab_size": "100"}
+    page.goto(server.url("sentiment") + "?" + urlencode(params, doseq=True))
+    expect(page.get_by_role("heading", name="Sentiment")).to_be_visible(timeout=30_000)
+    expect(button(page, "Train")).to_be_disabled()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    # "review" and "stars" are not the usual names: the page asks, offering every column.
+    expect(page.get_by_text("Pick the columns below")).to_be_visible()
+    page.get_by_test_id("stSelectbox").filter(has_text="Text column").click()
+    page.get_by_role("option", name="review").click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Label column").click()
+    page.get_by_role("option", name="stars").click()
+    expect(page.get_by_text("80 rows, classes: negative, positive")).to_be_visible()
+    button(page, "Train on this table").click()
+    expect(page).to_have_url(re.compile(r"[?&]upload=[0-9a-f]{16}(&|$)"))
+    train = button(page, "Train")
+    expect(train).to_be_enabled()
+    train.click()
+    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(charts(page).first).to_be_visible()
+    assert query(page)["source"] == ["upload"]
+    expect_no_traceback(page)
+
+
+def test_a_digit_drawn_with_the_mouse_is_read(server, page):
+    params = {**TINY, "seed": "502", "cells": ["GRU", "LSTM"], "points": "16"}
+    page.goto(server.url("handwriting") + "?" + urlencode(params, doseq=True))
+    expect(page.get_by_role("heading", name="Handwriting")).to_be_visible(timeout=30_000)
+    train = button(page, "Train")
+    expect(train).to_be_enabled(timeout=30_000)
+    train.click()
+    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(page.get_by_role("heading", name="Draw it")).to_be_visible()
+    expect(page.get_by_text("Draw a character first")).to_be_visible()
+    # Fabric stacks two canvases; the upper one takes the pen.
+    canvas = page.locator("canvas.upper-canvas").first
+    expect(canvas).to_be_visible(timeout=30_000)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    left, top, size = box["x"], box["y"], box["width"]
+    # A "7": a bar from left to right, then a long diagonal down to the bottom left.
+    page.mouse.move(left + 0.25 * size, top + 0.2 * size)
+    page.mouse.down()
+    for fraction in (0.35, 0.5, 0.65, 0.75):
+        page.mouse.move(left + fraction * size, top + 0.2 * size, steps=4)
+    for step in range(1, 9):
+        page.mouse.move(left + (0.75 - 0.04 * step) * size, top + (0.2 + 0.08 * step) * size, steps=3)
+    page.mouse.up()
+    verdict = page.get_by_text(re.compile(r"GRU: \S+ \(\d+%\)"))
+    expect(verdict).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"LSTM: \S+ \(\d+%\)"))).to_be_visible()
+    expect(page.get_by_text("Each dot is a point the model read")).to_be_visible()
+    button(page, "Clear").click()
+    expect(page.get_by_text("Draw a character first")).to_be_visible()
+    expect_no_traceback(page)
