@@ -42,6 +42,7 @@ def setting(
     many: bool = False,
     options: tuple[float, ...] | None = None,
     pattern: str | None = None,
+    sources: tuple[str, ...] | None = None,
 ) -> Any:
     """A dataclass field whose metadata carries what the UI, the URL and the CLI must agree on."""
     metadata = {
@@ -56,6 +57,8 @@ def setting(
         "options": options,
         # Text settings (content keys) match this pattern; they travel in links but get no widget.
         "pattern": pattern,
+        # Data sources the setting matters for (None: all); the page greys it out for the others.
+        "sources": sources,
     }
     return field(default=default, metadata=metadata)
 
@@ -90,11 +93,11 @@ class SentimentTaskConfig:
         help="Generated word-order puzzles, real movie-review snippets, or a table you upload.",
     )
     distance: int = setting(
-        4, low=0, high=30, label="Filler words",
+        4, low=0, high=30, label="Filler words", sources=("puzzles",),
         help="Puzzles: up to this many neutral filler words between the deciding cue and the end.",
     )
     opinions: int = setting(
-        0, low=0, high=6, label="Distractor opinions",
+        0, low=0, high=6, label="Distractor opinions", sources=("puzzles",),
         help="Puzzles: after a leading verdict, this many opinions that do not decide the label (0 = off).",
     )
     vocab_size: int = setting(
@@ -131,11 +134,11 @@ class HandwritingTaskConfig:
         help="Which characters the generator writes.",
     )
     faces: tuple[str, ...] = setting(
-        ("print", "cursive"), choices=("print", "cursive"), many=True, label="Font faces",
+        ("print", "cursive"), choices=("print", "cursive"), many=True, label="Font faces", sources=("generated",),
         help="Single-line stroke fonts the generated writing starts from.",
     )
     distortion: float = setting(
-        1.0, low=0.0, high=2.0, step=0.1, label="Distortion",
+        1.0, low=0.0, high=2.0, step=0.1, label="Distortion", sources=("generated",),
         help="How much slant, rotation, jitter and elastic wobble the generator adds.",
     )
     points: int = setting(
@@ -144,6 +147,7 @@ class HandwritingTaskConfig:
     )
     train_size: int = setting(
         6000, low=500, high=20000, label="Training examples", help="Characters generated for training.",
+        sources=("generated",),
     )
     upload: str = setting(
         "", pattern=UPLOAD_KEY, label="Uploaded pen data",

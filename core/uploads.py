@@ -27,10 +27,10 @@ MAX_BYTES = 20 * 1024 * 1024
 
 
 def folder() -> Path:
-    """Next to the run store (RNN_PLAYGROUND_DB), so tests and servers keep their files apart."""
-    database = os.environ.get("RNN_PLAYGROUND_DB")
-    base = Path(database).parent if database else Path.home() / ".local" / "share" / "rnn-playground"
-    return base / "uploads"
+    """Next to the run store, so each store (a test's, a server's) keeps its own files."""
+    from core.runs import default_path
+
+    return default_path().parent / "uploads"
 
 
 def key_of(content: bytes, format: str) -> str:

@@ -13,3 +13,5 @@ if str(ROOT) not in sys.path:
 
 # Tests must never touch the user's real run store.
 os.environ.setdefault("RNN_PLAYGROUND_DB", str(Path(tempfile.mkdtemp(prefix="rnn-playground-tests-")) / "runs.sqlite"))
+# Nor the user's tokenizer cache.
+os.environ.setdefault("RNN_PLAYGROUND_CACHE", tempfile.mkdtemp(prefix="rnn-playground-cache-"))

@@ -7,7 +7,6 @@ validator as the CLI, so a tampered link opens with its bad values reset and a n
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import streamlit as st
@@ -82,10 +81,10 @@ def experiment_controls(task: str = "memory") -> Experiment:
             continue
         if name in ADVANCED:
             continue
-        values[name] = _widget(sidebar, name, spec)
+        values[name] = _widget(sidebar, name, spec, values.get("source"))
     with sidebar.expander("More settings"):
         for name in ADVANCED:
-            values[name] = _widget(st, name, fields[name][1])
+            values[name] = _widget(st, name, fields[name][1], values.get("source"))
     experiment, _ = config.from_params({k: config.format_value(v, k) for k, v in values.items()})
     return experiment
 
@@ -94,9 +93,11 @@ def _as_list(value: Any) -> list[str]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _widget(place: Any, name: str, spec: dataclasses.Field) -> Any:
+def _widget(place: Any, name: str, spec: config.Setting, source: str | None = None) -> Any:
     meta = spec.metadata
-    common = {"key": name, "help": meta["help"], "bind": "query-params"}
+    # Greyed out rather than hidden: the value still belongs to the experiment and its link.
+    idle = source is not None and meta["sources"] is not None and source not in meta["sources"]
+    common = {"key": name, "help": meta["help"], "bind": "query-params", "disabled": idle}
     default = spec.default
     if meta["many"]:
         chosen = place.multiselect(meta["label"], options=list(meta["choices"]), default=list(default),
