@@ -14,7 +14,6 @@ from typing import Callable
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from core.config import CELLS, ModelConfig
 
@@ -63,15 +62,11 @@ class RunningSum(nn.Module):
     embeddings are zero and there is no bias, so padded steps add nothing.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, batch_first: bool = True, bidirectional: bool = False):
+    def __init__(self, input_size: int, hidden_size: int, batch_first: bool = True):
         super().__init__()
         self.weight_ih_l0 = nn.Parameter(torch.empty(hidden_size, input_size))
 
-    def forward(self, x: Tensor | torch.nn.utils.rnn.PackedSequence):
-        if isinstance(x, torch.nn.utils.rnn.PackedSequence):
-            padded, lengths = pad_packed_sequence(x, batch_first=True)
-            output = torch.cumsum(padded @ self.weight_ih_l0.T, dim=1)
-            return pack_padded_sequence(output, lengths, batch_first=True, enforce_sorted=False), None
+    def forward(self, x: Tensor):
         return torch.cumsum(x @ self.weight_ih_l0.T, dim=1), None  # (batch, time, hidden)
 
 
@@ -118,6 +113,22 @@ class Trace:
     gates: list[dict[str, Tensor]]
 
 
+def reversal(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Gather indices (batch, time, features) that reverse each sequence within its length.
+
+    Applying them twice is the identity, so the same indices put a reversed pass back in order.
+    Steps past a sequence's length stay where they are.
+    """
+    batch, time = x.shape[:2]
+    steps = torch.arange(time, device=x.device).expand(batch, time)
+    if lengths is None:
+        order = steps.flip(1)
+    else:
+        last = lengths.to(x.device).unsqueeze(1) - 1
+        order = torch.where(steps <= last, last - steps, steps)
+    return order.unsqueeze(-1).expand(batch, time, x.shape[-1])
+
+
 class Encoder(nn.Module):
     """A stack of single-layer fused recurrent modules of one cell kind."""
 
@@ -133,9 +144,11 @@ class Encoder(nn.Module):
             num_layers = 1  # stacking running sums adds nothing a baseline should have
         for index in range(num_layers):
             layer_input = input_size if index == 0 else hidden_size * self.directions
-            self.layers.append(
-                self.spec.module(layer_input, hidden_size, batch_first=True, bidirectional=self.spec.bidirectional)
-            )
+            # One fused unidirectional module per direction: each then runs on a plain padded batch
+            # (the backward one on each sequence reversed within its length), which is exact and
+            # about four times faster on a CPU than packing variable-length sequences.
+            self.layers.append(nn.ModuleList(
+                self.spec.module(layer_input, hidden_size, batch_first=True) for _ in range(self.directions)))
         # Dropout masks come from the model's own generator, so two runs training in parallel
         # threads cannot disturb each other's randomness through the global generator.
         self.generator = torch.Generator()
@@ -152,13 +165,15 @@ class Encoder(nn.Module):
                 keep = 1.0 - self.dropout
                 mask = torch.empty(x.shape, device=x.device).bernoulli_(keep, generator=self._generator_for(x))
                 x = x * mask / keep
-            if lengths is None:
-                x, _ = layer(x)  # (batch, time, hidden * directions)
+            # Padding comes after each sequence, so a forward pass never reads it before a real step.
+            forward, _ = layer[0](x)  # (batch, time, hidden)
+            if self.directions == 1:
+                x = forward
             else:
-                packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-                packed_output, _ = layer(packed)
-                x, _ = pad_packed_sequence(packed_output, batch_first=True, total_length=x.shape[1])
-            outputs.append(x)
+                order = reversal(x, lengths)
+                backward, _ = layer[1](x.gather(1, order))
+                x = torch.cat([forward, backward.gather(1, order[..., :1].expand_as(backward))], dim=-1)
+            outputs.append(x)  # (batch, time, hidden * directions); steps past a length are junk
         return outputs
 
     def _generator_for(self, x: Tensor) -> torch.Generator:
@@ -168,11 +183,9 @@ class Encoder(nn.Module):
         return self.generator
 
     def layer_weights(self, index: int, reverse: bool) -> dict[str, Tensor]:
-        suffix = "_l0_reverse" if reverse else "_l0"
-        layer = self.layers[index]
-        names = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
-        return {key: getattr(layer, name + suffix) for key, name in names.items()
-                if hasattr(layer, name + suffix)}
+        module = self.layers[index][1 if reverse else 0]
+        names = {"w_ih": "weight_ih_l0", "w_hh": "weight_hh_l0", "b_ih": "bias_ih_l0", "b_hh": "bias_hh_l0"}
+        return {key: getattr(module, name) for key, name in names.items() if hasattr(module, name)}
 
     def unroll(self, x: Tensor, lengths: Tensor | None = None) -> list[list[Steps]]:
         """Step through time with the fused modules' own weights (no dropout), keeping every state.
@@ -299,9 +312,9 @@ def initialise(model: SequenceModel, seed: int, forget_bias: float) -> None:
             for layer in model.encoder.layers:
                 for name, parameter in layer.named_parameters():
                     # Two biases are summed inside the cell; put the whole forget bias in one.
-                    if name.startswith("bias_ih"):
+                    if name.split(".")[-1] == "bias_ih_l0":
                         parameter[hidden: 2 * hidden] = forget_bias
-                    elif name.startswith("bias_hh"):
+                    elif name.split(".")[-1] == "bias_hh_l0":
                         parameter[hidden: 2 * hidden] = 0.0
     model.encoder.generator.manual_seed(seed + 1)
 

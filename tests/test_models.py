@@ -43,15 +43,17 @@ def test_cell_state_matches_fused_final_state(cell):
     spec = REGISTRY[cell]
     model = build_model(cell, 5, 3, ModelConfig(hidden_size=7, num_layers=1), seed=2).eval()
     inputs = torch.randn(3, 6, 5)
-    _, (_, final_cell) = model.encoder.layers[0](inputs)
+    _, (_, final_cell) = model.encoder.layers[0][0](inputs)
     trace = model.encoder.inspect(inputs)
     torch.testing.assert_close(trace.cell[0][:, -1, :7], final_cell[0], atol=1e-5, rtol=0)
     if spec.bidirectional:
-        torch.testing.assert_close(trace.cell[0][:, 0, 7:], final_cell[1], atol=1e-5, rtol=0)
+        # The backward module reads the sequence from its end, so its final state is the one at step 1.
+        _, (_, backward_cell) = model.encoder.layers[0][1](inputs.flip(1))
+        torch.testing.assert_close(trace.cell[0][:, 0, 7:], backward_cell[0], atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("cell", CELLS)
-def test_packed_and_unrolled_logits_agree_with_single_examples(cell):
+def test_padded_and_unrolled_logits_agree_with_single_examples(cell):
     model = build_model(cell, 4, 3, SMALL, seed=3).eval()
     inputs = torch.randn(3, 8, 4)
     lengths = torch.tensor([8, 3, 5])
@@ -109,7 +111,7 @@ def test_same_seed_same_weights_different_seed_different_weights():
 @pytest.mark.parametrize("bias", [0.0, 1.0, 2.5])
 def test_forget_gate_bias_is_an_option(bias):
     model = build_model("lstm", 4, 3, ModelConfig(hidden_size=8, forget_bias=bias), seed=0)
-    layer = model.encoder.layers[0]
+    layer = model.encoder.layers[0][0]
     total = layer.bias_ih_l0[8:16] + layer.bias_hh_l0[8:16]
     torch.testing.assert_close(total, torch.full((8,), bias))
 
