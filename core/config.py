@@ -93,7 +93,7 @@ class SentimentTaskConfig:
         help="Generated word-order puzzles, real movie-review snippets, or a table you upload.",
     )
     distance: int = setting(
-        4, low=0, high=30, label="Filler words", sources=("puzzles",),
+        6, low=0, high=30, label="Filler words", sources=("puzzles",),
         help="Puzzles: up to this many neutral filler words between the deciding cue and the end.",
     )
     opinions: int = setting(
@@ -105,14 +105,14 @@ class SentimentTaskConfig:
         help="Subword pieces the SentencePiece tokenizer learns from the training split.",
     )
     tokenizer: str = setting(
-        "unigram", choices=("unigram", "bpe"), label="Tokenizer",
+        "bpe", choices=("bpe", "unigram"), label="Tokenizer",
         help="SentencePiece algorithm: unigram language model or byte-pair encoding.",
     )
     embedding_size: int = setting(
-        32, low=8, high=128, label="Embedding size", help="Length of each token's learned vector.",
+        64, low=8, high=128, label="Embedding size", help="Length of each token's learned vector.",
     )
     train_size: int = setting(
-        6000, low=500, high=20000, label="Training examples",
+        4000, low=500, high=20000, label="Training examples",
         help="Examples generated, or the most taken from a corpus or table.",
     )
     upload: str = setting(
@@ -222,7 +222,8 @@ TASK_CONFIGS: dict[str, type] = {
 # dataclass default. Measured choices: see each task module's docstring.
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "memory": {},
-    "sentiment": {"cells": ("rnn", "lstm", "bilstm", "bow")},
+    # Measured: 600 steps of batch 64 take the LSTM past 0.95 on the puzzles in well under a minute.
+    "sentiment": {"cells": ("rnn", "lstm", "bilstm", "bow"), "batch_size": 64, "steps": 600},
     "handwriting": {"cells": ("gru", "lstm", "bilstm")},
 }
 

@@ -49,7 +49,8 @@ class Table:
         return len(self.texts)
 
 
-def _count(number: int, noun: str) -> str:
+def counted(number: int, noun: str) -> str:
+    """A count and its noun, plural when it should be (1 row, 2,000 rows)."""
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
@@ -172,7 +173,7 @@ def read_table(content: bytes, format: str, text_column: str | None = None, labe
     if text_name == label_name:
         raise DataError(f"The text and the label cannot both be the column {text_name!r}.")
     if ragged:
-        notices.append(f"Dropped {_count(ragged, 'row')} whose number of fields did not match the header.")
+        notices.append(f"Dropped {counted(ragged, 'row')} whose number of fields did not match the header.")
     if not rows:
         raise DataError("The file has a header but no rows of data." if not ragged else
                         "No row has as many fields as the header; check the file's separator and quoting.")
@@ -187,14 +188,14 @@ def read_table(content: bytes, format: str, text_column: str | None = None, labe
         texts.append(text)
         labels.append(label)
     if empty:
-        notices.append(f"Dropped {_count(empty, 'row')} with an empty text or label.")
+        notices.append(f"Dropped {counted(empty, 'row')} with an empty text or label.")
     if not texts:
         raise DataError(f"No rows are left: every row has an empty {text_name!r} or {label_name!r}.")
     texts, labels = _drop_duplicates(texts, labels, notices)
     if len(texts) > max_rows:
         chosen = sorted(random.Random(seed).sample(range(len(texts)), max_rows))
         notices.append(f"Sampled {max_rows:,} of {len(texts):,} rows (seed {seed}).")
-        texts, labels = [texts[i] for i in chosen], [labels[i] for i in chosen]
+        texts, labels = [texts[index] for index in chosen], [labels[index] for index in chosen]
     names = canonical_labels(labels)
     class_names = order_classes(names)
     if len(class_names) > MAX_CLASSES:
@@ -222,6 +223,6 @@ def _drop_duplicates(texts: list[str], labels: list[str], notices: list[str]) ->
         kept_labels.append(label)
     dropped = len(texts) - len(kept_texts)
     if dropped:
-        detail = f" ({_count(conflicting, 'row')} of them with a different label)" if conflicting else ""
-        notices.append(f"Dropped {_count(dropped, 'duplicate row')}{detail}; the first of each text is kept.")
+        detail = f" ({counted(conflicting, 'row')} of them with a different label)" if conflicting else ""
+        notices.append(f"Dropped {counted(dropped, 'duplicate row')}{detail}; the first of each text is kept.")
     return kept_texts, kept_labels

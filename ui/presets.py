@@ -38,10 +38,16 @@ PRESETS = (
            "negations (“not good”), contrasts (“dull but moving”) and filler words: the bag of words is stuck "
            "near chance on the negated and contrasted items that the recurrent models learn.",
            {"cells": ["RNN", "LSTM", "BiLSTM", "BoW"], "source": "puzzles"}),
+    Preset("sentiment", "Long range",
+           "a verdict comes first (“the film was superb”), then up to four opinions on the popcorn and the "
+           "seats that do not count. The plain RNN is swamped by the later opinions; the LSTM's gates hold "
+           "on to the verdict.",
+           {"cells": ["RNN", "LSTM", "BiLSTM", "BoW"], "source": "puzzles", "opinions": "4", "steps": "500"}),
     Preset("sentiment", "Real movie reviews",
            "Rotten Tomatoes snippets: here most words carry their own sentiment, so the bag of words is a strong "
            "baseline; see where word order still helps (sentences with a negation or a contrast).",
-           {"cells": ["LSTM", "BiLSTM", "BoW"], "source": "reviews"}),
+           {"cells": ["LSTM", "BoW"], "source": "reviews", "vocab_size": "8000", "train_size": "20000",
+            "steps": "800"}),
     Preset("handwriting", "Digits, three readers",
            "generated pen trajectories of the ten digits; afterwards draw your own and watch each model read it.",
            {"cells": ["GRU", "LSTM", "BiLSTM"], "charset": "digits"}),
