@@ -30,9 +30,9 @@ def configure_torch(threads: int = 1) -> None:
     """Process-wide settings that keep small recurrent models fast on a shared CPU.
 
     Vanishing gradients are literally tiny numbers: without flushing denormals to zero a plain
-    RNN's backward pass slows down many times over. Jobs in a server use one intra-op thread each
-    so several can train at once without oversubscribing the cores; the CLI, alone on the machine,
-    asks for all of them. RNN_PLAYGROUND_TORCH_THREADS overrides both.
+    RNN's backward pass slows down many times over. Jobs use one intra-op thread each, so several
+    can train at once without oversubscribing the cores (oversubscribed OpenMP threads spin-wait,
+    which made small steps a hundred times slower). RNN_PLAYGROUND_TORCH_THREADS overrides it.
     """
     torch.set_flush_denormal(True)
     override = os.environ.get("RNN_PLAYGROUND_TORCH_THREADS", "")
