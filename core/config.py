@@ -101,8 +101,9 @@ class SentimentTaskConfig:
         help="Puzzles: after a leading verdict, this many opinions that do not decide the label (0 = off).",
     )
     vocab_size: int = setting(
-        1000, low=100, high=8000, label="Vocabulary size",
-        help="Subword pieces the SentencePiece tokenizer learns from the training split.",
+        8000, low=100, high=8000, label="Vocabulary size",
+        help="Subword pieces the SentencePiece tokenizer learns from the training split (at most as many as "
+             "the texts support: the puzzles' small vocabulary needs fewer).",
     )
     tokenizer: str = setting(
         "bpe", choices=("bpe", "unigram"), label="Tokenizer",
@@ -112,7 +113,7 @@ class SentimentTaskConfig:
         64, low=8, high=128, label="Embedding size", help="Length of each token's learned vector.",
     )
     train_size: int = setting(
-        4000, low=500, high=20000, label="Training examples",
+        20000, low=500, high=20000, label="Training examples",
         help="Examples generated, or the most taken from a corpus or table.",
     )
     upload: str = setting(

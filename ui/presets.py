@@ -46,8 +46,7 @@ PRESETS = (
     Preset("sentiment", "Real movie reviews",
            "Rotten Tomatoes snippets: here most words carry their own sentiment, so the bag of words is a strong "
            "baseline; see where word order still helps (sentences with a negation or a contrast).",
-           {"cells": ["LSTM", "BoW"], "source": "reviews", "vocab_size": "8000", "train_size": "20000",
-            "steps": "800"}),
+           {"cells": ["LSTM", "BiLSTM", "BoW"], "source": "reviews"}),
     Preset("handwriting", "Digits, three readers",
            "generated pen trajectories of the ten digits; afterwards draw your own and watch each model read it.",
            {"cells": ["GRU", "LSTM", "BiLSTM"], "charset": "digits"}),
