@@ -225,7 +225,8 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "memory": {},
     # Measured: 600 steps of batch 64 take the LSTM past 0.95 on the puzzles in well under a minute.
     "sentiment": {"cells": ("rnn", "lstm", "bilstm", "bow"), "batch_size": 64, "steps": 600},
-    "handwriting": {"cells": ("gru", "lstm", "bilstm")},
+    # Measured: 600 steps give LSTM 0.987 on generated digits and 0.905 on real pendigits in 37 s.
+    "handwriting": {"cells": ("gru", "lstm", "bilstm"), "steps": 600},
 }
 
 
