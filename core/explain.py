@@ -112,7 +112,8 @@ def sentiment_lines(experiment: Experiment, histories: list[History]) -> list[st
         plain_drop = orders_of_magnitude(plain.median_grad_ratio())
         lstm_drop = orders_of_magnitude(lstm.median_grad_ratio())
         if plain_drop is not None and lstm_drop is not None and plain_drop - lstm_drop >= 1:
-            lines.append(f"The plain RNN's gradient loses about {plain_drop - lstm_drop:.0f} more orders of "
+            gap = round(plain_drop - lstm_drop)
+            lines.append(f"The plain RNN's gradient loses about {gap} more order{'s' if gap != 1 else ''} of "
                          "magnitude than the LSTM's on its way back to the first token, so cues far from the end "
                          "of a sentence teach it little.")
     return lines

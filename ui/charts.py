@@ -154,14 +154,15 @@ def layer_norm_frame(histories: list[History]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["step", "norm", "group", "model"])
 
 
-def layer_norm_chart(histories: list[History]) -> alt.Chart:
+def layer_norm_chart(histories: list[History], columns: int = 3) -> alt.Chart:
     return alt.Chart(layer_norm_frame(histories)).mark_line(opacity=0.85).encode(
         x=alt.X("step:Q", title="Step"),
         y=alt.Y("norm:Q", title="Gradient norm (log)", scale=alt.Scale(type="log")),
         color=alt.Color("group:N", title="Parameters", scale=alt.Scale(scheme="dark2")),
         tooltip=["model", "group", "step", alt.Tooltip("norm:Q", format=".2e")],
-    ).properties(height=170, title="Per-layer gradient norms").facet(
-        column=alt.Column("model:N", title=None, sort=[_label(h.cell) for h in histories]))
+    ).properties(height=170, width=280).facet(
+        facet=alt.Facet("model:N", title=None, sort=[_label(h.cell) for h in histories]), columns=columns,
+    ).properties(title="Per-layer gradient norms")
 
 
 def heatmap(values, title: str, x_title: str = "Time step", color_domain=(0.0, 1.0)) -> alt.Chart:
