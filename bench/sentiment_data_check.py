@@ -19,7 +19,6 @@ import argparse
 import math
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from core.config import ModelConfig  # noqa: E402
+from core.config import ModelConfig, SentimentTaskConfig  # noqa: E402
 from core.models import build_model  # noqa: E402
 from core.tasks import sentiment  # noqa: E402
 
@@ -65,20 +64,6 @@ OTHER_SITES = (
     ("An embarrassing misfire from a usually reliable director.", 0),
     ("I fell asleep twice.", 0),
 )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The sentiment task's settings, with the field names of config.SentimentTaskConfig."""
-
-    source: str = "puzzles"
-    distance: int = 8
-    opinions: int = 0
-    vocab_size: int = 2000
-    tokenizer: str = "unigram"
-    embedding_size: int = 32
-    train_size: int = 4000
-    upload: str = ""
 
 
 class BagOfWords(nn.Module):
@@ -173,7 +158,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
-    settings = Settings(args.source, args.distance, args.opinions, args.vocab_size, args.tokenizer,
+    settings = SentimentTaskConfig(args.source, args.distance, args.opinions, args.vocab_size, args.tokenizer,
                         args.embedding_size, args.train_size)
     started = time.perf_counter()
     fields = sentiment.task_fields(settings, args.seed)

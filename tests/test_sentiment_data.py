@@ -16,21 +16,7 @@ from core.tables import DataError
 from core.tasks import sentiment
 from core.tasks.base import TaskData
 
-try:
-    from core.config import SentimentTaskConfig as Settings
-except ImportError:
-    @dataclasses.dataclass(frozen=True)
-    class Settings:
-        """Stand-in with the field names of config.SentimentTaskConfig."""
-
-        source: str = "puzzles"
-        distance: int = 6
-        opinions: int = 0
-        vocab_size: int = 8000
-        tokenizer: str = "bpe"
-        embedding_size: int = 64
-        train_size: int = 4000
-        upload: str = ""
+from core.config import SentimentTaskConfig as Settings  # noqa: E402
 
 TASK_FIELDS = {field.name for field in dataclasses.fields(TaskData)}
 needs_task_fields = pytest.mark.skipif(

@@ -19,7 +19,8 @@ from core.explain import memory_lines
 from core.history import History
 from core.jobs import Job
 from ui import charts, inspect_view, share
-from ui.services import job_runner, run_store, session_liveness
+from core.tasks.base import DataError, TaskData
+from ui.services import job_runner, run_store, session_liveness, task_data
 
 REFRESH_SECONDS = 1.0
 
@@ -37,6 +38,30 @@ class PageParts:
     # Checked before Train: a message when the experiment cannot train yet (e.g. no file uploaded).
     blocker: Callable[[Experiment], str | None] | None = None
     inspect_caption: str = ""
+
+
+def upload_blocker(what: str) -> Callable[[Experiment], str | None]:
+    """A PageParts.blocker for pages whose data source can be an upload that has not happened yet."""
+    def blocker(experiment: Experiment) -> str | None:
+        if experiment.task_config.source == "upload" and not experiment.task_config.upload:
+            return f"Upload {what} above, then press **Train**."
+        return None
+
+    return blocker
+
+
+def data_or_error(experiment: Experiment, upload_box: Callable[[Experiment], None] | None = None) -> TaskData | None:
+    """The experiment's data, after the upload box when the source is an upload; None, with the
+    reason shown on the page, while there is no file or the data cannot be built."""
+    if upload_box is not None and experiment.task_config.source == "upload":
+        upload_box(experiment)
+        if not experiment.task_config.upload:
+            return None
+    try:
+        return task_data(experiment)
+    except DataError as error:
+        st.error(str(error), icon=":material/error:")
+        return None
 
 
 def _job_key(experiment: Experiment) -> str:

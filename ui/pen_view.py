@@ -14,26 +14,21 @@ from core.config import CELL_LABELS, Experiment
 from core.tasks import handwriting, read_file
 from core.tasks.base import DataError, TaskData
 from core.train import evaluate_model
-from ui import charts, reading
-from ui.services import run_store, task_data
+from ui import charts, lab, reading
+from ui.services import run_store
 
 CANVAS_SIZE = 280
 PICTURES = 24
 
 
-def blocker(experiment: Experiment) -> str | None:
-    if experiment.task_config.source == "upload" and not experiment.task_config.upload:
-        return "Upload a pen-data file above, then press **Train**."
-    return None
+blocker = lab.upload_blocker("a pen-data file")
 
 
 def data_panel(experiment: Experiment) -> TaskData | None:
-    if experiment.task_config.source == "upload":
-        upload_box(experiment)
-        if not experiment.task_config.upload:
-            return None
+    data = lab.data_or_error(experiment, upload_box)
+    if data is None:
+        return None
     try:
-        data = task_data(experiment)
         pictures = _pictures(experiment)
     except DataError as error:
         st.error(str(error), icon=":material/error:")
@@ -120,10 +115,8 @@ def path_frame(inputs: np.ndarray) -> pd.DataFrame:
 
 def draw_it(experiment: Experiment, stored: runs.StoredRun) -> None:
     st.subheader("Draw it")
-    try:
-        data = task_data(experiment)
-    except DataError as error:
-        st.error(str(error), icon=":material/error:")
+    data = lab.data_or_error(experiment)
+    if data is None:
         return
     counter = st.session_state.setdefault("canvas_round", 0)
     left, right = st.columns([1, 2])
@@ -203,12 +196,9 @@ def confusions(experiment: Experiment, stored: runs.StoredRun) -> None:
     st.altair_chart(charts.confusion_chart(history.confusion, history.class_names,
                                            f"{CELL_LABELS.get(cell, cell)}: true against predicted (validation)"),
                     width="content")
-    try:
-        data = task_data(experiment)
-    except DataError:
-        return
+    data = lab.data_or_error(experiment)
     weights = run_store().load_weights(stored.run_id, cell)
-    if weights is None:
+    if data is None or weights is None:
         return
     mistakes = _mistakes(experiment, stored.run_id, cell, data, weights)
     if not mistakes:

@@ -12,29 +12,18 @@ import streamlit as st
 from core import runs, tables, uploads
 from core.config import Experiment
 from core.tasks.base import DataError, TaskData
-from ui import reading
-from ui.services import task_data
+from ui import lab, reading
 
-UPLOAD_NOTICE = "sentiment_upload_notice"
 SAMPLE_TEXT = "I expected to hate it, but the acting was not bad at all."
 
 
-def blocker(experiment: Experiment) -> str | None:
-    if experiment.task_config.source == "upload" and not experiment.task_config.upload:
-        return "Upload a table of texts and labels above, then press **Train**."
-    return None
+blocker = lab.upload_blocker("a table of texts and labels")
 
 
 def data_panel(experiment: Experiment) -> TaskData | None:
     """What the models will read; None (with a message shown) when the data cannot be built."""
-    if experiment.task_config.source == "upload":
-        upload_box(experiment)
-        if not experiment.task_config.upload:
-            return None
-    try:
-        data = task_data(experiment)
-    except DataError as error:
-        st.error(str(error), icon=":material/error:")
+    data = lab.data_or_error(experiment, upload_box)
+    if data is None:
         return None
     info = data.info
     with st.expander(f"The data: {info.get('source', experiment.task_config.source)}", expanded=False):
@@ -131,10 +120,8 @@ def _header(content: bytes, format: str) -> list[str]:
 
 def type_a_review(experiment: Experiment, stored: runs.StoredRun) -> None:
     st.subheader("Type a review")
-    try:
-        data = task_data(experiment)
-    except DataError as error:
-        st.error(str(error), icon=":material/error:")
+    data = lab.data_or_error(experiment)
+    if data is None:
         return
     text = st.text_area("Your review", value=SAMPLE_TEXT, key="review_text", height=80,
                         help="Every trained model reads it; the chart shows what each would answer after each piece.")
