@@ -42,7 +42,7 @@ PRESETS = (
            "a verdict comes first (“the film was superb”), then up to four opinions on the popcorn and the "
            "seats that do not count. The plain RNN is swamped by the later opinions; the LSTM's gates hold "
            "on to the verdict.",
-           {"cells": ["RNN", "LSTM", "BiLSTM", "BoW"], "source": "puzzles", "opinions": "4", "steps": "500"}),
+           {"cells": ["RNN", "LSTM", "BiLSTM", "BoW"], "source": "puzzles", "opinions": "4", "steps": "300"}),
     Preset("sentiment", "Real movie reviews",
            "Rotten Tomatoes snippets: here most words carry their own sentiment, so the bag of words is a strong "
            "baseline; see where word order still helps (sentences with a negation or a contrast).",
