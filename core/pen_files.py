@@ -16,6 +16,7 @@ Formats:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -154,6 +155,8 @@ def _flip(stroke: list[float] | np.ndarray) -> np.ndarray:
 def _read_uji_v2(lines: list[str], problems: _Problems) -> tuple[list, list]:
     strokes, labels = [], []
     label, expected, current, start = None, 0, [], 0
+    # After a bad line the rest of its record is skipped quietly: one problem, one report.
+    skipping = False
 
     def finish() -> None:
         nonlocal label
@@ -176,17 +179,19 @@ def _read_uji_v2(lines: list[str], problems: _Problems) -> tuple[list, list]:
         if word:
             finish()
             label, expected, current, start = word.group(1), -1, [], number
+            skipping = False
             continue
         if label is None:
-            problems.add(number, "data before the first WORD line")
+            if not skipping:
+                problems.add(number, "data before the first WORD line")
             continue
-        head, _, rest = line.partition(" ")
+        head, rest = (line.split(None, 1) + [""])[:2]
         if head == "NUMSTROKES":
             try:
                 expected = int(rest)
             except ValueError:
                 problems.add(number, "NUMSTROKES needs a whole number")
-                label = None
+                label, skipping = None, True
             continue
         if head == "POINTS":
             count_text, hash_sign, numbers = rest.partition("#")
@@ -195,12 +200,16 @@ def _read_uji_v2(lines: list[str], problems: _Problems) -> tuple[list, list]:
                 values = [float(value) for value in numbers.split()]
             except ValueError:
                 problems.add(number, "POINTS needs a count, '#', then numbers")
-                label = None
+                label, skipping = None, True
+                continue
+            if not all(math.isfinite(value) for value in values):
+                problems.add(number, "POINTS has a number that is not finite")
+                label, skipping = None, True
                 continue
             if not hash_sign or len(values) != 2 * count or count < 1:
                 problems.add(number, f"POINTS {count_text.strip()} needs {2 * max(count, 1)} numbers "
                                      f"after '#', found {len(values)}")
-                label = None
+                label, skipping = None, True
                 continue
             current.append(_flip(values))
             continue
@@ -241,6 +250,9 @@ def _read_uji_v1(lines: list[str], problems: _Problems) -> tuple[list, list]:
                 x, y = (float(value) for value in line.split()[:2])
             except ValueError:
                 problems.add(number, "expected two numbers 'x y'")
+                continue
+            if not (math.isfinite(x) and math.isfinite(y)):
+                problems.add(number, "a coordinate is not finite")
                 continue
             stroke.extend((x, y))
     finish()

@@ -198,11 +198,15 @@ def test_uji_v1_segments_are_read_too() -> None:
 
 
 def test_uji_malformed_records_are_skipped_with_line_numbers() -> None:
-    content = UJI_V2 + "WORD b w\n  NUMSTROKES 2\n  POINTS 1 # 1 2\nWORD c w\n  NUMSTROKES 1\n  POINTS 2 # 1 2 3\n"
+    content = UJI_V2 + ("WORD b w\n  NUMSTROKES 2\n  POINTS 1 # 1 2\nWORD c w\n  NUMSTROKES 1\n  POINTS 2 # 1 2 3\n"
+                        "WORD d w\n  NUMSTROKES 2\n  POINTS 1 # nan 2\n  POINTS 1 # 3 4\n")
     penset = read_uji(content.encode())
     assert penset.labels == ["a", "7"]
-    assert "line 10" in penset.notices[0] and "promised 2 strokes, found 1" in penset.notices[0]
-    assert "line 15" in penset.notices[0] and "needs 4 numbers" in penset.notices[0]
+    notice = penset.notices[0]
+    assert "line 10" in notice and "promised 2 strokes, found 1" in notice
+    assert "line 15" in notice and "needs 4 numbers" in notice
+    assert "line 18" in notice and "not finite" in notice
+    assert notice.startswith("Skipped 3 bad line(s)")  # the rest of a bad record is not reported again
     with pytest.raises(DataError, match="No characters found"):
         read_uji(b"just some text\n")
 

@@ -14,6 +14,12 @@ with pen lifts drawn as lines and each axis stretched to 0..100. A share of the 
 examples is passed through that same published preprocessing, and another share loses its pen-up
 marks, so a model trained here also reads such files and drawings from the canvas.
 Model input: see core/strokes.py (x, y, dx, dy, pen_up per pen point).
+
+Measured with bench/handwriting_transfer.py (train on generated digits only, score on the 7,494
+digits of 30 real writers in UCI pendigits.tra, seeds 0 and 1, default model, 2 CPU cores):
+points 24 and 900 steps give LSTM 0.985/0.977 on generated validation and 0.932/0.911 on the real
+writers (GRU 0.881/0.900, BiLSTM 0.909/0.905) in 28 s; points 32 and 600 steps give LSTM
+0.910/0.890. The real file only measures; nothing here is fitted to it.
 """
 
 from __future__ import annotations
@@ -41,10 +47,8 @@ FORMATS = ("pendigits", "uji")
 VAL_SIZE = 1000
 PROBE_SIZE = 32
 # Shares of generated examples shown as pendigits-style 8-point paths, and without pen lifts.
-COARSE_SHARE = 0.4
+COARSE_SHARE = 0.5
 LIFT_FREE_SHARE = 0.15
-# How far each of a coarse example's 8 points may wander (share of the character's size).
-COARSE_JITTER = 0.0
 MIN_UPLOAD_SAMPLES = 50
 # Spread of the proportion stretch (see `warp`) at distortion 1.
 PROPORTION = 0.45
@@ -358,14 +362,10 @@ def warp(ink: pen.Ink, rng: np.random.Generator, amount: float) -> pen.Ink:
     return pen.Ink(points, stroke_sizes, ink.character_sizes)
 
 
-def as_pendigits(ink: pen.Ink, rng: np.random.Generator | None = None, jitter: float = 0.0) -> list[Strokes]:
+def as_pendigits(ink: pen.Ink) -> list[Strokes]:
     """What UCI pendigits keeps of each character: 8 points of the whole path (lifts drawn as
-    lines), each axis stretched to 0..100 and rounded, as one stroke. With `rng`, each point
-    first moves by `jitter` (a share of the character's size) at random."""
-    samples, _, box = pen.walk(ink, 8)  # (characters, 8, 2)
-    if rng is not None and jitter > 0:
-        size = (box[:, 1] - box[:, 0]).max(axis=1)[:, None, None]
-        samples = samples + rng.normal(0.0, jitter, samples.shape) * size
+    lines), each axis stretched to 0..100 and rounded, as one stroke."""
+    samples, _, _ = pen.walk(ink, 8)  # (characters, 8, 2)
     low, high = samples.min(axis=1, keepdims=True), samples.max(axis=1, keepdims=True)
     scaled = np.round((samples - low) / np.maximum(high - low, 1e-9) * 100.0)
     return [[character] for character in scaled]
@@ -415,8 +415,7 @@ def generate(config: HandwritingTaskConfig, count: int, seed: int) -> tuple[list
     views = rng.random(count)
     coarse = np.flatnonzero(views < COARSE_SHARE)
     if len(coarse):
-        coarsened = as_pendigits(pen.Ink.of([characters[i] for i in coarse]), rng, COARSE_JITTER * config.distortion)
-        for index, strokes in zip(coarse, coarsened):
+        for index, strokes in zip(coarse, as_pendigits(pen.Ink.of([characters[i] for i in coarse]))):
             characters[index] = strokes
     for index in np.flatnonzero((views >= COARSE_SHARE) & (views < COARSE_SHARE + LIFT_FREE_SHARE)):
         characters[index] = [np.concatenate(characters[index])]
@@ -424,8 +423,13 @@ def generate(config: HandwritingTaskConfig, count: int, seed: int) -> tuple[list
 
 
 def encode(characters: list[Strokes], points: int) -> torch.Tensor:
-    """Model inputs (examples, points, features) for a list of characters."""
-    cleaned = [pen.clean(strokes) for strokes in characters]
+    """Model inputs (examples, points, features) for a list of characters from outside."""
+    cleaned = []
+    for number, strokes in enumerate(characters, start=1):
+        try:
+            cleaned.append(pen.clean(strokes))
+        except pen.StrokeError as error:
+            raise DataError(f"Sample {number} cannot be read: {error}") from error
     return torch.from_numpy(pen.encode(pen.Ink.of(cleaned), points))
 
 
@@ -459,7 +463,9 @@ def build(config: HandwritingTaskConfig, seed: int) -> TaskData:
     )
 
 
-def _upload_splits(config: HandwritingTaskConfig, classes: tuple[str, ...], seed: int):
+def _upload_splits(config: HandwritingTaskConfig, classes: tuple[str, ...],
+                   seed: int) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], list[str]]:
+    """The user's file split at random into train (80%), validation (20%) and a probe subset."""
     from core import uploads
 
     file_format, content = uploads.load(config.upload)
@@ -485,7 +491,7 @@ def read_file(file_format: str, content: bytes | str, classes: tuple[str, ...] |
 
 def encode_file(data: TaskData, penset: PenSet) -> tuple[torch.Tensor, torch.Tensor, None]:
     """A file's samples as inputs and targets for a model built on `data` (lengths are not used)."""
-    class_names = tuple(getattr(data, "class_names", None) or CHARSETS["digits"])
+    class_names = data.class_names
     unknown = sorted(set(penset.labels) - set(class_names))
     if unknown:
         raise DataError(f"The file has classes this model does not know: {', '.join(map(repr, unknown[:12]))}; "
@@ -495,7 +501,7 @@ def encode_file(data: TaskData, penset: PenSet) -> tuple[torch.Tensor, torch.Ten
     return encode(penset.strokes, points), targets, None
 
 
-encode_set = encode_file
+encode_set = encode_file  # the name the task's first design used
 
 
 def sample_pictures(config: HandwritingTaskConfig, seed: int, count: int) -> list[tuple[str, Strokes]]:
