@@ -13,7 +13,7 @@ from typing import Callable
 
 import streamlit as st
 
-from core import config, runs
+from core import config, runs, uploads
 from core.config import CELL_LABELS, Experiment
 from core.explain import memory_lines
 from core.history import History
@@ -62,6 +62,21 @@ def data_or_error(experiment: Experiment, upload_box: Callable[[Experiment], Non
     except DataError as error:
         st.error(str(error), icon=":material/error:")
         return None
+
+
+def confirm_upload(notices: list[str], summary: str, label: str, key: str, content: Callable[[], bytes],
+                   format: str) -> None:
+    """What the importer said of a read file, and a button that keeps it and puts its key in the URL."""
+    for notice in notices:
+        st.caption(notice)
+    st.caption(summary)
+    if st.button(label, key=key, icon=":material/check:"):
+        try:
+            st.query_params["upload"] = uploads.save(content(), format)
+        except DataError as error:
+            st.error(str(error), icon=":material/error:")
+            return
+        st.rerun()
 
 
 def _job_key(experiment: Experiment) -> str:

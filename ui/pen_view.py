@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import runs, strokes, uploads
+from core import runs, strokes
 from core.analysis import load_model
 from core.config import CELL_LABELS, Experiment
 from core.tasks import handwriting, read_file
@@ -93,16 +93,8 @@ def upload_box(experiment: Experiment) -> None:
     except DataError as error:
         st.error(f"{uploaded.name}: {error}", icon=":material/error:")
         return
-    for notice in penset.notices:
-        st.caption(notice)
-    st.caption(f"{len(penset):,} characters, classes: {', '.join(sorted(set(penset.labels)))}.")
-    if st.button("Train on this file", key="use_pen_file", icon=":material/check:"):
-        try:
-            st.query_params["upload"] = uploads.save(content, format)
-        except DataError as error:
-            st.error(str(error), icon=":material/error:")
-            return
-        st.rerun()
+    summary = f"{len(penset):,} characters, classes: {', '.join(sorted(set(penset.labels)))}."
+    lab.confirm_upload(penset.notices, summary, "Train on this file", "use_pen_file", lambda: content, format)
 
 
 def path_frame(inputs: np.ndarray) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import runs, tables, uploads
+from core import runs, tables
 from core.config import Experiment
 from core.tasks.base import DataError, TaskData
 from ui import lab, reading
@@ -98,14 +98,14 @@ def upload_box(experiment: Experiment) -> None:
     except DataError as error:
         st.error(f"{uploaded.name}: {error}", icon=":material/error:")
         return
-    for notice in table.notices:
-        st.caption(notice)
-    st.caption(f"{len(table.texts):,} rows, classes: {', '.join(table.class_names)}.")
-    if st.button("Train on this table", key="use_table", icon=":material/check:"):
-        clean = pd.DataFrame({"text": table.texts, "label": [table.class_names[t] for t in table.targets]})
-        key = uploads.save(clean.to_csv(index=False).encode("utf-8"), "csv")
-        st.query_params["upload"] = key
-        st.rerun()
+
+    def clean_copy() -> bytes:
+        # The chosen columns, renamed to the importer's defaults, so the run needs no column settings.
+        frame = pd.DataFrame({"text": table.texts, "label": [table.class_names[t] for t in table.targets]})
+        return frame.to_csv(index=False).encode("utf-8")
+
+    lab.confirm_upload(table.notices, f"{len(table.texts):,} rows, classes: {', '.join(table.class_names)}.",
+                       "Train on this table", "use_table", clean_copy, "csv")
 
 
 def _header(content: bytes, format: str) -> list[str]:
