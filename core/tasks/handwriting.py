@@ -50,6 +50,7 @@ PROBE_SIZE = 32
 COARSE_SHARE = 0.5
 LIFT_FREE_SHARE = 0.15
 MIN_UPLOAD_SAMPLES = 50
+GENERATE_CHUNK = 1000
 # Spread of the proportion stretch (see `warp`) at distortion 1.
 PROPORTION = 0.45
 
@@ -406,7 +407,7 @@ class PenCodec:
         return encode(characters, self.points)  # (characters, points, features)
 
 
-def generate(config: HandwritingTaskConfig, count: int, seed: int) -> tuple[list[Strokes], np.ndarray]:
+def generate(config: HandwritingTaskConfig, count: int, seed: int | list[int]) -> tuple[list[Strokes], np.ndarray]:
     """`count` characters as the model sees them (some coarsened or lift-free) and their labels."""
     rng = np.random.default_rng(seed)
     classes = charset_of(config)
@@ -445,11 +446,17 @@ def build(config: HandwritingTaskConfig, seed: int) -> TaskData:
     else:
         splits = []
         for offset, size in enumerate((config.train_size, VAL_SIZE, PROBE_SIZE)):
-            characters, labels = generate(config, size, seed * 3 + offset)
-            # Generated strokes are float arrays already; skip per-stroke checks (the batch still
-            # drops repeated points and refuses non-finite ones).
-            inputs = torch.from_numpy(pen.encode(pen.Ink.of(characters), config.points))
-            splits.append((inputs, torch.from_numpy(labels)))
+            parts = []
+            # In chunks: writing thousands of characters in one batch of arrays held a few hundred
+            # MB at its peak, too much for a small server training several jobs.
+            for chunk, start in enumerate(range(0, size, GENERATE_CHUNK)):
+                chunk_seed = seed * 3 + offset if chunk == 0 else [seed * 3 + offset, chunk]
+                characters, labels = generate(config, min(GENERATE_CHUNK, size - start), chunk_seed)
+                # Generated strokes are float arrays already; skip per-stroke checks (the batch
+                # still drops repeated points and refuses non-finite ones).
+                parts.append((torch.from_numpy(pen.encode(pen.Ink.of(characters), config.points)),
+                              torch.from_numpy(labels)))
+            splits.append((torch.cat([inputs for inputs, _ in parts]), torch.cat([labels for _, labels in parts])))
         info.update(faces=faces_of(config), distortion=config.distortion,
                     coarse_share=COARSE_SHARE, lift_free_share=LIFT_FREE_SHARE)
     (train_inputs, train_targets), (val_inputs, val_targets), (probe_inputs, probe_targets) = splits
