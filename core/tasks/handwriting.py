@@ -407,7 +407,8 @@ class PenCodec:
         return encode(characters, self.points)  # (characters, points, features)
 
 
-def generate(config: HandwritingTaskConfig, count: int, seed: int | list[int]) -> tuple[list[Strokes], np.ndarray]:
+def generate(config: HandwritingTaskConfig, count: int,
+             seed: int | list[int]) -> tuple[list[Strokes], np.ndarray]:
     """`count` characters as the model sees them (some coarsened or lift-free) and their labels."""
     rng = np.random.default_rng(seed)
     classes = charset_of(config)
