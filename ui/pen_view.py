@@ -145,16 +145,14 @@ def show_reading(experiment: Experiment, stored: runs.StoredRun, data: TaskData,
     except strokes.StrokeError as error:
         st.info(str(error), icon=":material/draw:")
         return
-    readings = reading.read(experiment, stored, data, inputs)
+    readings = reading.read_and_answer(experiment, stored, data, inputs, "read drawings")
     if not readings:
-        st.info("This run has no saved weights (it was imported from a bundle); train it to read drawings.")
         return
-    st.markdown(reading.verdicts(readings, data.class_names))
     st.altair_chart(reading.answer_chart(readings, data.class_names), width="stretch")
     st.altair_chart(confidence_paths(readings, inputs[0].numpy(), data.class_names), width="content")
     st.caption("Each dot is a point the model read, in pen order; its colour is the model's probability, at that "
                "point, of the answer it finally gave. Dots fade where the pen was lifted. "
-               + (reading.BIDIRECTIONAL_NOTE if any(r.cell.startswith("bi") for r in readings) else ""))
+               + reading.bidirectional_note(readings))
 
 
 def confidence_paths(readings: list[reading.Reading], inputs: np.ndarray, class_names) -> alt.Chart:

@@ -14,6 +14,7 @@ import torch
 
 from core import runs
 from core.analysis import load_model, prefix_probabilities
+from core.models import REGISTRY
 from core.config import CELL_LABELS, Experiment
 from core.tasks.base import TaskData
 from ui import charts
@@ -54,6 +55,22 @@ def read(experiment: Experiment, stored: runs.StoredRun, data: TaskData, inputs:
         if model is not None:
             readings.append(Reading(cell, prefix_probabilities(model, inputs)))
     return readings
+
+
+def read_and_answer(experiment: Experiment, stored: runs.StoredRun, data: TaskData, inputs: torch.Tensor,
+                    what: str) -> list[Reading]:
+    """`read`, then each model's answer in one line; an empty list, explained, without saved weights."""
+    readings = read(experiment, stored, data, inputs)
+    if not readings:
+        st.info(f"This run has no saved weights (it was imported from a bundle); train it to {what}.")
+        return []
+    st.markdown(verdicts(readings, data.class_names))
+    return readings
+
+
+def bidirectional_note(readings: list[Reading]) -> str:
+    """The note on what a bidirectional model's step-by-step view means, when one is shown."""
+    return BIDIRECTIONAL_NOTE if any(REGISTRY[item.cell].bidirectional for item in readings) else ""
 
 
 def answer_chart(readings: list[Reading], class_names: tuple[str, ...], top: int = 3):

@@ -134,16 +134,14 @@ def type_a_review(experiment: Experiment, stored: runs.StoredRun) -> None:
         st.warning("None of these characters are known to the tokenizer, so the models would read only "
                    "unknown tokens. Try a sentence in English words.", icon=":material/help:")
         return
-    readings = reading.read(experiment, stored, data, inputs)
+    readings = reading.read_and_answer(experiment, stored, data, inputs, "try your own text")
     if not readings:
-        st.info("This run has no saved weights (it was imported from a bundle); train it to try your own text.")
         return
-    st.markdown(reading.verdicts(readings, data.class_names))
     pieces = [piece for piece, _, _ in data.codec.pieces(text)][: int(lengths[0])]
     st.altair_chart(reading_chart(readings, pieces, data.class_names), width="stretch")
     pieces_view(data, text)
-    if any(reading_.cell.startswith("bi") for reading_ in readings):
-        st.caption(reading.BIDIRECTIONAL_NOTE)
+    if note := reading.bidirectional_note(readings):
+        st.caption(note)
 
 
 def reading_chart(readings: list[reading.Reading], pieces: list[str], class_names: tuple[str, ...]) -> alt.Chart:
