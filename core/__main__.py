@@ -121,6 +121,8 @@ def summary(experiment: config.Experiment, identifier: str, histories: dict, wal
             "grad_ratio": history.median_grad_ratio(),
             "status": history.status,
         }
+        if history.scores:
+            models[cell]["scores"] = history.final_scores()
         if history.group_metric:
             models[cell]["groups"] = history.final_group_metrics()
         if history.confusion and len(history.confusion) <= 62:
@@ -133,18 +135,25 @@ def summary(experiment: config.Experiment, identifier: str, histories: dict, wal
     return result
 
 
-def evaluate_file(experiment: config.Experiment, argument: str, data, models: dict) -> dict[str, float]:
-    """Each trained model's accuracy on a user's file, encoded as the run's own data was."""
+def evaluate_file(experiment: config.Experiment, argument: str, data, models: dict) -> dict:
+    """Each trained model's score on a user's file (accuracy, or a task's own measures), encoded as
+    the run's own data was."""
     from core import tasks
-    from core.analysis import accuracy_on
 
     format, content = read_file_argument(experiment.task, argument)
     try:
-        inputs, targets, lengths = tasks.encode_file(experiment.task, data, tasks.read_file(experiment.task, format,
-                                                                                          content))
+        dataset = tasks.read_file(experiment.task, format, content)
+        inputs, targets, lengths = tasks.encode_file(experiment.task, data, dataset)
     except DataError as error:
         raise UsageError(f"{argument.partition(':')[2]}: {error}") from None
-    return {cell: round(accuracy_on(model, inputs, targets, lengths), 4) for cell, model in models.items()}
+    scores = {name: data.problem.score(model, inputs, targets, lengths, dataset) for name, model in models.items()}
+    return {name: _rounded(value) for name, value in scores.items()}
+
+
+def _rounded(value):
+    if isinstance(value, dict):
+        return {key: round(item, 4) for key, item in value.items()}
+    return round(value, 4)
 
 
 def command_train(args: argparse.Namespace) -> int:
@@ -208,8 +217,10 @@ def command_train(args: argparse.Namespace) -> int:
         for cell, model in result["models"].items():
             print(f"{cell:8s} {model['status']:9s} val {model['metric']} {model['val_metric']}  "
                   f"grad ratio {model['grad_ratio']}")
-        for cell, accuracy in (evaluation or {}).items():
-            print(f"{cell:8s} accuracy on {args.eval_file}: {accuracy:.4f}")
+        for cell, score in (evaluation or {}).items():
+            shown = ", ".join(f"{key} {value:.4f}" for key, value in score.items()) if isinstance(score, dict) \
+                else f"accuracy {score:.4f}"
+            print(f"{cell:8s} on {args.eval_file}: {shown}")
         print(f"run {identifier} saved in {wall:.1f} s")
     return 0
 

@@ -11,19 +11,18 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.config import Experiment
-from core.models import REGISTRY, build_model
+from core.config import Experiment, cell_of
+from core.models import REGISTRY
 from core.tasks.base import TaskData
 
 
 @dataclass
 class ExampleTrace:
-    """One example through a trained model; arrays are (time, units) of the top layer."""
+    """One example through a trained model's encoder; arrays are (time, units) of the top layer."""
 
     cell: str
-    label: int
-    prediction: int
-    probabilities: list[float]
+    # What the model answered for the example, in a sentence written by the task's problem.
+    summary: str
     hidden: np.ndarray
     cell_state: np.ndarray | None
     gates: dict[str, np.ndarray]
@@ -34,24 +33,16 @@ class ExampleTrace:
         return [int(unit) for unit in np.argsort(-np.abs(states[-1]))[:count]]
 
 
-def has_gates(cell: str) -> bool:
-    return bool(REGISTRY[cell].gates)
+def has_gates(name: str) -> bool:
+    """Whether the model's cell has gates to look at (its encoder's, for an encoder-decoder)."""
+    return bool(REGISTRY[cell_of(name)].gates)
 
 
-def load_model(experiment: Experiment, cell: str, data: TaskData, weights: dict[str, torch.Tensor]):
-    model = build_model(cell, data.input_size, data.num_classes, experiment.model, experiment.seed,
-                        per_step=data.per_step, vocab_size=data.vocab_size)
+def load_model(experiment: Experiment, name: str, data: TaskData, weights: dict[str, torch.Tensor]):
+    """A stored model rebuilt by the task's own problem, with its saved weights, in eval mode."""
+    model = data.problem.build_model(data, name, experiment.model, experiment.seed)
     model.load_state_dict(weights)
     return model.eval()
-
-
-def accuracy_on(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
-                lengths: torch.Tensor | None = None) -> float:
-    """Share of items a model gets right on some other data (an evaluation file, say)."""
-    from core.train import evaluate_model  # the trainer's own evaluation, so both agree
-
-    _, predictions = evaluate_model(model, inputs, targets, lengths)
-    return float((predictions == targets).float().mean()) if targets.numel() else 0.0
 
 
 @torch.no_grad()
@@ -69,24 +60,22 @@ def prefix_probabilities(model: torch.nn.Module, inputs: torch.Tensor, length: i
     return probabilities.numpy()
 
 
-def trace_example(experiment: Experiment, cell: str, data: TaskData, weights: dict[str, torch.Tensor],
+def trace_example(experiment: Experiment, name: str, data: TaskData, weights: dict[str, torch.Tensor],
                   index: int) -> ExampleTrace:
-    """Run validation example `index` through the stored model and keep every state."""
+    """Run validation example `index` through the stored model's encoder and keep every state."""
     index = max(0, min(index, data.val_targets.shape[0] - 1))
-    model = load_model(experiment, cell, data, weights)
+    model = load_model(experiment, name, data, weights)
     inputs = data.val_inputs[index: index + 1].cpu()  # (1, time, features) or (1, time) token ids
     if data.val_lengths is not None:
         # One example needs no padding: read exactly its own steps.
         inputs = inputs[:, : int(data.val_lengths[index])]
     with torch.no_grad():
-        probabilities = torch.softmax(model(inputs), dim=-1)[0]
+        summary = data.problem.describe_example(model, data, index, inputs)
         trace = model.encoder.inspect(model.embed(inputs))
     return ExampleTrace(
-        cell=cell,
-        label=int(data.val_targets[index]),
-        prediction=int(probabilities.argmax()),
-        probabilities=[float(p) for p in probabilities],
+        cell=name,
+        summary=summary,
         hidden=trace.hidden[-1][0].numpy(),
         cell_state=trace.cell[-1][0].numpy() if trace.cell is not None else None,
-        gates={name: values[0].numpy() for name, values in trace.gates[-1].items()},
+        gates={gate: values[0].numpy() for gate, values in trace.gates[-1].items()},
     )

@@ -24,7 +24,15 @@ CELL_LABELS = {
     "bilstm": "BiLSTM",
     "bow": "BoW",
 }
-TASKS = ("memory", "sentiment", "handwriting")
+TASKS = ("memory", "sentiment", "handwriting", "translation")
+# Attention kinds of the translation decoder; each is a model variant trained beside the others.
+ATTENTIONS = ("none", "additive", "multiplicative")
+ATTENTION_LABELS = {"none": "no attention", "additive": "additive attention",
+                    "multiplicative": "multiplicative attention"}
+# Languages that both num2words (number words) and Babel (CLDR dates and units) write well.
+LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
+# A model name is a cell name, or a cell name and a variant joined by this mark ("lstm+additive").
+VARIANT_MARK = "+"
 # Learning rates move on a log grid, so a slider, a link and the CLI all land on the same values.
 LEARNING_RATES = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 
@@ -157,6 +165,70 @@ class HandwritingTaskConfig:
 
 
 @dataclass(frozen=True)
+class TranslationTaskConfig:
+    """The translation demo: number words, CLDR dates and quantities, or the user's sentence pairs."""
+
+    source: str = setting(
+        "numbers", choices=("numbers", "dates", "upload"), label="Data",
+        help="Number words (\"three hundred twenty-one\"), dates and quantities in two languages, or a file of "
+             "sentence pairs you upload.",
+    )
+    source_language: str = setting(
+        "en", choices=LANGUAGES, label="From", sources=("numbers", "dates"),
+        help="The language the model reads.",
+    )
+    target_language: str = setting(
+        "de", choices=LANGUAGES, label="To", sources=("numbers", "dates"),
+        help="The language the model writes (German puts units before tens, French counts in twenties).",
+    )
+    largest: int = setting(
+        999, low=99, high=99999, label="Largest number", sources=("numbers",),
+        help="Numbers from 0 to this one; the validation numbers are never seen in training.",
+    )
+    attention: tuple[str, ...] = setting(
+        ("none", "additive"), choices=ATTENTIONS, many=True, label="Attention",
+        help="Decoders trained side by side: none (the source reaches the decoder only through the encoder's "
+             "last state), additive (Bahdanau) or multiplicative (Luong).",
+    )
+    teacher_forcing: float = setting(
+        1.0, low=0.0, high=1.0, step=0.1, label="Teacher forcing",
+        help="Share of decoder steps that read the correct previous piece in training; the rest read the model's "
+             "own guess.",
+    )
+    beam_width: int = setting(
+        1, low=1, high=8, label="Beam width",
+        help="Hypotheses kept while decoding (1 = greedy): scores, typed phrases and the beams shown.",
+    )
+    vocabulary: str = setting(
+        "separate", choices=("separate", "shared"), label="Vocabularies",
+        help="One SentencePiece vocabulary per language, or one shared by both sides.",
+    )
+    vocab_size: int = setting(
+        400, low=50, high=8000, label="Vocabulary size",
+        help="Subword pieces per vocabulary (at most as many as the texts support).",
+    )
+    tokenizer: str = setting(
+        "bpe", choices=("bpe", "unigram"), label="Tokenizer",
+        help="SentencePiece algorithm: byte-pair encoding or unigram language model.",
+    )
+    embedding_size: int = setting(
+        64, low=8, high=128, label="Embedding size", help="Length of each piece's learned vector.",
+    )
+    train_size: int = setting(
+        4000, low=200, high=20000, label="Training pairs",
+        help="Pairs generated, or the most taken from your file.",
+    )
+    upload: str = setting(
+        "", pattern=UPLOAD_KEY, label="Uploaded pairs",
+        help="Key of the uploaded file of sentence pairs this run trains on (set by the upload box).",
+    )
+
+    def model_names(self, cells: tuple[str, ...]) -> tuple[str, ...]:
+        """Every cell with every attention kind: the models one run trains side by side."""
+        return tuple(f"{cell}{VARIANT_MARK}{attention}" for cell in cells for attention in self.attention)
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """The recurrent encoders to compare and their shared size."""
 
@@ -218,6 +290,7 @@ TASK_CONFIGS: dict[str, type] = {
     "memory": MemoryTaskConfig,
     "sentiment": SentimentTaskConfig,
     "handwriting": HandwritingTaskConfig,
+    "translation": TranslationTaskConfig,
 }
 # Shared settings whose best starting value depends on the task; everything else keeps the
 # dataclass default. Measured choices: see each task module's docstring.
@@ -228,6 +301,12 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     # Measured: 24 points and 900 steps give the LSTM about 0.98 on generated digits and 0.91-0.93
     # on real writers' pendigits in about 30 s (see bench/demos_bench.py).
     "handwriting": {"cells": ("gru", "lstm", "bilstm"), "steps": 900},
+    # Measured: see bench/translation_bench.py and core/tasks/translation.py's docstring.
+    "translation": {"cells": ("lstm",), "batch_size": 64, "steps": 1500, "eval_every": 100, "probe_every": 100},
+}
+# Choices a task narrows: an encoder-decoder needs a recurrent state, which a bag of words has not.
+TASK_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "translation": {"cells": tuple(cell for cell in CELLS if cell != "bow")},
 }
 
 
@@ -258,13 +337,33 @@ def parameter_fields(task: str = "memory") -> dict[str, tuple[str | None, Settin
         ("train", TrainConfig),
     ]
     overrides = TASK_DEFAULTS[task]
+    narrowed = TASK_CHOICES.get(task, {})
     flat: dict[str, tuple[str | None, Setting]] = {}
     for section, config_type in sections:
         for f in settings_of(config_type):
             if f.name in flat:
                 raise ValueError(f"setting name {f.name!r} is used twice")
-            flat[f.name] = (section, Setting(f.name, overrides.get(f.name, f.default), f.metadata))
+            metadata = {**f.metadata, "choices": narrowed[f.name]} if f.name in narrowed else f.metadata
+            flat[f.name] = (section, Setting(f.name, overrides.get(f.name, f.default), metadata))
     return flat
+
+
+def model_names(experiment: Experiment) -> tuple[str, ...]:
+    """The models one run trains side by side: its cells, or each cell in every variant the task asks for."""
+    variants = getattr(experiment.task_config, "model_names", None)
+    return variants(experiment.model.cells) if variants else experiment.model.cells
+
+
+def cell_of(name: str) -> str:
+    """The cell kind of a model name ("lstm+additive" -> "lstm")."""
+    return name.partition(VARIANT_MARK)[0]
+
+
+def model_label(name: str) -> str:
+    """How charts and sentences name a model: "LSTM", or "LSTM, additive attention" for a variant."""
+    cell, _, variant = name.partition(VARIANT_MARK)
+    label = CELL_LABELS.get(cell, cell)
+    return f"{label}, {ATTENTION_LABELS.get(variant, variant)}" if variant else label
 
 
 def default_experiment(task: str = "memory") -> Experiment:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from core.config import CELL_LABELS, Experiment
+from core.config import Experiment, model_label
 from core.history import History
 
 
@@ -33,7 +33,7 @@ def memory_lines(experiment: Experiment, histories: list[History]) -> list[str]:
     lines = []
     summaries = []
     for history in histories:
-        name = CELL_LABELS.get(history.cell, history.cell)
+        name = model_label(history.cell)
         accuracy = history.final_val_metric()
         drop = orders_of_magnitude(history.median_grad_ratio())
         summaries.append((name, accuracy, drop, history))
@@ -74,7 +74,7 @@ def _verdict(accuracy: float | None, chance: float) -> str:
 
 
 def _name(history: History) -> str:
-    return CELL_LABELS.get(history.cell, history.cell)
+    return model_label(history.cell)
 
 
 def sentiment_lines(experiment: Experiment, histories: list[History]) -> list[str]:

@@ -33,6 +33,8 @@ class History:
     eval_steps: list[int] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_metric: list[float] = field(default_factory=list)
+    # Further validation metrics by name (e.g. chrF), one value per evaluation.
+    scores: dict[str, list[float]] = field(default_factory=dict)
     # Per named validation subset (e.g. "negation"), the metric at each evaluation.
     group_metric: dict[str, list[float]] = field(default_factory=dict)
     # At the latest evaluation: confusion[true][predicted] counts over the validation split.
@@ -41,6 +43,9 @@ class History:
     # Recorded every probe interval: per layer, mean |dL/dh_t| for t = 1..T.
     probe_steps: list[int] = field(default_factory=list)
     grad_through_time: list[dict[str, list[float]]] = field(default_factory=list)
+    # Recorded every probe interval where the task has them: matrices by name, e.g. "attention",
+    # the decoder's weights (target pieces x source pieces) on the first probe example.
+    probe_maps: dict[str, list[list[list[float]]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return _finite_or_none(dataclasses.asdict(self))
@@ -62,8 +67,18 @@ class History:
         for name in ("steps", "wall_seconds", "train_loss", "grad_norm", "eval_steps", "val_loss",
                      "val_metric", "probe_steps"):
             _check_numbers(name, getattr(history, name))
-        for name, values in [*history.layer_grad_norms.items(), *history.group_metric.items()]:
+        for name in ("layer_grad_norms", "group_metric", "scores", "probe_maps"):
+            if not isinstance(getattr(history, name), dict):
+                raise ValueError(f"{name} must be an object")
+        for name, values in [*history.layer_grad_norms.items(), *history.group_metric.items(),
+                             *history.scores.items()]:
             _check_numbers(name, values)
+        for name, matrices in history.probe_maps.items():
+            if not isinstance(matrices, list) or not all(isinstance(matrix, list) for matrix in matrices):
+                raise ValueError(f"{name} must be a list of matrices")
+            for matrix in matrices:
+                for row in matrix:
+                    _check_numbers(name, row)
         for row in history.confusion:
             _check_numbers("confusion", row)
         if not all(isinstance(name, str) for name in history.class_names):
@@ -84,6 +99,9 @@ class History:
 
     def final_val_metric(self) -> float | None:
         return self.val_metric[-1] if self.val_metric else None
+
+    def final_scores(self) -> dict[str, float]:
+        return {name: values[-1] for name, values in self.scores.items() if values}
 
     def final_group_metrics(self) -> dict[str, float]:
         return {name: values[-1] for name, values in self.group_metric.items() if values}

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import torch
 
-from core.config import CELL_LABELS, Experiment
+from core.config import Experiment, model_label, model_names
 from core.history import History
 from core.runs import RunStore, run_id
 from core.tasks.base import DataError
@@ -111,7 +111,7 @@ class Job:
         self.run_id = run_id(experiment)
         self.experiment = experiment
         self.is_alive = is_alive
-        self.steps_total = len(experiment.model.cells) * min(
+        self.steps_total = len(model_names(experiment)) * min(
             experiment.train.steps, runner.max_steps or experiment.train.steps)
         self._runner = runner
         self._lock = threading.Lock()
@@ -344,7 +344,7 @@ class JobRunner:
             return "stopped", job._stop_reason or ""
         diverged = [h for h in histories if h.status == "diverged"]
         if diverged:
-            return "diverged", " ".join(f"{CELL_LABELS.get(h.cell, h.cell)}: {h.message}" for h in diverged)
+            return "diverged", " ".join(f"{model_label(h.cell)}: {h.message}" for h in diverged)
         if job.experiment.train.steps > min(t.total_steps for t in job._trainers):
             # A run cut short by the server must not be stored as the experiment's finished run.
             message = f"Stopped at this server's step budget of {self.max_steps} steps."

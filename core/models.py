@@ -250,8 +250,11 @@ class SequenceModel(nn.Module):
     def embed(self, inputs: Tensor) -> Tensor:
         return self.embedding(inputs) if self.embedding is not None else inputs  # (batch, time, features)
 
-    def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
-        """Logits: (batch, classes), or (batch, time, classes) for a per-step head."""
+    def forward(self, inputs: Tensor, lengths: Tensor | None = None, targets: Tensor | None = None) -> Tensor:
+        """Logits: (batch, classes), or (batch, time, classes) for a per-step head.
+
+        `targets` is part of the shared model contract (a decoder reads them); a classifier ignores it.
+        """
         top = self.encoder(self.embed(inputs), lengths)[-1]  # (batch, time, hidden * directions)
         return self.readout(top, lengths)
 
@@ -260,7 +263,8 @@ class SequenceModel(nn.Module):
             return self.head(top)  # (batch, time, classes)
         return self.head(self.summary(top, lengths))  # (batch, classes)
 
-    def unrolled(self, inputs: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, list[list[Steps]]]:
+    def unrolled(self, inputs: Tensor, lengths: Tensor | None = None,
+                 targets: Tensor | None = None) -> tuple[Tensor, list[list[Steps]]]:
         """Logits computed step by step, plus every per-step state (for gradient through time)."""
         layers = self.encoder.unroll(self.embed(inputs), lengths)
         top = torch.cat([torch.stack(d.hidden, dim=1) for d in layers[-1]], dim=-1)

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor
 
-from core.models import SequenceModel
+from torch import nn
 
 
 def sequence_loss(logits: Tensor, targets: Tensor) -> Tensor:
@@ -34,16 +34,17 @@ def loss_and_correct(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor, i
     return loss, correct.sum(), int(scored.sum())
 
 
-def gradient_through_time(model: SequenceModel, inputs: Tensor, targets: Tensor,
+def gradient_through_time(model: nn.Module, inputs: Tensor, targets: Tensor,
                           lengths: Tensor | None = None) -> dict[str, list[float]]:
-    """Per layer, the batch-mean norm of dL/dh_t for t = 1..T, without touching parameter grads.
+    """Per encoder layer, the batch-mean norm of dL/dh_t for t = 1..T, without touching parameter grads.
 
     The fused kernels hide h_t inside themselves, so the model is unrolled step by step with the
     same weights; each h_t is then a node whose gradient sums every path from the loss back to it.
-    For a bidirectional layer, h_t joins both directions' states.
+    For a bidirectional layer, h_t joins both directions' states. For an encoder-decoder, t runs
+    over the source and the loss is the decoder's: how much of its error reaches each source step.
     """
     with torch.enable_grad():
-        logits, layers = model.unrolled(inputs, lengths)
+        logits, layers = model.unrolled(inputs, lengths, targets)
         loss, _, _ = loss_and_correct(logits, targets)
         states = [h for layer in layers for direction in layer for h in direction.hidden]
         grads = iter(torch.autograd.grad(loss, states, allow_unused=True))
@@ -84,7 +85,7 @@ def _from_the_end(norms: Tensor, lengths: Tensor) -> Tensor:
     return means.flip(0)  # oldest position first, like an unpadded sequence
 
 
-def gradient_norms(model: SequenceModel) -> tuple[dict[str, float], float]:
+def gradient_norms(model: nn.Module) -> tuple[dict[str, float], float]:
     """The gradient norm of each parameter group (per layer input-to-hidden, hidden-to-hidden,
     head) and the total over all parameters, read back from the device in a single transfer."""
     names, grads = [], []

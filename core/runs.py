@@ -352,7 +352,7 @@ def _read_bundle(bundle: dict[str, Any] | str | bytes) -> dict[str, Any]:
         raise BundleError("The bundle holds no training histories.")
     histories = {}
     for cell, raw in raw_histories.items():
-        if cell not in experiment.model.cells:
+        if cell not in config.model_names(experiment):
             raise BundleError(f"The bundle has a history for {str(cell)[:40]!r}, which is not"
                               " one of its cells.")
         try:

@@ -1,8 +1,9 @@
 """Training: one model a step at a time (`Trainer`), one model to the end (`train`), or every
-cell of an experiment interleaved so their curves grow together (`train_all`).
+model of an experiment interleaved so their curves grow together (`train_all`).
 
-The loop knows nothing of the cell kind and nothing of the UI: it reports through `on_step` and
-asks `should_stop` between steps, so the CLI, the job runner and the tests drive it alike.
+The loop knows nothing of the cell kind, the task or the UI: the task's data draws the batches and
+its problem builds and scores the models; the loop reports through `on_step` and asks
+`should_stop` between steps, so the CLI, the job runner and the tests drive it alike.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from typing import Callable
 
 import torch
 
-from core.config import Experiment
+from torch import nn
+
+from core.config import Experiment, model_names
 from core.history import History
-from core.models import SequenceModel, build_model
-from core.probes import gradient_norms, gradient_through_time, loss_and_correct, sequence_loss
+from core.probes import gradient_norms, gradient_through_time, sequence_loss
 from core.tasks import build_task
 from core.tasks.base import TaskData
-
-EVAL_BATCH = 512
 # A running loss this many times above where it started is treated as divergence.
 EXPLOSION_FACTOR = 4.0
 
@@ -49,22 +49,19 @@ def default_device() -> torch.device:
 class Trainer:
     """One model's training state, advanced by `step()` until its history leaves 'running'."""
 
-    def __init__(self, experiment: Experiment, cell: str, data: TaskData, device: torch.device | None = None,
+    def __init__(self, experiment: Experiment, name: str, data: TaskData, device: torch.device | None = None,
                  max_steps: int | None = None):
         self.experiment = experiment
         self.settings = experiment.train
         self.data = data
         self.device = device or default_device()
-        self.model: SequenceModel = build_model(
-            cell, data.input_size, data.num_classes, experiment.model, experiment.seed,
-            per_step=data.per_step, vocab_size=data.vocab_size,
-        ).to(self.device)
+        self.model: nn.Module = data.problem.build_model(data, name, experiment.model, experiment.seed).to(self.device)
         optimizers = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
         self.optimizer = optimizers[self.settings.optimizer](self.model.parameters(), lr=self.settings.lr)
         # Batches come from a private generator: same seed, same batches, whatever else runs.
         self.batch_generator = torch.Generator().manual_seed(experiment.seed + 7919)
         self.total_steps = min(self.settings.steps, max_steps or self.settings.steps)
-        self.history = History(cell=cell, metric=data.metric,
+        self.history = History(cell=name, metric=data.metric,
                                class_names=list(data.class_names) or [str(i) for i in range(data.num_classes)])
         self.elapsed = 0.0
         self.baseline_loss = math.log(max(data.num_classes, 2))
@@ -90,8 +87,8 @@ class Trainer:
         step = self.step_count + 1
         inputs, targets, lengths = self._batch()
         self.model.train()
-        # The training step needs only the loss; accuracy is measured at evaluation.
-        loss = sequence_loss(self.model(inputs, lengths), targets)
+        # The training step needs only the loss; the task's metrics are measured at evaluation.
+        loss = sequence_loss(self.model(inputs, lengths, targets), targets)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         # Norms are measured once, before clipping, and the same total drives the clip.
@@ -123,9 +120,7 @@ class Trainer:
     def _batch(self):
         size = self.data.train_targets.shape[0]
         index = torch.randint(0, size, (self.settings.batch_size,), generator=self.batch_generator)
-        lengths = self.data.train_lengths[index] if self.data.train_lengths is not None else None
-        index = index.to(self.data.train_inputs.device)
-        return self.data.train_inputs[index], self.data.train_targets[index], lengths
+        return self.data.batch(index)
 
     def _record(self, step: int, loss: float, total_norm: float, group_norms: dict[str, float]) -> None:
         history = self.history
@@ -153,22 +148,18 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, step: int) -> None:
-        """Validation loss and accuracy over the whole validation split."""
-        data = self.data
-        loss, predictions = evaluate_model(self.model, data.val_inputs, data.val_targets, data.val_lengths)
+        """The task's validation measurements, appended to the history."""
+        evaluation = self.data.problem.evaluate(self.model, self.data)
         history = self.history
         history.eval_steps.append(step)
-        history.val_loss.append(loss)
-        targets = data.val_targets
-        scored = targets != -100
-        hits = (predictions == targets) & scored
-        history.val_metric.append(float(hits.sum()) / max(int(scored.sum()), 1))
-        for name, mask in data.val_groups.items():
-            # Groups mark whole examples; per-step targets score every step of the example.
-            mask = mask.view(-1, *([1] * (targets.dim() - 1))) & scored
-            history.group_metric.setdefault(name, []).append(float((hits & mask).sum()) / max(int(mask.sum()), 1))
-        if not data.per_step:
-            history.confusion = confusion_matrix(predictions, targets, data.num_classes)
+        history.val_loss.append(evaluation.loss)
+        history.val_metric.append(evaluation.metric)
+        for name, value in evaluation.scores.items():
+            history.scores.setdefault(name, []).append(value)
+        for name, value in evaluation.groups.items():
+            history.group_metric.setdefault(name, []).append(value)
+        if evaluation.confusion is not None:
+            history.confusion = evaluation.confusion
 
     def probe(self, step: int) -> None:
         data = self.data
@@ -176,40 +167,17 @@ class Trainer:
         self.history.grad_through_time.append(
             gradient_through_time(self.model, data.probe_inputs, data.probe_targets, data.probe_lengths)
         )
-
-
-@torch.no_grad()
-def evaluate_model(model: SequenceModel, inputs: torch.Tensor, targets: torch.Tensor,
-                   lengths: torch.Tensor | None = None) -> tuple[float, torch.Tensor]:
-    """Mean loss over a whole split and the predicted class of every item, in eval mode."""
-    was_training = model.training
-    model.eval()
-    total_loss, total_scored, predictions = 0.0, 0, []
-    for start in range(0, targets.shape[0], EVAL_BATCH):
-        stop = start + EVAL_BATCH
-        logits = model(inputs[start:stop], lengths[start:stop] if lengths is not None else None)
-        loss, _, scored = loss_and_correct(logits, targets[start:stop])
-        total_loss += float(loss) * scored
-        total_scored += scored
-        predictions.append(logits.argmax(dim=-1))
-    model.train(was_training)
-    return total_loss / max(total_scored, 1), torch.cat(predictions)
-
-
-def confusion_matrix(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int) -> list[list[int]]:
-    """counts[true][predicted] as plain lists."""
-    pairs = targets.reshape(-1).long() * num_classes + predictions.reshape(-1).long()
-    counts = torch.bincount(pairs.cpu(), minlength=num_classes * num_classes)
-    return counts.view(num_classes, num_classes).tolist()
+        for name, matrix in data.problem.probe_maps(self.model, data).items():
+            self.history.probe_maps.setdefault(name, []).append(matrix)
 
 
 def prepare(experiment: Experiment, device: torch.device | None = None, max_steps: int | None = None,
             data: TaskData | None = None, threads: int = 1) -> list[Trainer]:
-    """A trainer per selected cell, all on the same data and seed."""
+    """A trainer per model of the experiment, all on the same data and seed."""
     configure_torch(threads)
     device = device or default_device()
     data = (data or build_task(experiment)).to(device)
-    return [Trainer(experiment, cell, data, device, max_steps) for cell in experiment.model.cells]
+    return [Trainer(experiment, name, data, device, max_steps) for name in model_names(experiment)]
 
 
 def run_interleaved(trainers: list[Trainer], on_step: Callable[[Trainer], None] | None = None,
@@ -233,16 +201,16 @@ def run_interleaved(trainers: list[Trainer], on_step: Callable[[Trainer], None] 
 def train_all(experiment: Experiment, on_step: Callable[[Trainer], None] | None = None,
               should_stop: Callable[[], str | None] | None = None,
               device: torch.device | None = None) -> list[Trainer]:
-    """Train every selected cell of the experiment, interleaved; returns the trainers."""
+    """Train every model of the experiment, interleaved; returns the trainers."""
     trainers = prepare(experiment, device)
     run_interleaved(trainers, on_step, should_stop)
     return trainers
 
 
-def train(experiment: Experiment, cell: str, on_step: Callable[[Trainer], None] | None = None,
+def train(experiment: Experiment, name: str, on_step: Callable[[Trainer], None] | None = None,
           should_stop: Callable[[], str | None] | None = None) -> History:
-    """Train one cell of the experiment to the end and return its history."""
+    """Train one model of the experiment to the end and return its history."""
     configure_torch()
-    trainer = Trainer(experiment, cell, build_task(experiment))
+    trainer = Trainer(experiment, name, build_task(experiment))
     run_interleaved([trainer], on_step, should_stop)
     return trainer.history

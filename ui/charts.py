@@ -12,7 +12,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from core.config import CELL_LABELS
+from core.config import model_label
 from core.history import History
 
 MAX_POINTS = 300
@@ -23,7 +23,7 @@ PALETTE = {"RNN": "#d62728", "GRU": "#ff7f0e", "LSTM": "#1f77b4", "BiRNN": "#e37
 
 
 def _label(cell: str) -> str:
-    return CELL_LABELS.get(cell, cell)
+    return model_label(cell)
 
 
 def _thin(xs: list, ys: list) -> tuple[list, list]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core import runs
-from core.analysis import ExampleTrace, has_gates, trace_example
-from core.config import CELL_LABELS, Experiment
-from core.tasks.base import TaskData
+from core.analysis import has_gates, trace_example
+from core.config import Experiment, model_label, model_names
 from ui import charts
 from ui.services import run_store, task_data
 
@@ -22,14 +21,14 @@ MAX_UNITS = 32
 
 
 def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") -> None:
-    cells = [cell for cell in experiment.model.cells if has_gates(cell) and cell in stored.histories]
+    cells = [name for name in model_names(experiment) if has_gates(name) and name in stored.histories]
     st.subheader("Look inside")
     if not cells:
         st.caption("Gates exist in LSTM and GRU cells; add one to the comparison to look inside.")
         return
     data = task_data(experiment)
     left, right = st.columns(2)
-    cell = left.selectbox("Model", cells, format_func=lambda c: CELL_LABELS.get(c, c), key="inspect_cell")
+    cell = left.selectbox("Model", cells, format_func=model_label, key="inspect_cell")
     index = right.number_input("Validation example", min_value=0, max_value=int(data.val_targets.shape[0]) - 1,
                                value=0, step=1, key="inspect_example")
     weights = run_store().load_weights(stored.run_id, cell)
@@ -37,7 +36,7 @@ def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") ->
         st.info("This run has no saved weights (it was imported from a bundle); train it to look inside.")
         return
     trace = trace_example(experiment, cell, data, weights, int(index))
-    _summary(trace, data, int(index))
+    st.markdown(trace.summary)
     units = min(MAX_UNITS, trace.hidden.shape[1])
     columns = st.columns(len(trace.gates))
     for column, (name, values) in zip(columns, trace.gates.items()):
@@ -47,12 +46,3 @@ def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") ->
         st.altair_chart(charts.state_chart(trace.cell_state, trace.hidden, trace.strongest_units()), width="stretch")
         st.caption("The cell state c_t is the LSTM's long-term memory; the hidden state h_t = o_t · tanh(c_t) is "
                    "what the layer shows, and it can stay small while the memory is held. " + caption)
-
-
-def _summary(trace: ExampleTrace, data: TaskData, index: int) -> None:
-    names = data.class_names or tuple(str(i) for i in range(data.num_classes))
-    verdict = "right" if trace.prediction == trace.label else "wrong"
-    texts = data.info.get("val_texts")
-    shown = f"“{texts[index]}”: " if texts and index < len(texts) else ""
-    st.markdown(f"Example {index}: {shown}the answer is **{names[trace.label]}**. The model answered "
-                f"**{names[trace.prediction]}** with {100 * max(trace.probabilities):.0f}% confidence ({verdict}).")

@@ -14,7 +14,7 @@ from typing import Callable
 import streamlit as st
 
 from core import config, runs, uploads
-from core.config import CELL_LABELS, Experiment
+from core.config import Experiment, model_label, model_names
 from core.explain import memory_lines
 from core.history import History
 from core.jobs import Job
@@ -167,7 +167,7 @@ def curves(histories: list[History], parts: PageParts, probe_step: int | None = 
 
 
 def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageParts) -> None:
-    histories = [stored.histories[cell] for cell in experiment.model.cells if cell in stored.histories]
+    histories = [stored.histories[name] for name in model_names(experiment) if name in stored.histories]
     _status_line(stored, histories)
     probe_steps = sorted({step for h in histories for step in h.probe_steps})
     probe_step = None
@@ -188,7 +188,7 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
 
 def _status_line(stored: runs.StoredRun, histories: list[History]) -> None:
     for history in histories:
-        name = CELL_LABELS.get(history.cell, history.cell)
+        name = model_label(history.cell)
         if history.status == "diverged":
             st.error(f"{name}: {history.message} The curves up to that point are kept below.",
                      icon=":material/warning:")
@@ -208,7 +208,7 @@ def distance_view(experiment: Experiment) -> None:
         task_config = dataclasses.replace(experiment.task_config, distance=distance)
         variants[runs.run_id(dataclasses.replace(experiment, task_config=task_config))] = distance
     found = run_store().summaries(list(variants))
-    rows = [{"distance": variants[identifier], "model": CELL_LABELS.get(cell, cell), "accuracy": accuracy}
+    rows = [{"distance": variants[identifier], "model": model_label(cell), "accuracy": accuracy}
             for identifier, summary in found.items() if summary.status == "finished"
             for cell, accuracy in summary.final_metrics.items() if accuracy is not None]
     st.subheader("Memory against distance")

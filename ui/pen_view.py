@@ -10,10 +10,10 @@ import torch
 
 from core import runs, strokes
 from core.analysis import load_model
-from core.config import CELL_LABELS, Experiment
+from core.config import Experiment, model_label, model_names
 from core.tasks import handwriting, read_file
 from core.tasks.base import DataError, TaskData
-from core.train import evaluate_model
+from core.problems import evaluate_model
 from ui import charts, lab, reading
 from ui.services import run_store
 
@@ -176,15 +176,15 @@ def confidence_paths(readings: list[reading.Reading], inputs: np.ndarray, class_
 
 def confusions(experiment: Experiment, stored: runs.StoredRun) -> None:
     """The chosen model's confusion matrix and its most-confused validation samples, drawn."""
-    histories = {cell: stored.histories[cell] for cell in experiment.model.cells
+    histories = {cell: stored.histories[cell] for cell in model_names(experiment)
                  if cell in stored.histories and stored.histories[cell].confusion}
     if not histories:
         return
     st.subheader("Which characters get confused")
-    cell = st.selectbox("Model", list(histories), format_func=lambda c: CELL_LABELS.get(c, c), key="confusion_cell")
+    cell = st.selectbox("Model", list(histories), format_func=model_label, key="confusion_cell")
     history = histories[cell]
     st.altair_chart(charts.confusion_chart(history.confusion, history.class_names,
-                                           f"{CELL_LABELS.get(cell, cell)}: true against predicted (validation)"),
+                                           f"{model_label(cell)}: true against predicted (validation)"),
                     width="content")
     data = lab.data_or_error(experiment)
     weights = run_store().load_weights(stored.run_id, cell)

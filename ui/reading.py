@@ -15,7 +15,7 @@ import torch
 from core import runs
 from core.analysis import load_model, prefix_probabilities
 from core.models import REGISTRY
-from core.config import CELL_LABELS, Experiment
+from core.config import Experiment, model_label, model_names
 from core.tasks.base import TaskData
 from ui import charts
 from ui.services import run_store
@@ -30,7 +30,7 @@ class Reading:
 
     @property
     def label(self) -> str:
-        return CELL_LABELS.get(self.cell, self.cell)
+        return model_label(self.cell)
 
     @property
     def final(self) -> np.ndarray:
@@ -48,7 +48,7 @@ def _model(_experiment: Experiment, _data: TaskData, run_id: str, cell: str) -> 
 def read(experiment: Experiment, stored: runs.StoredRun, data: TaskData, inputs: torch.Tensor) -> list[Reading]:
     """Every stored model of the run reading one input (1, time, ...)."""
     readings = []
-    for cell in experiment.model.cells:
+    for cell in model_names(experiment):
         if cell not in stored.histories:
             continue
         model = _model(experiment, data, stored.run_id, cell)

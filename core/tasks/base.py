@@ -1,4 +1,5 @@
-"""What every task hands the trainer: seeded tensors for each split and how to score them."""
+"""What every task hands the trainer: seeded tensors for each split, and the problem that builds
+and scores its models (classification unless the task says otherwise)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ class TaskData:
     """Train, validation and probe splits as tensors, plus the facts a model is built from.
 
     Inputs are (examples, time, features) floats, or (examples, time) token ids when
-    `vocab_size` is set; `*_lengths` are given only for variable-length sequences.
+    `vocab_size` is set; `*_lengths` are given only for variable-length sequences. Targets are one
+    class per example, or a sequence per example padded with -100 (per-step labels, a translation).
     """
 
     train_inputs: torch.Tensor
@@ -42,6 +44,20 @@ class TaskData:
     codec: Any = None
     # Facts for the page: where the data came from, sizes, licences, notices.
     info: dict[str, Any] = field(default_factory=dict)
+    # Builds each model, scores it and takes extra probe readings (see core/problems.py).
+    problem: Any = None
+
+    def __post_init__(self) -> None:
+        if self.problem is None:
+            from core.problems import Classification  # imported here: problems imports the models
+
+            self.problem = Classification()
+
+    def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The training examples at `index` as (inputs, targets, lengths)."""
+        lengths = self.train_lengths[index] if self.train_lengths is not None else None
+        index = index.to(self.train_inputs.device)
+        return self.train_inputs[index], self.train_targets[index], lengths
 
     def to(self, device: torch.device) -> "TaskData":
         moved = {}
