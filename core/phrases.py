@@ -1,0 +1,357 @@
+"""Sentence pairs for the translation task: number words, CLDR dates and quantities, or the user's file.
+
+Number words come from num2words and dates, quantities and money from the CLDR data Babel ships,
+so the default data is generated offline from a seed. Validation never shares a source text with
+training, and every pair carries a group name so validation can be scored per kind. A user's file
+of tab-separated pairs (the Tatoeba and Anki layout) is read like `core.tables` reads a table:
+each way it can be wrong is a `DataError` with one sentence the page shows as is, and each thing
+the reader changes on its own is told in `Pairs.notices`. Plain Python: no tensors here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency
+from babel.units import format_unit
+from num2words import num2words
+
+from core.tables import _size as size_text, counted, decode
+from core.tasks.base import DataError
+
+# Languages whose number words (num2words) and CLDR formats (Babel) were checked by reading them.
+LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
+LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+                  "nl": "Dutch", "pt": "Portuguese"}
+# num2words writes European Portuguese ("dezasseis"), so Babel formats it as pt_PT to match.
+LOCALES = {"en": "en_US", "de": "de_DE", "fr": "fr_FR", "es": "es_ES", "it": "it_IT", "nl": "nl_NL",
+           "pt": "pt_PT"}
+
+FIRST_DATE = datetime.date(1900, 1, 1)
+LAST_DATE = datetime.date(2099, 12, 31)
+# Babel 2.18 has no long name for hours in Dutch nor for days, months and years in Italian and
+# Portuguese (it writes the unit's id instead), so only units every language names are listed.
+UNITS = ("length-kilometer", "length-meter", "length-centimeter", "length-mile", "mass-kilogram", "mass-gram",
+         "mass-pound", "volume-liter", "volume-milliliter", "duration-minute", "duration-week",
+         "temperature-celsius", "speed-kilometer-per-hour")
+CURRENCIES = ("EUR", "USD", "GBP")
+QUANTITY_INTEGERS = 1000  # 1 .. 1000
+QUANTITY_DECIMALS = 900  # 0.1 .. 99.9 with a nonzero tenth, so 12.0 never repeats 12
+MONEY_CENTS = (100, 1_000_000)  # 1.00 .. 9,999.99
+DATE_KINDS = ("date", "quantity", "money")
+
+MAX_BYTES = 50 * 1024 * 1024  # a whole Anki file from manythings.org fits
+MAX_PAIRS = 20_000
+MIN_PAIRS = 50
+MAX_LINE_CHARS = 300
+# A first line whose two fields are both among these names the columns instead of holding a pair.
+HEADER_WORDS = frozenset({"source", "target", "src", "tgt", "text", "sentence", "translation", "input",
+                          "output", "from", "to", "front", "back", "lang1", "lang2"}
+                         | set(LANGUAGES) | {name.casefold() for name in LANGUAGE_NAMES.values()})
+LENGTH_BUCKETS = ((3, "1-3 words"), (6, "4-6 words"), (10, "7-10 words"))
+LONGEST_BUCKET = "11+ words"
+
+PAIR_SOURCES_NOTE = (
+    "Sentence pairs in this layout can be downloaded from Tatoeba (tatoeba.org/downloads) or, already "
+    "paired as source<TAB>target<TAB>attribution, from manythings.org/anki. Tatoeba's sentences are licensed "
+    "CC-BY 2.0 France, and the attribution column, which names each pair's authors, stays with the pairs."
+)
+
+
+@dataclass
+class Pairs:
+    """Source and target texts, a group name per pair, each pair's attribution, and what was changed."""
+
+    sources: list[str]
+    targets: list[str]
+    groups: list[str]
+    attributions: list[str]
+    notices: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+
+def group_order(name: str) -> tuple:
+    """Sort key for group names: by their first number ("2 digits" before "10+"), then by kind."""
+    number = re.search(r"\d+", name)
+    if number:
+        return (0, int(number.group()), name)
+    kind = DATE_KINDS.index(name) if name in DATE_KINDS else len(DATE_KINDS)
+    return (1, kind, name)
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise DataError(f"Unknown language {language!r}; choose one of {', '.join(LANGUAGES)}.")
+
+
+def _check_pair_of_languages(source_language: str, target_language: str) -> None:
+    _check_language(source_language)
+    _check_language(target_language)
+    if source_language == target_language:
+        raise DataError(f"The source and target language are both {LANGUAGE_NAMES[source_language]}; "
+                        "choose two different languages.")
+
+
+def _check_sizes(train_size: int, val_size: int) -> None:
+    if train_size < 1 or val_size < 1:
+        raise DataError(f"Training and validation need at least one pair each (asked for {train_size:,} "
+                        f"and {val_size:,}).")
+
+
+def _pairs(rows: list[tuple[str, str, str]], notices: list[str]) -> Pairs:
+    return Pairs(sources=[row[0] for row in rows], targets=[row[1] for row in rows],
+                 groups=[row[2] for row in rows], attributions=[""] * len(rows), notices=notices)
+
+
+# --- number words --------------------------------------------------------------------------------
+
+def number_words(number: int, language: str) -> str:
+    """A number written out in words, English in the US style ("three hundred twenty-one")."""
+    _check_language(language)
+    words = num2words(number, lang=language).replace(",", "")
+    if language == "en":
+        words = re.sub(r"\band\b", "", words)  # num2words writes British English ("one hundred and one")
+    return " ".join(words.split())
+
+
+def _digits_group(number: int) -> str:
+    digits = len(str(abs(number)))
+    return "4+ digits" if digits >= 4 else counted(digits, "digit")
+
+
+def number_splits(source_language: str, target_language: str, largest: int, train_size: int, val_size: int,
+                  seed: int) -> tuple[Pairs, Pairs]:
+    """Training and validation pairs of the numbers 0..largest in words, the two sets disjoint.
+
+    Validation takes `val_size` numbers (at most a fifth of the range), training up to `train_size`
+    of the rest; a shortfall is told in the notices of the split it concerns.
+    """
+    _check_pair_of_languages(source_language, target_language)
+    _check_sizes(train_size, val_size)
+    count = largest + 1
+    if count < 5:
+        raise DataError(f"The largest number is {largest}; it must be at least 4 so that some numbers are "
+                        "left for validation.")
+    val_count = min(val_size, count // 5)
+    train_count = min(train_size, count - val_count)
+    val_notices, train_notices = [], []
+    span = f"0-{largest:,}"
+    if val_count < val_size:
+        val_notices.append(f"Validation uses {counted(val_count, 'number')}, a fifth of the {count:,} in {span}, "
+                           f"not the {val_size:,} asked for.")
+    if train_count < train_size:
+        train_notices.append(f"The range {span} leaves {counted(train_count, 'number')} for training, fewer than "
+                             f"the {train_size:,} asked for.")
+    # Sampling without replacement keeps the two splits disjoint and costs nothing for a big range.
+    numbers = random.Random(seed).sample(range(count), val_count + train_count)
+
+    def rows(chosen: list[int]) -> list[tuple[str, str, str]]:
+        return [(number_words(number, source_language), number_words(number, target_language),
+                 _digits_group(number)) for number in chosen]
+
+    return _pairs(rows(numbers[val_count:]), train_notices), _pairs(rows(numbers[:val_count]), val_notices)
+
+
+# --- dates, quantities and money -----------------------------------------------------------------
+
+def _plain(text: str) -> str:
+    """CLDR's no-break spaces as ordinary ones, as a person typing a phrase writes them."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _date(index: int, locale: Locale) -> str:
+    return format_date(FIRST_DATE + datetime.timedelta(days=index), format="long", locale=locale)
+
+
+def _quantity(index: int, locale: Locale) -> str:
+    value_index, unit_index = divmod(index, len(UNITS))
+    if value_index < QUANTITY_INTEGERS:
+        value = Decimal(value_index + 1)
+    else:
+        decimal = value_index - QUANTITY_INTEGERS
+        value = Decimal(decimal // 9 * 10 + decimal % 9 + 1).scaleb(-1)
+    return format_unit(value, UNITS[unit_index], length="long", locale=locale)
+
+
+def _money(index: int, locale: Locale) -> str:
+    cents, currency = divmod(index, len(CURRENCIES))
+    return format_currency(Decimal(MONEY_CENTS[0] + cents).scaleb(-2), CURRENCIES[currency], locale=locale)
+
+
+# Each kind: how many different phrases it has, and the phrase of one of them in a locale.
+_KINDS = {
+    "date": ((LAST_DATE - FIRST_DATE).days + 1, _date),
+    "quantity": ((QUANTITY_INTEGERS + QUANTITY_DECIMALS) * len(UNITS), _quantity),
+    "money": ((MONEY_CENTS[1] - MONEY_CENTS[0]) * len(CURRENCIES), _money),
+}
+
+
+def _shares(total: int) -> list[int]:
+    """`total` split as evenly as it goes over the kinds, the first kinds taking the remainder."""
+    return [total // len(DATE_KINDS) + (position < total % len(DATE_KINDS)) for position in range(len(DATE_KINDS))]
+
+
+def date_splits(source_language: str, target_language: str, train_size: int, val_size: int,
+                seed: int) -> tuple[Pairs, Pairs]:
+    """Training and validation pairs of dates, quantities and money, mixed in even shares.
+
+    Each kind draws distinct items without replacement, validation first, so no validation source
+    text is ever a training one.
+    """
+    _check_pair_of_languages(source_language, target_language)
+    _check_sizes(train_size, val_size)
+    locales = (Locale.parse(LOCALES[source_language]), Locale.parse(LOCALES[target_language]))
+    generator = random.Random(seed)
+    train_rows, val_rows, notices = [], [], []
+    for kind, train_count, val_count in zip(DATE_KINDS, _shares(train_size), _shares(val_size)):
+        space, phrase = _KINDS[kind]
+        if val_count + train_count > space:
+            notices.append(f"There are only {space:,} different {kind} phrases; training uses "
+                           f"{space - val_count:,} of them, not {train_count:,}.")
+            train_count = space - val_count
+        chosen = generator.sample(range(space), val_count + train_count)
+        rows = [(_plain(phrase(index, locales[0])), _plain(phrase(index, locales[1])), kind) for index in chosen]
+        val_rows += rows[:val_count]
+        train_rows += rows[val_count:]
+    # Distinct items read differently in every checked locale; this keeps the promise if CLDR changes.
+    val_sources = {row[0] for row in val_rows}
+    train_rows = [row for row in train_rows if row[0] not in val_sources]
+    generator.shuffle(train_rows)
+    generator.shuffle(val_rows)
+    return _pairs(train_rows, notices), _pairs(val_rows, [])
+
+
+# --- the user's pairs ----------------------------------------------------------------------------
+
+# Why a line was dropped, as the notices and the too-few message say it.
+REASONS = {"no tab": "without a tab between source and target", "empty": "with an empty source or target",
+           "long": f"longer than {MAX_LINE_CHARS} characters (not counting the attribution)",
+           "settings": "of Anki export settings (\"#separator:tab\")"}
+SETTING_LINE = re.compile(r"#[\w ]+:")
+
+
+def length_group(source: str) -> str:
+    """The bucket of a source text's length in words, the group an uploaded pair is scored in."""
+    words = len(source.split())
+    return next((name for limit, name in LENGTH_BUCKETS if words <= limit), LONGEST_BUCKET)
+
+
+def _is_tatoeba(parts: list[str]) -> bool:
+    """Tatoeba's own pairs download: sentence id, sentence, translation id, translation."""
+    return len(parts) == 4 and parts[0].strip().isdigit() and parts[2].strip().isdigit()
+
+
+def _fields(parts: list[str]) -> tuple[str, str, str]:
+    """Source, target and attribution of one line's tab-separated parts, spacing collapsed."""
+    tatoeba = _is_tatoeba(parts)
+    parts = [" ".join(part.split()) for part in parts]
+    if tatoeba:
+        return parts[1], parts[3], f"tatoeba.org #{parts[0]} & #{parts[2]}"
+    return parts[0], parts[1], " ".join(part for part in parts[2:] if part)
+
+
+def _is_header(source: str, target: str) -> bool:
+    return all(text.casefold().rstrip(":") in HEADER_WORDS for text in (source, target))
+
+
+def _parse_lines(text: str, dropped: dict[str, list[int]], notices: list[str]) -> list[tuple[str, str, str]]:
+    """The pairs of a file's lines; each dropped line's number is kept under its reason."""
+    rows: list[tuple[str, str, str]] = []
+    tabbed = 0  # lines with a tab so far: only the first of them can be a header
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+        if not line.strip():
+            continue  # A blank line is layout, not a pair.
+        parts = line.split("\t")
+        if len(parts) < 2:
+            dropped["settings" if SETTING_LINE.match(line) else "no tab"].append(number)
+            continue
+        tabbed += 1
+        source, target, attribution = _fields(parts)
+        if not source or not target:
+            dropped["empty"].append(number)
+        elif len(source) + len(target) + 1 > MAX_LINE_CHARS:
+            dropped["long"].append(number)
+        elif tabbed == 1 and _is_header(source, target):
+            notices.append(f"Dropped the first line {line.strip()[:60]!r} as a header naming the columns.")
+        else:
+            if not rows and _is_tatoeba(parts):
+                notices.append("Read the file in Tatoeba's layout (id, sentence, id, translation); the ids are "
+                               "kept as the attribution.")
+            rows.append((source, target, attribution))
+    return rows
+
+
+def _drop_duplicates(rows: list[tuple[str, str, str]], notices: list[str]) -> list[tuple[str, str, str]]:
+    """Keep the first of each (source, target); spacing was already collapsed by `_fields`."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for row in rows:
+        if row[:2] not in seen:
+            seen.add(row[:2])
+            kept.append(row)
+    if len(kept) < len(rows):
+        notices.append(f"Dropped {counted(len(rows) - len(kept), 'duplicate pair')}; the first of each is kept.")
+    return kept
+
+
+def _too_few(count: int, needed: int, dropped: dict[str, list[int]], duplicates: int) -> DataError:
+    reasons = [f"{counted(len(lines), 'line')} {REASONS[reason]} (the first is line {lines[0]:,})"
+               for reason, lines in dropped.items() if lines]
+    if duplicates:
+        reasons.append(counted(duplicates, "duplicate pair"))
+    detail = f" after dropping {', '.join(reasons)}" if reasons else ""
+    return DataError(f"The file has {counted(count, 'usable pair')}{detail}, and training needs at least "
+                     f"{needed:,}; add lines of the form source<TAB>target.")
+
+
+def _text_of(content: bytes, max_bytes: int) -> str:
+    """The text of an upload that can hold tab-separated pairs, or the one reason it cannot."""
+    if len(content) > max_bytes:
+        raise DataError(f"The file is {size_text(len(content))}, over the limit of {size_text(max_bytes)}; "
+                        "upload a smaller sample of its lines.")
+    text = decode(content)
+    if not text.strip():
+        raise DataError("The file is empty; it needs one pair per line: a sentence, a tab, then its translation.")
+    if "\t" not in text:
+        first = text.strip().splitlines()[0]
+        hint = " (it looks comma-separated)" if "," in first or ";" in first else ""
+        raise DataError(f"The file is not tab-separated: no line has a tab{hint}; write one pair per line as "
+                        "source<TAB>target and upload it again.")
+    return text
+
+
+def read_pairs(content: bytes, max_bytes: int = MAX_BYTES, max_pairs: int = MAX_PAIRS, seed: int = 0,
+               min_pairs: int = MIN_PAIRS) -> Pairs:
+    """Read a file of tab-separated sentence pairs, or raise `DataError` saying what to fix.
+
+    One pair per line: source<TAB>target, optionally <TAB>attribution (Anki's files from
+    manythings.org); Tatoeba's id<TAB>sentence<TAB>id<TAB>translation is read too, its ids kept as
+    the attribution. Spacing inside a text is collapsed to single spaces. Lines that cannot be a
+    pair, repeated pairs and a header line are dropped, and more than `max_pairs` pairs are
+    sampled with `seed`; each is told in `notices`.
+    """
+    text = _text_of(content, max_bytes)
+    notices: list[str] = []
+    dropped: dict[str, list[int]] = {reason: [] for reason in REASONS}
+    rows = _parse_lines(text, dropped, notices)
+    for reason, lines in dropped.items():
+        if lines:
+            notices.append(f"Dropped {counted(len(lines), 'line')} {REASONS[reason]}; the first is line {lines[0]:,}.")
+    unique = _drop_duplicates(rows, notices)
+    if len(unique) < min_pairs:
+        raise _too_few(len(unique), min_pairs, dropped, duplicates=len(rows) - len(unique))
+    if len(unique) > max_pairs:
+        chosen = sorted(random.Random(seed).sample(range(len(unique)), max_pairs))
+        notices.append(f"Sampled {max_pairs:,} of {len(unique):,} pairs (seed {seed}).")
+        unique = [unique[index] for index in chosen]
+    return Pairs(sources=[row[0] for row in unique], targets=[row[1] for row in unique],
+                 groups=[length_group(row[0]) for row in unique], attributions=[row[2] for row in unique],
+                 notices=notices)
