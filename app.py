@@ -14,5 +14,6 @@ pages = [
     st.Page("app_pages/memory_lab.py", title="Memory lab", icon=":material/memory:"),
     st.Page("app_pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
     st.Page("app_pages/handwriting.py", title="Handwriting", icon=":material/draw:"),
+    st.Page("app_pages/translation.py", title="Translation", icon=":material/translate:"),
 ]
 st.navigation(pages).run()

@@ -13,13 +13,17 @@ st.markdown(
     "- an LSTM's **forget, input and output gates** decide what is erased, stored and shown, and its "
     "**cell state** carries the memory while the hidden state is the output;\n"
     "- a **bidirectional** LSTM reads the past and the future, and word order matters: a bag of words "
-    "cannot tell *not good* from *good*.\n\n"
+    "cannot tell *not good* from *good*;\n"
+    "- an encoder-decoder without **attention** must squeeze a whole phrase into one state; with attention "
+    "each output word looks back at the words it translates.\n\n"
     "Every setting lives in the page's address, so a link reproduces exactly what you saw."
 )
 sections = (
     ("memory", "Memory lab", "Can a model carry the first symbol across a long, noisy sequence?"),
     ("sentiment", "Sentiment", "Word-order puzzles, real movie reviews or your own table; then type a review."),
     ("handwriting", "Handwriting", "Pen trajectories read point by point; then draw a character yourself."),
+    ("translation", "Translation", "An encoder-decoder with and without attention; then type a phrase and see "
+                                   "where each output piece looked."),
 )
 for task, title, summary in sections:
     st.subheader(title)

@@ -146,7 +146,7 @@ def evaluate_file(experiment: config.Experiment, argument: str, data, models: di
         inputs, targets, lengths = tasks.encode_file(experiment.task, data, dataset)
     except DataError as error:
         raise UsageError(f"{argument.partition(':')[2]}: {error}") from None
-    scores = {name: data.problem.score(model, inputs, targets, lengths, dataset) for name, model in models.items()}
+    scores = {name: data.problem.score(model, data, inputs, targets, lengths, dataset) for name, model in models.items()}
     return {name: _rounded(value) for name, value in scores.items()}
 
 

@@ -182,8 +182,9 @@ class TranslationTaskConfig:
         help="The language the model writes (German puts units before tens, French counts in twenties).",
     )
     largest: int = setting(
-        999, low=99, high=99999, label="Largest number", sources=("numbers",),
-        help="Numbers from 0 to this one; the validation numbers are never seen in training.",
+        99999, low=99, high=999999, label="Largest number", sources=("numbers",),
+        help="Numbers from 0 to this one, as many of each length; the validation numbers are never seen in "
+             "training.",
     )
     attention: tuple[str, ...] = setting(
         ("none", "additive"), choices=ATTENTIONS, many=True, label="Attention",
@@ -204,7 +205,7 @@ class TranslationTaskConfig:
         help="One SentencePiece vocabulary per language, or one shared by both sides.",
     )
     vocab_size: int = setting(
-        400, low=50, high=8000, label="Vocabulary size",
+        120, low=50, high=8000, label="Vocabulary size",
         help="Subword pieces per vocabulary (at most as many as the texts support).",
     )
     tokenizer: str = setting(

@@ -123,16 +123,36 @@ def number_words(number: int, language: str) -> str:
 
 
 def _digits_group(number: int) -> str:
-    digits = len(str(abs(number)))
-    return "4+ digits" if digits >= 4 else counted(digits, "digit")
+    return counted(len(str(abs(number))), "digit")
+
+
+def _spread(total: int, caps: list[int]) -> list[int]:
+    """`total` shared out as evenly as `caps` allow (water filling): small pools give all they have."""
+    shares = [0] * len(caps)
+    remaining = total
+    open_pools = [index for index, cap in enumerate(caps) if cap > 0]
+    while remaining > 0 and open_pools:
+        each = max(1, remaining // len(open_pools))
+        for index in list(open_pools):
+            take = min(each, caps[index] - shares[index], remaining)
+            shares[index] += take
+            remaining -= take
+            if shares[index] == caps[index]:
+                open_pools.remove(index)
+            if remaining == 0:
+                break
+    return shares
 
 
 def number_splits(source_language: str, target_language: str, largest: int, train_size: int, val_size: int,
                   seed: int) -> tuple[Pairs, Pairs]:
     """Training and validation pairs of the numbers 0..largest in words, the two sets disjoint.
 
-    Validation takes `val_size` numbers (at most a fifth of the range), training up to `train_size`
-    of the rest; a shortfall is told in the notices of the split it concerns.
+    Both splits spread over the numbers' lengths (as many 2-digit as 5-digit numbers where there are
+    enough), so a model trained up to 99,999 still meets "twenty-one" and is scored on every length,
+    rather than on the 90% of the range that has five digits. Validation takes `val_size` numbers (at
+    most a fifth of the range, and of each length), training up to `train_size` of the rest; a
+    shortfall is told in the notices of the split it concerns.
     """
     _check_pair_of_languages(source_language, target_language)
     _check_sizes(train_size, val_size)
@@ -150,14 +170,29 @@ def number_splits(source_language: str, target_language: str, largest: int, trai
     if train_count < train_size:
         train_notices.append(f"The range {span} leaves {counted(train_count, 'number')} for training, fewer than "
                              f"the {train_size:,} asked for.")
+    pools = [range(0 if digits == 1 else 10 ** (digits - 1), min(10 ** digits, count))
+             for digits in range(1, len(str(largest)) + 1)]
+    fifths = [len(pool) // 5 for pool in pools]
+    val_shares = _spread(val_count, fifths)
+    # Rounding each length's fifth down can leave validation short of a fifth of the whole range.
+    val_shares = [share + extra for share, extra in
+                  zip(val_shares, _spread(val_count - sum(val_shares), [len(p) - v for p, v in zip(pools, val_shares)]))]
+    train_shares = _spread(train_count, [len(pool) - share for pool, share in zip(pools, val_shares)])
+    randomness = random.Random(seed)
+    val_numbers, train_numbers = [], []
     # Sampling without replacement keeps the two splits disjoint and costs nothing for a big range.
-    numbers = random.Random(seed).sample(range(count), val_count + train_count)
+    for pool, val_share, train_share in zip(pools, val_shares, train_shares):
+        chosen = randomness.sample(pool, val_share + train_share)
+        val_numbers += chosen[:val_share]
+        train_numbers += chosen[val_share:]
+    randomness.shuffle(val_numbers)
+    randomness.shuffle(train_numbers)
 
     def rows(chosen: list[int]) -> list[tuple[str, str, str]]:
         return [(number_words(number, source_language), number_words(number, target_language),
                  _digits_group(number)) for number in chosen]
 
-    return _pairs(rows(numbers[val_count:]), train_notices), _pairs(rows(numbers[:val_count]), val_notices)
+    return _pairs(rows(train_numbers), train_notices), _pairs(rows(val_numbers), val_notices)
 
 
 # --- dates, quantities and money -----------------------------------------------------------------

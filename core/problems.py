@@ -87,8 +87,8 @@ class Classification:
         confusion = None if data.per_step else confusion_matrix(predictions, targets, data.num_classes)
         return Evaluation(loss, float(hits.sum()) / max(int(scored.sum()), 1), groups=groups, confusion=confusion)
 
-    def score(self, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
-              lengths: torch.Tensor | None = None, references: Any = None) -> float:
+    def score(self, model: nn.Module, data: "TaskData", inputs: torch.Tensor, targets: torch.Tensor,
+              lengths: torch.Tensor | None = None, dataset: Any = None) -> float:
         """Share of items a model gets right on other data (an evaluation file, say)."""
         _, predictions = evaluate_model(model, inputs, targets, lengths)
         return float((predictions == targets).float().mean()) if targets.numel() else 0.0

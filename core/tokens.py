@@ -144,6 +144,11 @@ class Tokenizer:
             spans.append((Piece(item.surface if unknown else item.piece, item.id, unknown), item.begin, item.end))
         return spans
 
+    def decode(self, ids: list[int]) -> str:
+        """The normalised text that piece ids spell (padding dropped)."""
+        with self._lock:
+            return self._processor.decode([int(i) for i in ids if i != PAD_ID])
+
     def piece(self, piece_id: int) -> str:
         with self._lock:
             return self._processor.id_to_piece(piece_id)

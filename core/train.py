@@ -61,8 +61,8 @@ class Trainer:
         # Batches come from a private generator: same seed, same batches, whatever else runs.
         self.batch_generator = torch.Generator().manual_seed(experiment.seed + 7919)
         self.total_steps = min(self.settings.steps, max_steps or self.settings.steps)
-        self.history = History(cell=name, metric=data.metric,
-                               class_names=list(data.class_names) or [str(i) for i in range(data.num_classes)])
+        # A translation has no classes to name (its outputs are pieces); classifiers name theirs.
+        self.history = History(cell=name, metric=data.metric, class_names=list(data.class_names))
         self.elapsed = 0.0
         self.baseline_loss = math.log(max(data.num_classes, 2))
         self.recent_losses: list[float] = []

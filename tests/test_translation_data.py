@@ -3,6 +3,8 @@ without overlap, and a user's file of pairs is read with a clear message for eac
 
 from __future__ import annotations
 
+import collections
+
 import datetime
 import re
 from decimal import Decimal
@@ -56,8 +58,7 @@ def test_number_pairs_are_aligned_and_grouped_by_digits():
     for pairs in (train, val):
         numbers = _numbers_of(pairs, largest=9999)
         assert pairs.targets == [number_words(number, "de") for number in numbers]
-        expected = {1: "1 digit", 2: "2 digits", 3: "3 digits"}
-        assert pairs.groups == [expected.get(len(str(number)), "4+ digits") for number in numbers]
+        assert pairs.groups == [f"{len(str(number))} digit{'s' if number > 9 else ''}" for number in numbers]
         assert pairs.attributions == [""] * len(pairs)
 
 
@@ -88,6 +89,16 @@ def test_number_splits_never_share_a_number(largest, train_size, val_size, seed)
     assert len(set(train.sources)) == len(train) and len(set(val.sources)) == len(val)
     assert len(val) == min(val_size, (largest + 1) // 5)
     assert len(train) == min(train_size, largest + 1 - len(val))
+
+
+def test_number_splits_spread_over_the_lengths_of_the_numbers():
+    train, val = number_splits("en", "de", 99999, 4000, 200, seed=0)
+    val_lengths, train_lengths = collections.Counter(val.groups), collections.Counter(train.groups)
+    # Validation: a fifth of the 10 one-digit and 90 two-digit numbers, the rest shared evenly.
+    assert [val_lengths[f"{d} digit{'s' if d > 1 else ''}"] for d in range(1, 6)] == [2, 18, 60, 60, 60]
+    # Training: every remaining short number, then even shares of what is left to ask for.
+    assert train_lengths["1 digit"] == 8 and train_lengths["2 digits"] == 72 and train_lengths["3 digits"] == 840
+    assert train_lengths["4 digits"] == train_lengths["5 digits"] == (4000 - 8 - 72 - 840) // 2
 
 
 def test_number_splits_follow_the_seed():

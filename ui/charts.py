@@ -37,11 +37,26 @@ def _thin(xs: list, ys: list) -> tuple[list, list]:
     return [xs[i] for i in picked], [ys[i] for i in picked]
 
 
+# Colours for model variants ("LSTM, additive attention"), by variant, so every chart agrees.
+VARIANT_PALETTE = {"no attention": "#7f7f7f", "additive attention": "#1f77b4", "multiplicative attention": "#9467bd"}
+SPARE_COLOURS = ("#8c564b", "#17becf", "#e377c2", "#bcbd22", "#ff7f0e", "#2ca02c")
+
+
+def colour_of(label: str) -> str:
+    """A model's colour: its cell's, its variant's, or a spare one picked from the label itself."""
+    if label in PALETTE:
+        return PALETTE[label]
+    variant = label.partition(", ")[2]
+    if variant in VARIANT_PALETTE:
+        return VARIANT_PALETTE[variant]
+    return SPARE_COLOURS[sum(map(ord, label)) % len(SPARE_COLOURS)]
+
+
 def _cell_color(cells: list[str]) -> alt.Color:
     labels = [_label(cell) for cell in cells]
     # A fixed palette per label keeps RNN, LSTM, ... the same colour in every chart and every run.
     return alt.Color("model:N", title="Model",
-                     scale=alt.Scale(domain=labels, range=[PALETTE[label] for label in labels]))
+                     scale=alt.Scale(domain=labels, range=[colour_of(label) for label in labels]))
 
 
 def loss_frame(histories: list[History]) -> pd.DataFrame:
@@ -201,7 +216,7 @@ def distance_chart(rows: list[dict], chance: float) -> alt.Chart:
     frame = pd.DataFrame(rows, columns=["distance", "model", "accuracy"])
     labels = list(dict.fromkeys(frame["model"]))
     color = alt.Color("model:N", title="Model",
-                      scale=alt.Scale(domain=labels, range=[PALETTE.get(label, "#7f7f7f") for label in labels]))
+                      scale=alt.Scale(domain=labels, range=[colour_of(label) for label in labels]))
     lines = alt.Chart(frame).mark_line(point=True).encode(
         x=alt.X("distance:Q", title="Distance (steps to remember)"),
         y=alt.Y("accuracy:Q", title="Final validation accuracy", scale=alt.Scale(domain=[0, 1])),
@@ -263,7 +278,50 @@ def probability_chart(rows: list[dict]) -> alt.Chart:
         x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("class:N", title=None),
         color=alt.Color("model:N", title="Model",
-                        scale=alt.Scale(domain=labels, range=[PALETTE.get(label, "#7f7f7f") for label in labels])),
+                        scale=alt.Scale(domain=labels, range=[colour_of(label) for label in labels])),
         yOffset="model:N",
         tooltip=["model", "class", alt.Tooltip("probability:Q", format=".1%")],
     ).properties(height=max(120, 28 * len(set(frame["class"])) * max(1, len(labels)) // 2))
+
+
+def score_frame(histories: list[History], name: str) -> pd.DataFrame:
+    rows = [{"step": step, "value": value, "model": _label(history.cell)}
+            for history in histories for step, value in zip(history.eval_steps, history.scores.get(name, []))
+            if value is not None]
+    return pd.DataFrame(rows, columns=["step", "value", "model"])
+
+
+def score_chart(histories: list[History], name: str, baseline: float | None = None,
+                baseline_label: str = "copy the source") -> alt.Chart:
+    """A further validation score (e.g. chrF, 0-100) over training, with a dashed reference line."""
+    cells = [h.cell for h in histories]
+    title = f"Validation {name}"
+    lines = alt.Chart(score_frame(histories, name), title=title).mark_line(point=True).encode(
+        x=alt.X("step:Q", title="Step"),
+        y=alt.Y("value:Q", title=name, scale=alt.Scale(domain=[0, 100])),
+        color=_cell_color(cells),
+        tooltip=["model", "step", alt.Tooltip("value:Q", format=".1f")],
+    )
+    if baseline is None:
+        return lines.properties(height=HEIGHT)
+    rule = alt.Chart(pd.DataFrame({"value": [baseline], "line": [baseline_label]})).mark_rule(
+        strokeDash=[4, 4], color="gray").encode(
+        y="value:Q", tooltip=[alt.Tooltip("line:N", title="reference"), alt.Tooltip("value:Q", format=".1f")])
+    return alt.layer(lines, rule, title=title).properties(height=HEIGHT)
+
+
+def attention_chart(weights: list[list[float]], source: list[str], target: list[str], title: str) -> alt.Chart:
+    """Attention weights as a heatmap: output pieces down, source pieces across (weights: target x source)."""
+    # Positions keep repeated pieces apart; the axis shows the pieces themselves.
+    source_labels = [f"{index + 1}:{piece}" for index, piece in enumerate(source)]
+    target_labels = [f"{index + 1}:{piece}" for index, piece in enumerate(target)]
+    rows = [{"source": source_labels[s], "target": target_labels[t], "weight": float(value)}
+            for t, row in enumerate(weights[: len(target_labels)])
+            for s, value in enumerate(row[: len(source_labels)])]
+    frame = pd.DataFrame(rows, columns=["source", "target", "weight"])
+    return alt.Chart(frame, title=title).mark_rect().encode(
+        x=alt.X("source:N", sort=source_labels, title="Source piece", axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("target:N", sort=target_labels, title="Output piece"),
+        color=alt.Color("weight:Q", scale=alt.Scale(domain=[0, 1], scheme="greens"), title="Attention"),
+        tooltip=["target", "source", alt.Tooltip("weight:Q", format=".2f")],
+    ).properties(height=max(140, 18 * len(target_labels)))

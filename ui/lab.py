@@ -38,6 +38,8 @@ class PageParts:
     # Checked before Train: a message when the experiment cannot train yet (e.g. no file uploaded).
     blocker: Callable[[Experiment], str | None] | None = None
     inspect_caption: str = ""
+    # Dashed reference lines on the charts of further scores, e.g. {"chrF": copying the source}.
+    baselines: Callable[[Experiment], dict[str, float]] | None = None
 
 
 def upload_blocker(what: str) -> Callable[[Experiment], str | None]:
@@ -99,7 +101,7 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
     if blocked:
         st.info(blocked, icon=":material/upload_file:")
     if running:
-        _live(job.id, right, parts)
+        _live(job.id, right, parts, parts.baselines(experiment) if parts.baselines else {})
         return
     stored = run_store().find(experiment)
     if job is not None and job.status == "failed" and job.run_id == runs.run_id(experiment):
@@ -122,7 +124,7 @@ def _current_job(experiment: Experiment) -> Job | None:
     return job_runner().job(job_id) if job_id else None
 
 
-def _live(job_id: str, stop_column, parts: PageParts) -> None:
+def _live(job_id: str, stop_column, parts: PageParts, baselines: dict[str, float]) -> None:
     # The Stop button lives outside the fragment so it is visible at once and works mid-redraw.
     if stop_column.button("Stop", icon=":material/stop:"):
         job = job_runner().job(job_id)
@@ -145,19 +147,26 @@ def _live(job_id: str, stop_column, parts: PageParts) -> None:
                                                  f"{snapshot.elapsed:.1f} s")
         histories = list(snapshot.histories.values())
         if histories and any(h.steps for h in histories):
-            curves(histories, parts)
+            curves(histories, parts, baselines=baselines)
         if job.done:
             st.rerun(scope="app")
 
     poll()
 
 
-def curves(histories: list[History], parts: PageParts, probe_step: int | None = None) -> None:
+def curves(histories: list[History], parts: PageParts, probe_step: int | None = None,
+           baselines: dict[str, float] | None = None) -> None:
     classes = max((len(h.class_names) for h in histories), default=0)
     chance = 1 / classes if classes else None
     left, right = st.columns(2)
     left.altair_chart(charts.loss_chart(histories), width="stretch")
     right.altair_chart(charts.metric_chart(histories, chance), width="stretch")
+    score_names = list(dict.fromkeys(name for h in histories for name in h.scores))
+    if score_names:
+        columns = st.columns(2)
+        for index, name in enumerate(score_names):
+            columns[index % 2].altair_chart(charts.score_chart(histories, name, (baselines or {}).get(name)),
+                                            width="stretch")
     if any(h.group_metric for h in histories):
         st.altair_chart(charts.group_chart(histories))
     left, right = st.columns(2)
@@ -176,7 +185,7 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
                                       value=probe_steps[-1], key="probe_step",
                                       help="Slide back to see how the gradient reaching early steps changed "
                                            "over training.")
-    curves(histories, parts, probe_step)
+    curves(histories, parts, probe_step, parts.baselines(experiment) if parts.baselines else {})
     if parts.explain:
         st.subheader("What this run shows")
         for line in parts.explain(experiment, histories):

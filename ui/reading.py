@@ -45,6 +45,11 @@ def _model(_experiment: Experiment, _data: TaskData, run_id: str, cell: str) -> 
     return load_model(_experiment, cell, _data, weights)
 
 
+def stored_model(experiment: Experiment, data: TaskData, run_id: str, name: str) -> torch.nn.Module | None:
+    """A stored run's model with its saved weights, loaded once per server; None without weights."""
+    return _model(experiment, data, run_id, name)
+
+
 def read(experiment: Experiment, stored: runs.StoredRun, data: TaskData, inputs: torch.Tensor) -> list[Reading]:
     """Every stored model of the run reading one input (1, time, ...)."""
     readings = []

@@ -1,0 +1,27 @@
+"""Translation: an encoder-decoder learns to translate, with and without attention, side by side."""
+
+import streamlit as st
+
+from ui import form, lab, presets, translate_view
+
+st.title("Translation")
+st.markdown(
+    "A **sequence-to-sequence** model reads a phrase with a recurrent encoder and writes its translation with a "
+    "recurrent decoder, piece by piece. Without **attention** the whole phrase must squeeze through the encoder's "
+    "last state; with attention every output piece looks back at the source pieces it needs. Train both side by "
+    "side on number words (German puts units before tens, French counts in twenties), dates and quantities, or "
+    "your own sentence pairs, then type a phrase and see where each model looked."
+)
+experiment = form.experiment_controls("translation")
+form.show_notice()
+with st.expander("Presets: share links to start from"):
+    presets.preset_links("translation")
+translate_view.data_panel(experiment)
+lab.render(experiment, lab.PageParts(
+    position_label="source pieces back from the end",
+    explain=translate_view.explain,
+    after_results=translate_view.after_results,
+    blocker=translate_view.blocker,
+    baselines=translate_view.baselines,
+    inspect_caption="In the encoder, look for gates that change at word boundaries (“hundred”, “-”).",
+))

@@ -1,0 +1,53 @@
+"""The translation page through AppTest: train tiny, type a phrase, see translations and attention."""
+
+from __future__ import annotations
+
+from test_pages import chart_frames, open_page, train_to_the_end
+
+TINY = {"steps": "30", "hidden_size": "16", "batch_size": "16", "eval_every": "10", "probe_every": "10",
+        "train_size": "300", "largest": "499", "beam_width": "3"}
+
+
+def texts(app) -> str:
+    return " ".join([m.value for m in app.markdown] + [c.value for c in app.caption])
+
+
+def titles(app) -> list[str]:
+    return [str(spec.get("title", "")) for spec, _ in chart_frames(app)]
+
+
+def test_translation_trains_and_translates_a_typed_phrase_with_its_attention():
+    app = open_page("translation", TINY)
+    assert "copying the source" in texts(app).lower()
+    train_to_the_end(app)
+    assert {"What this run shows", "Type a phrase", "Alignment being learned",
+            "Where the models go wrong"} <= {h.value for h in app.subheader}
+    [chrf] = [spec for spec, _ in chart_frames(app) if spec.get("title") == "Validation chrF"]
+    assert len(chrf["layer"]) == 2  # the models' curves and the copy-the-source line
+    app.text_input(key="phrase_text").input("three hundred twelve").run()
+    assert not app.exception, app.exception
+    translations = [code.value for code in app.code][1:]  # the first block is the share link
+    assert len(translations) == 2 and all(isinstance(text, str) for text in translations)
+    attention = [frame for spec, frame in chart_frames(app) if spec.get("title") == "Where each piece looked"]
+    assert len(attention) == 1  # only the model with attention has a map
+    [frame] = attention
+    sources = {label.split(":", 1)[1] for label in frame["source"]}
+    assert {"▁three", "▁hundred"} <= sources or "▁three" in sources
+    sums = frame.groupby("target")["weight"].sum()
+    assert ((sums - 1).abs() < 1e-3).all()  # each output piece's weights over the source add to one
+    beams = [table.value for table in app.dataframe if "log-probability" in table.value.columns]
+    assert beams and len(beams[0]) == 3 and beams[0]["log-probability"].is_monotonic_decreasing
+    assert "No attention" in texts(app)
+
+
+def test_translation_explains_an_empty_phrase_and_waits_for_an_upload():
+    app = open_page("translation", TINY)
+    train_to_the_end(app)
+    app.text_input(key="phrase_text").input("   ").run()
+    assert not app.exception and any("Type a phrase" in info.value for info in app.info)
+    app = open_page("translation", {"source": "upload"})
+    assert not app.exception
+    assert [button for button in app.button if button.label == "Train"][0].disabled
+    assert any("sentence pairs" in info.value for info in app.info)
+    app = open_page("translation", {"source": "upload", "upload": "0123456789abcdef"})
+    assert not app.exception and any("again" in error.value for error in app.error)

@@ -1,0 +1,187 @@
+"""The translation page's own parts: the data panel, the pairs upload, "type a phrase", attention
+maps (now and at earlier probes) and the commonest errors on validation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import phrases, runs
+from core.config import Experiment, model_label, model_names
+from core.explain import translation_lines
+from core.history import History
+from core.tasks import translation
+from core.tasks.base import DataError, TaskData
+from ui import charts, lab, reading
+
+EXAMPLES = {"numbers": "four hundred seventy-two", "dates": "March 3, 1999"}
+ERROR_ROWS = 12
+
+blocker = lab.upload_blocker("a file of sentence pairs")
+
+
+def data_panel(experiment: Experiment) -> TaskData | None:
+    """Where the pairs come from, a few of them, and how each side is cut into pieces."""
+    data = lab.data_or_error(experiment, upload_box)
+    if data is None:
+        return None
+    info = data.info
+    with st.expander(f"The data: {info['origin']}", expanded=False):
+        vocabulary = (f"one shared vocabulary of {info['source_vocab']:,} pieces" if info["shared_vocabulary"] else
+                      f"{info['source_vocab']:,} source and {info['target_vocab']:,} target pieces")
+        st.markdown(f"**{info['train_size']:,}** training and **{info['val_size']:,}** validation pairs (never seen "
+                    f"in training); {vocabulary}. Copying the source unchanged scores chrF "
+                    f"**{info['copy_chrf']:.1f}**: a model has to beat that to have learned anything.")
+        for notice in info["notices"]:
+            st.caption(notice)
+        if info["attributed"]:
+            st.caption(f"{info['attributed']:,} pairs carry an attribution, which travels with them, e.g. "
+                       f"“{info['attribution_example'][:160]}”.")
+        st.dataframe(pd.DataFrame(info["train_examples"], columns=["source", "target"]), hide_index=True,
+                     width="stretch")
+        text = st.text_input("See how the tokenizer cuts a phrase into pieces", value=_example(experiment, data),
+                             key="pieces_probe")
+        if text.strip():
+            st.caption("Source pieces: " + " · ".join(data.codec.source_pieces(text)))
+    return data
+
+
+def upload_box(experiment: Experiment) -> None:
+    """Read the user's pairs, say what was fixed, and keep them under a key."""
+    st.markdown("**Your pairs**: a UTF-8 text file with one pair per line, `source<TAB>target`, optionally "
+                "followed by a tab and an attribution (the Tatoeba / Anki layout).")
+    st.caption(phrases.PAIR_SOURCES_NOTE)
+    uploaded = st.file_uploader("Upload sentence pairs", type=["tsv", "txt"], key="pairs_file")
+    if uploaded is None:
+        if experiment.task_config.upload:
+            st.caption(f"Training on the pairs kept under key {experiment.task_config.upload}.")
+        return
+    content = uploaded.getvalue()
+    try:
+        pairs = translation.read_file("tsv", content)
+    except DataError as error:
+        st.error(f"{uploaded.name}: {error}", icon=":material/error:")
+        return
+    lab.confirm_upload(pairs.notices, f"{len(pairs):,} pairs, e.g. “{pairs.sources[0]}” → “{pairs.targets[0]}”.",
+                       "Train on these pairs", "use_pairs", lambda: content, "tsv")
+
+
+def _example(experiment: Experiment, data: TaskData) -> str:
+    return EXAMPLES.get(experiment.task_config.source) or data.info["val_sources"][0]
+
+
+def explain(experiment: Experiment, histories: list[History]) -> list[str]:
+    data = lab.data_or_error(experiment)
+    return translation_lines(experiment, histories, data.info["copy_chrf"] if data is not None else None)
+
+
+def baselines(experiment: Experiment) -> dict[str, float]:
+    """Dashed reference lines on the score charts: chrF of copying the source unchanged."""
+    data = lab.data_or_error(experiment)
+    return {"chrF": data.info["copy_chrf"]} if data is not None else {}
+
+
+def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
+    data = lab.data_or_error(experiment)
+    if data is None:
+        return
+    models = {name: model for name in model_names(experiment) if name in stored.histories
+              and (model := reading.stored_model(experiment, data, stored.run_id, name)) is not None}
+    if not models:
+        st.info("This run has no saved weights (it was imported from a bundle); train it to translate your own "
+                "phrases.", icon=":material/info:")
+        return
+    type_a_phrase(experiment, data, models)
+    learned_alignment(data, [stored.histories[name] for name in models])
+    common_errors(data, models, stored.run_id)
+
+
+def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:
+    st.subheader("Type a phrase")
+    left, right = st.columns([3, 2])
+    text = left.text_input("Source phrase", value=_example(experiment, data), key="phrase_text",
+                           help="Every trained model translates it; the heatmap shows where each output piece looked.")
+    picked = right.selectbox("…or a validation example", ["(your phrase)", *data.info["val_sources"][:50]],
+                             key="phrase_example")
+    if picked != "(your phrase)":
+        text = picked
+    if not text.strip():
+        st.info("Type a phrase for the models to translate.", icon=":material/edit:")
+        return
+    inputs, lengths = data.codec.encode_sources([text])
+    pieces = data.codec.source_pieces(text)
+    unknown = [piece for piece, _, is_unknown in data.codec.source.pieces(text) if is_unknown]
+    if unknown:
+        st.caption(f"Unknown to the source vocabulary (read as one unknown piece each): {', '.join(unknown)}")
+    width = experiment.task_config.beam_width
+    columns = st.columns(min(len(models), 3))
+    for index, (name, model) in enumerate(models.items()):
+        with columns[index % len(columns)]:
+            beams = data.problem.decode(model, inputs, lengths, width)[0]
+            best = beams[0]
+            st.markdown(f"**{model_label(name)}**")
+            st.code(data.codec.decode(best.tokens) or "(nothing)", language=None, wrap_lines=True)
+            if best.attention:
+                outputs = data.codec.target_pieces(best.tokens + ([data.codec.end] if best.finished else []))
+                st.altair_chart(charts.attention_chart(best.attention, pieces, outputs, "Where each piece looked"),
+                                width="stretch")
+            else:
+                st.caption("No attention: the decoder reads the source only through the encoder's last state.")
+            if width > 1:
+                st.dataframe(pd.DataFrame([{"beam": rank + 1, "translation": data.codec.decode(beam.tokens),
+                                            "log-probability": round(beam.score, 3), "ended": beam.finished}
+                                           for rank, beam in enumerate(beams)]), hide_index=True, width="stretch")
+    if width > 1:
+        st.caption(f"Beam search kept {width} hypotheses; scores are total log-probabilities (higher is likelier).")
+
+
+def learned_alignment(data: TaskData, histories: list[History]) -> None:
+    """The first probe example's attention map at each probe step: alignment being learned."""
+    with_maps = [history for history in histories if history.probe_maps.get("attention")]
+    if not with_maps:
+        return
+    st.subheader("Alignment being learned")
+    source = data.codec.source_pieces(data.info["val_sources"][0])
+    length = int((data.val_targets[0] != translation.IGNORED).sum())
+    target = data.codec.target_pieces(data.val_targets[0, :length].tolist())
+    steps = sorted({step for history in with_maps for step in history.probe_steps})
+    step = st.select_slider("Attention at training step", options=steps, value=steps[-1], key="alignment_step")
+    columns = st.columns(len(with_maps))
+    for column, history in zip(columns, with_maps):
+        index = max(i for i, probe in enumerate(history.probe_steps) if probe <= step)
+        matrix = history.probe_maps["attention"][min(index, len(history.probe_maps["attention"]) - 1)]
+        column.altair_chart(charts.attention_chart(matrix, source, target, model_label(history.cell)),
+                            width="stretch")
+    st.caption(f"Validation example “{data.info['val_sources'][0]}” → “{data.info['val_references'][0]}”, read "
+               "with the correct previous pieces (teacher forcing). Early on the weights are spread out; as the "
+               "model learns, each output piece looks at the source pieces it translates.")
+
+
+@st.cache_data(show_spinner="Translating the validation pairs...", max_entries=8)
+def _validation_outputs(run_id: str, name: str, _data: TaskData, _model) -> list[str]:
+    # A stored run's weights never change, so its id and the model name are the whole key.
+    return _data.problem.translate(_model, _data.codec, _data.val_inputs, _data.val_lengths)
+
+
+def common_errors(data: TaskData, models: dict, run_id: str) -> None:
+    st.subheader("Where the models go wrong")
+    name = st.selectbox("Model", list(models), format_func=model_label, key="errors_model")
+    outputs = _validation_outputs(run_id, name, data, models[name])
+    sources, references = data.info["val_sources"], data.info["val_references"]
+    wrong = [(source, reference, output) for source, reference, output in zip(sources, references, outputs)
+             if output != reference]
+    if not wrong:
+        st.success(f"{model_label(name)} translates all {len(references):,} validation pairs exactly.",
+                   icon=":material/check_circle:")
+        return
+    misses = [output != reference for output, reference in zip(outputs, references)]
+    by_group = sorted(((group, sum(miss for miss, keep in zip(misses, mask.tolist()) if keep), int(mask.sum()))
+                       for group, mask in data.val_groups.items()), key=lambda item: -item[1] / max(item[2], 1))
+    kinds = "; by kind: " + ", ".join(f"{group} {count} of {total}" for group, count, total in by_group) \
+        if by_group else ""
+    st.markdown(f"{model_label(name)} gets **{len(wrong):,}** of {len(references):,} validation pairs wrong{kinds}. "
+                "The closest misses first:")
+    rows = sorted(({"source": source, "reference": reference, "model wrote": output,
+                    "chrF": round(translation.sentence_chrf(output, reference), 1)}
+                   for source, reference, output in wrong), key=lambda row: -row["chrF"])
+    st.dataframe(pd.DataFrame(rows[:ERROR_ROWS]), hide_index=True, width="stretch")
