@@ -91,3 +91,30 @@ def test_a_digit_drawn_with_the_mouse_is_read(server, page):
     button(page, "Clear").click()
     expect(page.get_by_text("Draw a character first")).to_be_visible()
     expect_no_traceback(page)
+
+
+def test_a_typed_phrase_is_translated_with_its_attention_map(server, page):
+    params = {**TINY, "seed": "503", "cells": ["LSTM"], "attention": ["none", "additive"], "train_size": "300",
+              "largest": "999", "hidden_size": "16"}
+    page.goto(server.url("translation") + "?" + urlencode(params, doseq=True))
+    expect(page.get_by_role("heading", name="Translation")).to_be_visible(timeout=30_000)
+    train = button(page, "Train")
+    expect(train).to_be_enabled(timeout=30_000)
+    train.click()
+    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(page.get_by_role("heading", name="Type a phrase")).to_be_visible()
+    phrase = page.get_by_role("textbox", name="Source phrase")
+    phrase.fill("two hundred five")
+    phrase.press("Enter")
+    # Each model's translation in a code block, and the attention model's heatmap beside it.
+    expect(page.get_by_text("LSTM, additive attention", exact=True).first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("No attention: the decoder reads the source only")).to_be_visible()
+    heatmap = charts(page).filter(has_text="Where each piece looked")
+    expect(heatmap).to_have_count(1)
+    expect(heatmap.get_by_text("1:▁two")).to_be_visible()
+    # A heatmap of pieces against pieces must have room for its rows (Streamlit squeezed such charts).
+    cells = heatmap.locator("g.mark-rect").first
+    assert cells.bounding_box()["height"] >= 15  # a readable row per output piece, not a sliver
+    translations = page.get_by_test_id("stCode").locator("code")
+    expect(translations).to_have_count(3)  # the share link and one translation per model
+    expect_no_traceback(page)

@@ -18,6 +18,9 @@ from core.history import History
 MAX_POINTS = 300
 FLOOR = 1e-30  # log scales cannot show zero; a vanished gradient sits on the floor
 HEIGHT = 260
+# Rows of a chart whose two axes are both categories (a heatmap of pieces, a confusion matrix) are
+# sized per row: Streamlit 1.67 squeezes such a chart to a sliver when given a fixed total height.
+BAND = 22
 PALETTE = {"RNN": "#d62728", "GRU": "#ff7f0e", "LSTM": "#1f77b4", "BiRNN": "#e377c2", "BiGRU": "#bcbd22",
            "BiLSTM": "#2ca02c", "BoW": "#7f7f7f"}
 
@@ -267,7 +270,7 @@ def confusion_chart(confusion: list[list[int]], class_names: list[str], title: s
         text=alt.condition(alt.datum.count > 0, alt.Text("count:Q"), alt.value("")),
         color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black")),
     )
-    return alt.layer(cells, text).properties(height=max(160, 22 * len(class_names)))
+    return alt.layer(cells, text).properties(height=alt.Step(BAND))
 
 
 def probability_chart(rows: list[dict]) -> alt.Chart:
@@ -324,4 +327,4 @@ def attention_chart(weights: list[list[float]], source: list[str], target: list[
         y=alt.Y("target:N", sort=target_labels, title="Output piece"),
         color=alt.Color("weight:Q", scale=alt.Scale(domain=[0, 1], scheme="greens"), title="Attention"),
         tooltip=["target", "source", alt.Tooltip("weight:Q", format=".2f")],
-    ).properties(height=max(140, 18 * len(target_labels)))
+    ).properties(height=alt.Step(BAND))

@@ -162,4 +162,4 @@ def reading_chart(readings: list[reading.Reading], pieces: list[str], class_name
     )
     text = base.mark_text(fontSize=9).encode(text=alt.Text("probability:Q", format=".2f"))
     return alt.layer(cells, text, title=f"P({class_names[target]}) after each piece").properties(
-        height=40 * len(readings) + 40)
+        height=alt.Step(40))
