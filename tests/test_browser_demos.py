@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from browser_support import button, charts
+from sentence_pairs import lines as sentence_pair_lines
 from test_browser import (  # noqa: F401 - fixtures
     TRAIN_TIMEOUT,
     browser,
@@ -117,4 +118,27 @@ def test_a_typed_phrase_is_translated_with_its_attention_map(server, page):
     assert cells.bounding_box()["height"] >= 15  # a readable row per output piece, not a sliver
     translations = page.get_by_test_id("stCode").locator("code")
     expect(translations).to_have_count(3)  # the share link and one translation per model
+    expect_no_traceback(page)
+
+
+def test_sentence_pairs_uploaded_in_the_browser_train_and_beat_copying(server, page, tmp_path):
+    path = tmp_path / "deu.txt"
+    path.write_text("\n".join(sentence_pair_lines(300)), encoding="utf-8")
+    params = {**TINY, "source": "upload", "seed": "504", "cells": ["GRU"], "attention": ["additive"],
+              "hidden_size": "16", "train_size": "300"}
+    page.goto(server.url("translation") + "?" + urlencode(params, doseq=True))
+    expect(page.get_by_role("heading", name="Translation")).to_be_visible(timeout=30_000)
+    expect(button(page, "Train")).to_be_disabled()
+    expect(page.get_by_text("tatoeba.org")).to_be_visible()  # where such files come from
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    expect(page.get_by_text(re.compile(r"^300 pairs, e\.g\."))).to_be_visible()
+    button(page, "Train on these pairs").click()
+    expect(page).to_have_url(re.compile(r"[?&]upload=[0-9a-f]{16}(&|$)"))
+    expect(page.get_by_text(re.compile(r"Copying the source unchanged scores chrF"))).to_be_attached()
+    train = button(page, "Train")
+    expect(train).to_be_enabled()
+    train.click()
+    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(charts(page).filter(has_text="Validation chrF")).to_have_count(1)
+    expect(page.get_by_text(re.compile(r"for copying the source unchanged|no better than copying"))).to_be_visible()
     expect_no_traceback(page)

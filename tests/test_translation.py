@@ -230,3 +230,15 @@ def test_the_explanation_names_diverged_stopped_and_baseline_runs():
     assert "no better than copying the source unchanged (20.0)" in lines[0]
     assert "diverged at step 12" in lines[1]
     assert len(lines) == 2  # nothing compares a diverged model
+
+
+def test_vocabulary_size_zero_picks_what_suits_the_source(tmp_path):
+    numbers = build_task(tiny())
+    assert numbers.info["source_vocab"] <= translation.AUTOMATIC_VOCABULARY["numbers"]
+    chosen = build_task(tiny(vocab_size="60"))
+    assert chosen.info["source_vocab"] <= 60 < numbers.info["source_vocab"]
+    from sentence_pairs import lines
+
+    sentences = _upload_data(tmp_path, "\n".join(lines(400)).encode())
+    # Sentences get a vocabulary far above the number words' (bounded by what 400 pairs hold).
+    assert sentences.info["target_vocab"] > translation.AUTOMATIC_VOCABULARY["numbers"]
