@@ -45,6 +45,8 @@ def test_translation_explains_an_empty_phrase_and_waits_for_an_upload():
     train_to_the_end(app)
     app.text_input(key="phrase_text").input("   ").run()
     assert not app.exception and any("Type a phrase" in info.value for info in app.info)
+    app.text_input(key="phrase_text").input("☃☃☃ ☃").run()
+    assert not app.exception and any("None of these characters" in warning.value for warning in app.warning)
     app = open_page("translation", {"source": "upload"})
     assert not app.exception
     assert [button for button in app.button if button.label == "Train"][0].disabled

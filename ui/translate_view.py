@@ -108,11 +108,19 @@ def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:
     if not text.strip():
         st.info("Type a phrase for the models to translate.", icon=":material/edit:")
         return
+    read = data.codec.source.pieces(text)
+    # The word-start marker alone is a known piece; whether anything else is known decides.
+    if all(is_unknown for piece, _, is_unknown in read if piece.strip("\u2581")):
+        st.warning("None of these characters are known to the source vocabulary, so the models would read only "
+                   "unknown pieces. Try a phrase like the training pairs above.", icon=":material/help:")
+        return
     inputs, lengths = data.codec.encode_sources([text])
     pieces = data.codec.source_pieces(text)
-    unknown = [piece for piece, _, is_unknown in data.codec.source.pieces(text) if is_unknown]
+    unknown = [piece for piece, _, is_unknown in read if is_unknown]
     if unknown:
         st.caption(f"Unknown to the source vocabulary (read as one unknown piece each): {', '.join(unknown)}")
+    if len(read) > translation.MAX_PIECES:
+        st.caption(f"The phrase has {len(read)} pieces; the models read the first {translation.MAX_PIECES}.")
     width = experiment.task_config.beam_width
     columns = st.columns(min(len(models), 3))
     for index, (name, model) in enumerate(models.items()):
