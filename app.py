@@ -1,19 +1,13 @@
-"""RNN Playground's entry point: page setup and navigation over the files in app_pages/.
+"""RNN Playground's entry point: page setup and navigation over the files in pages/.
 
-The folder is not called pages/: Streamlit treats a pages/ folder as an old-style multipage app
-until st.navigation first runs, so a shared link opened first after a server start would skip
-this file (no page config, wrong sidebar).
+A shared link may open a page as the very first request of a fresh server, when Streamlit would
+run that pages/ file directly; ui/navigation.py makes such a page declare this navigation and
+rerun through here, so every link gets the page config and the sidebar.
 """
 
 import streamlit as st
 
-st.set_page_config(page_title="RNN Playground", page_icon=":material/neurology:", layout="wide")
+from ui import navigation
 
-pages = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/memory_lab.py", title="Memory lab", icon=":material/memory:"),
-    st.Page("app_pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
-    st.Page("app_pages/handwriting.py", title="Handwriting", icon=":material/draw:"),
-    st.Page("app_pages/translation.py", title="Translation", icon=":material/translate:"),
-]
-st.navigation(pages).run()
+st.set_page_config(page_title="RNN Playground", page_icon=":material/neurology:", layout="wide")
+navigation.run()

@@ -21,7 +21,7 @@ def open_page(page: str, params: dict | None = None) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=60)
     app.run()
     if page != "home":
-        app.switch_page(f"app_pages/{page}.py")
+        app.switch_page(f"pages/{page}.py")
     for key, value in (params or {}).items():
         app.query_params[key] = value
     app.run()
@@ -56,7 +56,7 @@ def test_home_page_explains_and_links_presets():
     links = app.get("page_link")
     assert len(links) == len(PRESETS)
     for link, preset in zip(links, PRESETS):
-        assert link.proto.page.endswith(PAGES[preset.task][0].removeprefix("app_pages/").removesuffix(".py"))
+        assert link.proto.page.endswith(PAGES[preset.task][0].removeprefix("pages/").removesuffix(".py"))
 
 
 def test_memory_lab_opens_on_defaults_with_every_control():

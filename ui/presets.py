@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 PAGES = {
-    "memory": ("app_pages/memory_lab.py", "memory lab"),
-    "sentiment": ("app_pages/sentiment.py", "sentiment page"),
-    "handwriting": ("app_pages/handwriting.py", "handwriting page"),
-    "translation": ("app_pages/translation.py", "translation page"),
+    "memory": ("pages/memory_lab.py", "memory lab"),
+    "sentiment": ("pages/sentiment.py", "sentiment page"),
+    "handwriting": ("pages/handwriting.py", "handwriting page"),
+    "translation": ("pages/translation.py", "translation page"),
 }
 
 

@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+from ui import navigation
 from ui.presets import preset_links
+
+navigation.declare_if_cold()
 
 st.title("RNN Playground")
 st.markdown(

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from ui import form, lab, presets, translate_view
+from ui import form, lab, navigation, presets, translate_view
+
+navigation.declare_if_cold()
 
 st.title("Translation")
 st.markdown(

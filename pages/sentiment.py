@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core.explain import sentiment_lines
-from ui import form, lab, presets, text_view
+from ui import form, lab, navigation, presets, text_view
+
+navigation.declare_if_cold()
 
 st.title("Sentiment")
 st.markdown(

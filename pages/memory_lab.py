@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from ui import form, lab, presets
+from ui import form, lab, navigation, presets
+
+navigation.declare_if_cold()
 
 st.title("Memory lab")
 st.markdown(

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core.explain import handwriting_lines
-from ui import form, lab, presets, pen_view
+from ui import form, lab, navigation, pen_view, presets
+
+navigation.declare_if_cold()
 
 st.title("Handwriting")
 st.markdown(

@@ -1,0 +1,49 @@
+"""A share link as the very first request of a fresh server, for every page, in Debian's Chromium.
+
+Streamlit runs a pages/ file straight from the URL on a cold server's first request, before app.py
+has declared the navigation; the page must still come up as the app: its title, the sidebar with
+every page's name, and the link's settings (ui/navigation.py). Each case starts its own server.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from browser_support import CHROMIUM, CHROMIUM_ARGS, number_input, require_chromium, start_app
+from ui.navigation import PAGES
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # require_chromium skips (or, under CI, fails) with the reason
+    expect = None
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+SEED = "4242"
+
+
+@pytest.mark.parametrize("path, title", [(path, title) for path, title, _ in PAGES], ids=[p[1] for p in PAGES])
+def test_a_link_opens_its_page_as_the_first_request_of_a_fresh_server(tmp_path, path, title):
+    require_chromium()
+    server = start_app(tmp_path, max_jobs=1)
+    name = path.removeprefix("pages/").removesuffix(".py")
+    is_home = path == PAGES[0][0]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(server.url("" if is_home else f"{name}?seed={SEED}"))
+            expect(page.get_by_role("heading", name="RNN Playground" if is_home else title, exact=True)).to_be_visible(
+                timeout=60_000)
+            expect(page).to_have_title("RNN Playground")
+            navigation = page.get_by_test_id("stSidebarNav")
+            for _, other, _ in PAGES:
+                expect(navigation.get_by_text(other, exact=True)).to_be_visible()
+            if not is_home:
+                expect(number_input(page, "Seed")).to_have_value(SEED)
+                assert f"seed={SEED}" in page.url
+            expect(page.get_by_test_id("stException")).to_have_count(0)
+            browser.close()
+    finally:
+        server.stop()
+    assert "Traceback (most recent call last)" not in server.log()
