@@ -8,7 +8,7 @@ from core import runs
 from core.analysis import ExampleTrace, has_gates, trace_example
 from core.config import CELL_LABELS, Experiment
 from core.tasks.base import TaskData
-from ui import charts
+from ui import charts, plain
 from ui.services import run_store, task_data
 
 GATE_HELP = {
@@ -53,6 +53,8 @@ def _summary(trace: ExampleTrace, data: TaskData, index: int) -> None:
     names = data.class_names or tuple(str(i) for i in range(data.num_classes))
     verdict = "right" if trace.prediction == trace.label else "wrong"
     texts = data.info.get("val_texts")
-    shown = f"“{texts[index]}”: " if texts and index < len(texts) else ""
-    st.markdown(f"Example {index}: {shown}the answer is **{names[trace.label]}**. The model answered "
-                f"**{names[trace.prediction]}** with {100 * max(trace.probabilities):.0f}% confidence ({verdict}).")
+    shown = plain.fill("“{text}”: ", text=texts[index]) if texts and index < len(texts) else ""
+    st.markdown(f"Example {index}: {shown}" + plain.fill(
+        "the answer is **{label}**. The model answered **{answer}** with {percent:.0f}% confidence ({verdict}).",
+        label=names[trace.label], answer=names[trace.prediction], percent=100 * max(trace.probabilities),
+        verdict=verdict))
