@@ -53,6 +53,21 @@ def save(content: bytes, format: str) -> str:
     return key
 
 
+def exists(key: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-f]{16}", key or "")) and any(
+        path.suffix != ".partial" for path in folder().glob(f"{key}.*"))
+
+
+def remove(key: str) -> bool:
+    """Delete a kept file; True if there was one."""
+    removed = False
+    if re.fullmatch(r"[0-9a-f]{16}", key or ""):
+        for path in folder().glob(f"{key}.*"):
+            path.unlink(missing_ok=True)
+            removed = True
+    return removed
+
+
 def load(key: str) -> tuple[str, bytes]:
     """(format, content) of a kept file; UploadMissing (a DataError) when this server lacks it."""
     if not re.fullmatch(r"[0-9a-f]{16}", key or ""):

@@ -14,6 +14,7 @@ from core.config import CELL_LABELS, Experiment
 from core.tasks import handwriting, read_file
 from core.tasks.base import DataError, TaskData
 from core.train import evaluate_model
+from core.training_data import check_training_file
 from ui import charts, lab, plain, reading
 from ui.services import run_store
 
@@ -89,7 +90,7 @@ def upload_box(experiment: Experiment) -> None:
     format = st.radio("Format", handwriting.FORMATS, index=guess, horizontal=True, key="pen_format")
     content = uploaded.getvalue()
     try:
-        penset = read_file("handwriting", format, content)
+        penset = check_training_file(read_file("handwriting", format, content))
     except DataError as error:
         plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return

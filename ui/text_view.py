@@ -12,6 +12,7 @@ import streamlit as st
 from core import runs, tables
 from core.config import Experiment
 from core.tasks.base import DataError, TaskData
+from core.training_data import check_training_file
 from ui import lab, plain, reading
 
 SAMPLE_TEXT = "I expected to hate it, but the acting was not bad at all."
@@ -95,7 +96,8 @@ def upload_box(experiment: Experiment) -> None:
     label_column = right.selectbox("Label column", columns, index=columns.index(label_column),
                                    key="label_column")
     try:
-        table = tables.read_table(content, format, text_column=text_column, label_column=label_column)
+        table = check_training_file(tables.read_table(content, format, text_column=text_column,
+                                                      label_column=label_column))
     except DataError as error:
         plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
