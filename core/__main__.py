@@ -65,6 +65,12 @@ def build_parser() -> Parser:
     export.add_argument("run_id")
     imported = commands.add_parser("import", help="store a JSON bundle made by export")
     imported.add_argument("path")
+    clean = commands.add_parser("clean", help="remove uploads past their age limit, and old runs if asked")
+    clean.add_argument("--uploads-older-than", metavar="DAYS",
+                       help=f"uploaded files not uploaded again for this long (default: RNN_PLAYGROUND_UPLOAD_DAYS, "
+                            f"else {uploads.DEFAULT_DAYS:g})")
+    clean.add_argument("--runs-older-than", metavar="DAYS", help="also stored runs not updated for this long")
+    clean.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     return parser
 
 
@@ -311,7 +317,28 @@ def command_import(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": command_train, "runs": command_runs, "export": command_export, "import": command_import}
+def days_argument(text: str | None, name: str) -> float | None:
+    if text is None:
+        return None
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text.strip()):
+        raise UsageError(f"{name} expects a number of days such as 30, got {text!r}; nothing was removed")
+    return float(text)
+
+
+def command_clean(args: argparse.Namespace) -> int:
+    upload_days = days_argument(args.uploads_older_than, "--uploads-older-than")
+    run_days = days_argument(args.runs_older_than, "--runs-older-than")
+    verb = "would remove" if args.dry_run else "removed"
+    keys = uploads.expire(upload_days, dry_run=args.dry_run)
+    print(f"{verb} {len(keys)} upload(s){': ' + ', '.join(keys) if keys else ''}")
+    if run_days is not None:
+        identifiers = RunStore().delete_older_than(time.time() - run_days * 86400, dry_run=args.dry_run)
+        print(f"{verb} {len(identifiers)} run(s){': ' + ', '.join(identifiers) if identifiers else ''}")
+    return 0
+
+
+COMMANDS = {"train": command_train, "runs": command_runs, "export": command_export, "import": command_import,
+            "clean": command_clean}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

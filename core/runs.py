@@ -361,6 +361,17 @@ class RunStore:
             removed = connection.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount
         return removed > 0
 
+    def delete_older_than(self, cutoff: float, dry_run: bool = False) -> list[str]:
+        """Remove runs (weights included) last updated before `cutoff` (a time.time()); their ids."""
+        with self._write() as connection:
+            identifiers = [row[0] for row in connection.execute(
+                "SELECT run_id FROM runs WHERE updated < ? ORDER BY updated", (cutoff,))]
+            if not dry_run:
+                connection.execute("DELETE FROM weights WHERE run_id IN (SELECT run_id FROM runs WHERE updated < ?)",
+                                   (cutoff,))
+                connection.execute("DELETE FROM runs WHERE updated < ?", (cutoff,))
+        return identifiers
+
     def export_bundle(self, run_id: str) -> dict[str, Any]:
         """The run as a JSON-ready dict, without weights; KeyError if it is not stored."""
         stored = self.load(run_id)
