@@ -7,6 +7,8 @@ this file (no page config, wrong sidebar).
 
 import streamlit as st
 
+from ui import guard
+
 st.set_page_config(page_title="RNN Playground", page_icon=":material/neurology:", layout="wide")
 
 pages = [
@@ -15,4 +17,4 @@ pages = [
     st.Page("app_pages/sentiment.py", title="Sentiment", icon=":material/reviews:"),
     st.Page("app_pages/handwriting.py", title="Handwriting", icon=":material/draw:"),
 ]
-st.navigation(pages).run()
+guard.run(st.navigation(pages))  # a failing page shows an error id, not a traceback
