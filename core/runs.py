@@ -67,6 +67,15 @@ class StoreBusy(StoreError):
 
 # How long a command waits for another process's write lock before saying so.
 WAIT_SECONDS = 30.0
+
+
+def wait_seconds() -> float:
+    """RNN_PLAYGROUND_DB_WAIT_SECONDS if it is a positive number, else WAIT_SECONDS."""
+    try:
+        value = float(os.environ.get("RNN_PLAYGROUND_DB_WAIT_SECONDS", WAIT_SECONDS))
+    except ValueError:
+        return WAIT_SECONDS
+    return value if 0 < value < 3600 else WAIT_SECONDS
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -193,9 +202,9 @@ def _store_error(path: Path, error: sqlite3.Error, wait_seconds: float) -> Store
 class RunStore:
     """Runs in one SQLite file; safe to share between threads and processes."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, wait_seconds: float = WAIT_SECONDS) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, wait: float | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
-        self.wait_seconds = wait_seconds
+        self.wait_seconds = wait if wait is not None else wait_seconds()
         _check_path(self.path)
         with self._write() as connection:
             # executescript would commit on its own; one statement at a time stays in BEGIN.
