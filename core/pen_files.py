@@ -80,7 +80,10 @@ class PenSet:
 def decode_text(content: bytes | str, max_bytes: int, name: str, latin1_fallback: bool = False) -> str:
     """The file as text, or DataError when it is too large, binary, or in an unknown encoding."""
     if isinstance(content, str):
-        content = content.encode("utf-8")
+        try:
+            content = content.encode("utf-8")
+        except UnicodeEncodeError:  # text handed in directly, not read from a file, can hold lone surrogates
+            raise DataError(f"The {name} text holds a character that is not valid Unicode.") from None
     if len(content) > max_bytes:
         raise DataError(f"The {name} file is {len(content):,} bytes; the limit is {max_bytes:,} bytes.")
     if b"\x00" in content:
