@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import guard
 
-st.set_page_config(page_title="RNN Playground", page_icon=":material/neurology:", layout="wide")
+st.set_page_config(page_title="RNN Playground", page_icon="🧠", layout="wide")
 
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

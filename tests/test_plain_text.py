@@ -48,8 +48,12 @@ def app_pages() -> list[str]:
     return [Path(path).stem for path in paths]
 
 
+# GitHub's automatic links are found after escapes are resolved, in the text a reader sees.
+AUTOLINK = re.compile(r"https?://|www\.|@[-\w]", re.IGNORECASE)
+
+
 def unescaped(body: str) -> list[str]:
-    return MARKUP.findall(re.sub(r"\\[!-~]", "", body))
+    return MARKUP.findall(re.sub(r"\\[!-~]", "", body)) + AUTOLINK.findall(visible(body))
 
 
 def visible(body: str) -> str:

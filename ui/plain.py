@@ -29,11 +29,18 @@ from core.history import History
 # Every ASCII punctuation character: CommonMark lets any of them be escaped with a backslash.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
+# GitHub's automatic links ("http://...", "www.x", "a@b.c") are found in the text after escapes are
+# resolved, so backslashes do not stop them (the browser test showed it); an invisible word joiner
+# between "http" and ":", "www" and ".", and after "@" does.
+_AUTOLINK_STARTS = re.compile(r"(https?|ftp|mailto|xmpp|www)(?=[:.])", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def escape(value: Any) -> str:
     """`value` as text that Streamlit's Markdown shows character for character."""
-    return _PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    text = _LINE_BREAKS.sub(" ", str(value))
+    text = _AUTOLINK_STARTS.sub(lambda match: match.group(1) + WORD_JOINER, text).replace("@", "@" + WORD_JOINER)
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 class _EscapingFormatter(string.Formatter):
