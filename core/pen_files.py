@@ -50,6 +50,8 @@ def whole_number(text: str) -> int:
 def decimal_number(text: str) -> float:
     """An ASCII decimal number within ±MAX_COORDINATE; ValueError for anything else."""
     text = text.strip()
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise ValueError(f"{text} is not finite")
     if not _DECIMAL.fullmatch(text):
         raise ValueError(f"not a number: {text[:20]!r}")
     value = float(text)
