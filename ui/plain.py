@@ -26,8 +26,10 @@ import streamlit as st
 
 from core.history import History
 
-# Every ASCII punctuation character: CommonMark lets any of them be escaped with a backslash.
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# The ASCII punctuation that can start Markdown, HTML, an entity, maths or a directive (CommonMark
+# lets any ASCII punctuation be escaped). Quotes, commas, "?", "%", "/" and ";" start nothing, so
+# they stay as typed and messages still quote values as 'this'.
+_PUNCTUATION = re.compile(r"([\\`*_\[\](){}#+\-.!<>|~$:@&=^])")
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
 # GitHub's automatic links ("http://...", "www.x", "a@b.c") are found in the text after escapes are
 # resolved, so backslashes do not stop them (the browser test showed it); an invisible word joiner
