@@ -9,5 +9,6 @@ import streamlit as st
 
 from ui import navigation
 
-st.set_page_config(page_title="RNN Playground", page_icon=":material/neurology:", layout="wide")
+# An emoji, not a Material icon: the icon font for the page's favicon came from Google's servers.
+st.set_page_config(page_title="RNN Playground", page_icon="🧠", layout="wide")
 navigation.run()

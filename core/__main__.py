@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
 from typing import NoReturn, Sequence
@@ -21,9 +23,10 @@ from typing import NoReturn, Sequence
 from core import config, uploads
 from core.history import combined_status
 from core.tasks.base import DataError
-from core.runs import BundleError, RunStore
+from core.runs import MAX_BUNDLE_BYTES, BundleError, RunStore, StoreError
 
 EXIT_USAGE = 2
+EXIT_STORE = 3
 
 
 class UsageError(Exception):
@@ -61,29 +64,60 @@ def build_parser() -> Parser:
     export.add_argument("run_id")
     imported = commands.add_parser("import", help="store a JSON bundle made by export")
     imported.add_argument("path")
+    clean = commands.add_parser("clean", help="remove uploads past their age limit, and old runs if asked")
+    clean.add_argument("--uploads-older-than", metavar="DAYS",
+                       help=f"uploaded files not uploaded again for this long (default: RNN_PLAYGROUND_UPLOAD_DAYS, "
+                            f"else {uploads.DEFAULT_DAYS:g})")
+    clean.add_argument("--runs-older-than", metavar="DAYS", help="also stored runs not updated for this long")
+    clean.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     return parser
 
 
-def experiment_from_args(args: argparse.Namespace) -> config.Experiment:
+def refusal(messages: list[str]) -> str:
+    """The validator's messages as a refusal: it tells a page what it will use instead, but a
+    command line uses nothing it was not given, so "using 0" would say something untrue."""
+    words = []
+    for message in messages:
+        message = re.sub(r"; using [^;]*\.$", ".", message)
+        message = re.sub(r"; ignored\.$", ".", message)
+        message = re.sub(r" snapped to the nearest step, (.*)\.$", r" is not one of the steps; the nearest is \1.",
+                         message)
+        message = message.replace(": ignored unknown ", ": unknown ").replace("Ignored unknown setting", "Unknown setting")
+        words.append(message)
+    return " ".join(words) + " Nothing was trained."
+
+
+def experiment_from_args(args: argparse.Namespace) -> tuple[config.Experiment, tuple[str, bytes] | None]:
+    """The experiment the arguments describe and the training file (format, content) if any.
+
+    Nothing is written here: a training file is only read and checked; the caller keeps it once
+    every argument is known to be valid.
+    """
     params: dict[str, object] = {"task": args.task}
     for item in args.set:
         key, separator, value = item.partition("=")
         if not separator or not key:
             raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
+        if key.strip().lower() == "task":
+            raise UsageError(f"the task is the first argument ({args.task}), not a setting; remove --set {item}")
         params[key.strip()] = value.strip()
     for name in ("cells", "seed", "steps"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
-    if args.train_file:
-        format, content = read_file_argument(args.task, args.train_file)
-        params["source"], params["upload"] = "upload", uploads.save(content, format)
     experiment, messages = config.from_params(params)
     if messages:
-        raise UsageError(" ".join(messages))
-    return experiment
+        raise UsageError(refusal(messages))
+    if not args.train_file:
+        return experiment, None
+    format, content = read_file_argument(args.task, args.train_file, training=True)
+    params["source"], params["upload"] = "upload", uploads.key_of(content, format)
+    experiment, messages = config.from_params(params)
+    if messages:
+        raise UsageError(refusal(messages))
+    return experiment, (format, content)
 
 
-def read_file_argument(task: str, argument: str) -> tuple[str, bytes]:
+def read_file_argument(task: str, argument: str, training: bool = False) -> tuple[str, bytes]:
     """FORMAT:PATH read and checked by the task's importer; (format, content)."""
     from core import tasks
 
@@ -101,7 +135,9 @@ def read_file_argument(task: str, argument: str) -> tuple[str, bytes]:
     try:
         with open(path, "rb") as handle:
             content = handle.read(uploads.MAX_BYTES + 1)
-        tasks.read_file(task, format, content)  # fail now, in one line, rather than after training
+        dataset = tasks.read_file(task, format, content)  # fail now, in one line, rather than after training
+        if training:
+            tasks.check_training_file(task, dataset)  # the upload box's rule: the CLI trains on what the page would
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
     except DataError as error:
@@ -159,11 +195,21 @@ def _rounded(value):
 def command_train(args: argparse.Namespace) -> int:
     from core.train import prepare, run_interleaved  # torch loads only when training
 
-    experiment = experiment_from_args(args)
-    store = RunStore()
-    started = time.perf_counter()
+    experiment, train_file = experiment_from_args(args)
     if args.eval_file:
         read_file_argument(experiment.task, args.eval_file)  # a bad file fails before training
+    # Every argument is valid: only now is anything written (the store, the kept training file).
+    store = RunStore()
+    started = time.perf_counter()
+    kept_here = None
+    if train_file is not None:
+        format, content = train_file
+        key = uploads.key_of(content, format)
+        kept_here = None if uploads.exists(key) else key
+        try:
+            uploads.save(content, format)
+        except DataError as error:
+            raise UsageError(str(error)) from None
     if args.reuse:
         stored = store.find(experiment, finished_only=True)
         if stored is not None:
@@ -180,7 +226,9 @@ def command_train(args: argparse.Namespace) -> int:
     try:
         trainers = prepare(experiment, threads=1)
     except DataError as error:
-        raise UsageError(str(error)) from None
+        if kept_here is not None:
+            uploads.remove(kept_here)  # kept by this command for a run that cannot train
+        raise UsageError(f"{error} Nothing was trained.") from None
     total = sum(trainer.total_steps for trainer in trainers)
     last_print = [0.0]
     # On a terminal the progress line rewrites itself; in a log it is one line every few seconds.
@@ -265,6 +313,10 @@ def command_export(args: argparse.Namespace) -> int:
 
 def command_import(args: argparse.Namespace) -> int:
     try:
+        # The size first: reading a huge file only to refuse it would cost the memory the cap saves.
+        if os.path.getsize(args.path) > MAX_BUNDLE_BYTES:
+            raise BundleError(f"{args.path} is {os.path.getsize(args.path) / 1024 / 1024:.1f} MB; bundles of at most "
+                              f"{MAX_BUNDLE_BYTES / 1024 / 1024:.0f} MB are imported (RNN_PLAYGROUND_MAX_BUNDLE_MB).")
         with open(args.path, encoding="utf-8") as handle:
             text = handle.read()
         print(RunStore().import_bundle(text))
@@ -275,7 +327,28 @@ def command_import(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": command_train, "runs": command_runs, "export": command_export, "import": command_import}
+def days_argument(text: str | None, name: str) -> float | None:
+    if text is None:
+        return None
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text.strip()):
+        raise UsageError(f"{name} expects a number of days such as 30, got {text!r}; nothing was removed")
+    return float(text)
+
+
+def command_clean(args: argparse.Namespace) -> int:
+    upload_days = days_argument(args.uploads_older_than, "--uploads-older-than")
+    run_days = days_argument(args.runs_older_than, "--runs-older-than")
+    verb = "would remove" if args.dry_run else "removed"
+    keys = uploads.expire(upload_days, dry_run=args.dry_run)
+    print(f"{verb} {len(keys)} upload(s){': ' + ', '.join(keys) if keys else ''}")
+    if run_days is not None:
+        identifiers = RunStore().delete_older_than(time.time() - run_days * 86400, dry_run=args.dry_run)
+        print(f"{verb} {len(identifiers)} run(s){': ' + ', '.join(identifiers) if identifiers else ''}")
+    return 0
+
+
+COMMANDS = {"train": command_train, "runs": command_runs, "export": command_export, "import": command_import,
+            "clean": command_clean}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -285,6 +358,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except StoreError as error:
+        # The store or its path is the problem, not the command: one line saying what to fix.
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_STORE
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130

@@ -431,6 +431,12 @@ def _short(raw: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+# Numbers in ASCII digits only: float() also reads Arabic-Indic and fullwidth digits and "1_000",
+# which no link or command line means as a number.
+_ASCII_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan)",
+                           re.IGNORECASE)
+
+
 def clean_value(name: str, spec: Setting, raw: Any) -> tuple[Any, str | None]:
     """Validate one raw value against its setting: (clean value, message or None)."""
     meta = spec.metadata
@@ -459,7 +465,7 @@ def clean_value(name: str, spec: Setting, raw: Any) -> tuple[Any, str | None]:
         return default, f"{label}: {_short(value)!r} is not one of {', '.join(meta['choices'])}; using {default}."
     kind = type(default)
     try:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or (isinstance(value, str) and not _ASCII_NUMBER.fullmatch(value.strip())):
             raise ValueError
         number = float(value)
     except (TypeError, ValueError):

@@ -16,13 +16,13 @@ Formats:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
 
+from core.strokes import MAX_COORDINATE
 from core.tasks.base import DataError
 
 # As large as an upload may be (core/uploads.py): the whole UJIpenchars2 file fits.
@@ -30,6 +30,34 @@ MAX_BYTES = 20 * 1024 * 1024
 # Bad lines are reported one by one up to this many; past it the file is refused as not this format.
 MAX_BAD_LINES = 20
 DIGITS = tuple("0123456789")
+# UJI characters have tens to hundreds of points; a record far beyond these is not handwriting.
+MAX_POINTS = 10_000
+MAX_STROKES = 100
+# Numbers as files write them, in ASCII digits: Python's int() and float() also accept Arabic-Indic
+# or fullwidth digits, underscores, "inf" and "nan", none of which a pen file means.
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def whole_number(text: str) -> int:
+    """An ASCII whole number; ValueError for anything else."""
+    text = text.strip()
+    if not _WHOLE.fullmatch(text):
+        raise ValueError(f"not a whole number: {text[:20]!r}")
+    return int(text)
+
+
+def decimal_number(text: str) -> float:
+    """An ASCII decimal number within ±MAX_COORDINATE; ValueError for anything else."""
+    text = text.strip()
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise ValueError(f"{text} is not finite")
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"not a number: {text[:20]!r}")
+    value = float(text)
+    if not abs(value) <= MAX_COORDINATE:
+        raise ValueError(f"{text[:20]} is beyond ±{MAX_COORDINATE:,.0f}")
+    return value
 
 
 @dataclass
@@ -54,7 +82,10 @@ class PenSet:
 def decode_text(content: bytes | str, max_bytes: int, name: str, latin1_fallback: bool = False) -> str:
     """The file as text, or DataError when it is too large, binary, or in an unknown encoding."""
     if isinstance(content, str):
-        content = content.encode("utf-8")
+        try:
+            content = content.encode("utf-8")
+        except UnicodeEncodeError:  # text handed in directly, not read from a file, can hold lone surrogates
+            raise DataError(f"The {name} text holds a character that is not valid Unicode.") from None
     if len(content) > max_bytes:
         raise DataError(f"The {name} file is {len(content):,} bytes; the limit is {max_bytes:,} bytes.")
     if b"\x00" in content:
@@ -121,7 +152,7 @@ def read_pendigits(content: bytes | str, max_bytes: int = MAX_BYTES,
             problems.add(number, f"expected 17 comma-separated numbers, found {len(fields)}")
             continue
         try:
-            values = [int(part) for part in fields]
+            values = [whole_number(part) for part in fields]
         except ValueError:
             problems.add(number, "a field is not a whole number")
             continue
@@ -188,22 +219,29 @@ def _read_uji_v2(lines: list[str], problems: _Problems) -> tuple[list, list]:
         head, rest = (line.split(None, 1) + [""])[:2]
         if head == "NUMSTROKES":
             try:
-                expected = int(rest)
+                expected = whole_number(rest)
+                if not 0 < expected <= MAX_STROKES:
+                    raise ValueError
             except ValueError:
-                problems.add(number, "NUMSTROKES needs a whole number")
+                problems.add(number, f"NUMSTROKES needs a whole number from 1 to {MAX_STROKES}")
                 label, skipping = None, True
             continue
         if head == "POINTS":
             count_text, hash_sign, numbers = rest.partition("#")
             try:
-                count = int(count_text)
-                values = [float(value) for value in numbers.split()]
+                count = whole_number(count_text)
             except ValueError:
                 problems.add(number, "POINTS needs a count, '#', then numbers")
                 label, skipping = None, True
                 continue
-            if not all(math.isfinite(value) for value in values):
-                problems.add(number, "POINTS has a number that is not finite")
+            if not 0 < count <= MAX_POINTS:
+                problems.add(number, f"POINTS {count_text.strip()[:12]}: a stroke has 1 to {MAX_POINTS:,} points")
+                label, skipping = None, True
+                continue
+            try:
+                values = [decimal_number(value) for value in numbers.split()]
+            except ValueError as error:
+                problems.add(number, f"POINTS needs numbers within ±{MAX_COORDINATE:,.0f} ({error})")
                 label, skipping = None, True
                 continue
             if not hash_sign or len(values) != 2 * count or count < 1:
@@ -247,12 +285,12 @@ def _read_uji_v1(lines: list[str], problems: _Problems) -> tuple[list, list]:
             problems.add(number, "coordinates outside a .PEN_DOWN ... .PEN_UP block")
         else:
             try:
-                x, y = (float(value) for value in line.split()[:2])
-            except ValueError:
-                problems.add(number, "expected two numbers 'x y'")
+                x, y = (decimal_number(value) for value in line.split()[:2])
+            except ValueError as error:
+                problems.add(number, f"expected two numbers 'x y' within ±{MAX_COORDINATE:,.0f} ({error})")
                 continue
-            if not (math.isfinite(x) and math.isfinite(y)):
-                problems.add(number, "a coordinate is not finite")
+            if len(stroke) >= 2 * MAX_POINTS:
+                problems.add(number, f"a stroke has more than {MAX_POINTS:,} points")
                 continue
             stroke.extend((x, y))
     finish()

@@ -99,12 +99,12 @@ class Classification:
 
     @torch.no_grad()
     def describe_example(self, model: nn.Module, data: "TaskData", index: int, inputs: torch.Tensor) -> str:
-        """A Markdown sentence: validation example `index`, its answer and the model's (inputs: (1, time, ...))."""
+        """A plain sentence: validation example `index`, its answer and the model's (inputs: (1, time, ...))."""
         probabilities = torch.softmax(model(inputs), dim=-1)[0]
         names = data.class_names or tuple(str(i) for i in range(data.num_classes))
         label, prediction = int(data.val_targets[index]), int(probabilities.argmax())
         verdict = "right" if prediction == label else "wrong"
         texts = data.info.get("val_texts")
         shown = f"“{texts[index]}”: " if texts and index < len(texts) else ""
-        return (f"Example {index}: {shown}the answer is **{names[label]}**. The model answered "
-                f"**{names[prediction]}** with {100 * float(probabilities.max()):.0f}% confidence ({verdict}).")
+        return (f"Example {index}: {shown}the answer is {names[label]}. The model answered "
+                f"{names[prediction]} with {100 * float(probabilities.max()):.0f}% confidence ({verdict}).")

@@ -24,6 +24,9 @@ FEATURES = ("x", "y", "dx", "dy", "pen_up")
 DOT_PIXELS = 4.0
 # Points per quadratic curve command of a canvas path: enough for a smooth bend at screen size.
 CURVE_POINTS = 6
+# Tablets and the canvas report a few tens of thousands of units at most; far larger values cannot
+# be a pen's position, and near 1e308 the differences along a path overflow to infinity.
+MAX_COORDINATE = 1e6
 
 
 class StrokeError(ValueError):
@@ -44,6 +47,8 @@ def clean(strokes: Iterable[Any]) -> list[np.ndarray]:
             raise StrokeError(f"Stroke {index + 1} is not a list of (x, y) points.")
         if not np.isfinite(points).all():
             raise StrokeError(f"Stroke {index + 1} has a missing or infinite coordinate.")
+        if np.abs(points).max() > MAX_COORDINATE:
+            raise StrokeError(f"Stroke {index + 1} has a coordinate beyond ±{MAX_COORDINATE:,.0f}.")
         moved = np.any(np.diff(points, axis=0) != 0, axis=1)
         cleaned.append(points[np.concatenate([[True], moved])])
     if not cleaned:
@@ -100,6 +105,8 @@ class Ink:
         """The same ink without points that repeat the previous point of their stroke."""
         if not np.isfinite(self.points).all():
             raise StrokeError("A stroke has a missing or infinite coordinate.")
+        if len(self.points) and np.abs(self.points).max() > MAX_COORDINATE:
+            raise StrokeError(f"A stroke has a coordinate beyond ±{MAX_COORDINATE:,.0f}.")
         _, _, stroke_starts = self.index()
         keep = np.concatenate([[True], np.any(np.diff(self.points, axis=0) != 0, axis=1)])
         keep[stroke_starts] = True
@@ -307,8 +314,8 @@ def canvas_to_strokes(json_data: dict[str, Any] | None) -> list[np.ndarray]:
     if not strokes:
         raise StrokeError("Draw a character first.")
     every = np.concatenate(strokes)
-    if not np.isfinite(every).all():
-        raise StrokeError("The drawing has a missing or infinite coordinate.")
+    if not np.isfinite(every).all() or np.abs(every).max() > MAX_COORDINATE:
+        raise StrokeError("The drawing has a missing, infinite or far too large coordinate.")
     if float((every.max(axis=0) - every.min(axis=0)).max()) <= DOT_PIXELS:
         raise StrokeError("That was a single dot: draw a whole character.")
     return [stroke * np.array([1.0, -1.0]) for stroke in strokes]

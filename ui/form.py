@@ -14,6 +14,7 @@ from streamlit.errors import StreamlitAPIException
 
 from core import config
 from core.config import CELL_LABELS, Experiment
+from ui import plain
 
 NOTICE_KEY = "url_notice"
 # Settings that belong to the experiment but are rarely touched; they sit in an expander.
@@ -61,7 +62,7 @@ def show_notice() -> None:
         return
     with st.container(border=True):
         st.warning("This link had settings that could not be used as given, so they were reset:\n\n"
-                   + "\n".join(f"- {message}" for message in messages), icon=":material/link_off:")
+                   + "\n".join(f"- {plain.escape(message)}" for message in messages), icon=":material/link_off:")
         if st.button("Dismiss", key="dismiss_notice"):
             st.session_state.pop(NOTICE_KEY, None)
             st.rerun()

@@ -7,7 +7,7 @@ import streamlit as st
 from core import runs
 from core.analysis import has_gates, trace_example
 from core.config import Experiment, model_label, model_names
-from ui import charts
+from ui import charts, plain
 from ui.services import run_store, task_data
 
 GATE_HELP = {
@@ -36,7 +36,8 @@ def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") ->
         st.info("This run has no saved weights (it was imported from a bundle); train it to look inside.")
         return
     trace = trace_example(experiment, cell, data, weights, int(index))
-    st.markdown(trace.summary)
+    # The sentence quotes the example's text and class names, which may come from an upload.
+    plain.markdown("{summary}", summary=trace.summary)
     units = min(MAX_UNITS, trace.hidden.shape[1])
     columns = st.columns(len(trace.gates))
     for column, (name, values) in zip(columns, trace.gates.items()):

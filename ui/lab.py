@@ -18,7 +18,7 @@ from core.config import Experiment, model_label, model_names
 from core.explain import memory_lines
 from core.history import History
 from core.jobs import Job
-from ui import charts, inspect_view, share
+from ui import charts, inspect_view, plain, share
 from core.tasks.base import DataError, TaskData
 from ui.services import job_runner, run_store, session_liveness, task_data
 
@@ -62,21 +62,19 @@ def data_or_error(experiment: Experiment, upload_box: Callable[[Experiment], Non
     try:
         return task_data(experiment)
     except DataError as error:
-        st.error(str(error), icon=":material/error:")
+        plain.message(error, icon=":material/error:")
         return None
 
 
 def confirm_upload(notices: list[str], summary: str, label: str, key: str, content: Callable[[], bytes],
                    format: str) -> None:
     """What the importer said of a read file, and a button that keeps it and puts its key in the URL."""
-    for notice in notices:
-        st.caption(notice)
-    st.caption(summary)
+    plain.notes([*notices, summary])
     if st.button(label, key=key, icon=":material/check:"):
         try:
             st.query_params["upload"] = uploads.save(content(), format)
         except DataError as error:
-            st.error(str(error), icon=":material/error:")
+            plain.message(error, icon=":material/error:")
             return
         st.rerun()
 
@@ -105,7 +103,7 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
         return
     stored = run_store().find(experiment)
     if job is not None and job.status == "failed" and job.run_id == runs.run_id(experiment):
-        st.error(f"Training could not start: {job.message}", icon=":material/error:")
+        plain.error("Training could not start: {message}", message=job.message, icon=":material/error:")
     if job is not None and job.run_id != runs.run_id(experiment):
         st.info("Your last run used other settings; its results stay in the run store. "
                 "Press **Train** to run the settings shown in the sidebar.", icon=":material/history:")
@@ -188,7 +186,7 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
     curves(histories, parts, probe_step, parts.baselines(experiment) if parts.baselines else {})
     if parts.explain:
         st.subheader("What this run shows")
-        for line in parts.explain(experiment, histories):
+        for line in parts.explain(experiment, plain.histories(histories)):
             st.markdown(line)
     if parts.after_results:
         parts.after_results(experiment, stored)
@@ -199,11 +197,11 @@ def _status_line(stored: runs.StoredRun, histories: list[History]) -> None:
     for history in histories:
         name = model_label(history.cell)
         if history.status == "diverged":
-            st.error(f"{name}: {history.message} The curves up to that point are kept below.",
-                     icon=":material/warning:")
+            plain.error("{name}: {message} The curves up to that point are kept below.", name=name,
+                        message=history.message, icon=":material/warning:")
         elif history.status == "stopped":
-            st.warning(f"{name} stopped after {len(history.steps)} steps: {history.message} "
-                       "Press **Train** to run it to the end.", icon=":material/stop_circle:")
+            plain.warning("{name} stopped after {steps} steps: {message} Press **Train** to run it to the end.",
+                          name=name, steps=len(history.steps), message=history.message, icon=":material/stop_circle:")
     if stored.status == "finished":
         st.success(f"Loaded finished run `{stored.run_id}` from the run store: no retraining needed.",
                    icon=":material/check_circle:")

@@ -14,6 +14,8 @@ import threading
 
 import streamlit as st
 
+from ui import guard
+
 PAGES = (
     ("pages/home.py", "Home", ":material/home:"),
     ("pages/memory_lab.py", "Memory lab", ":material/memory:"),
@@ -31,10 +33,11 @@ def pages() -> list:
 
 
 def run() -> None:
-    """app.py's navigation: the sidebar over every page, then the page the URL names."""
+    """app.py's navigation: the sidebar over every page, then the page the URL names (guarded, so a
+    failing page shows visitors an error id rather than a traceback)."""
     navigation = st.navigation(pages())
     _DECLARED.set()
-    navigation.run()
+    guard.run(navigation)
 
 
 def declare_if_cold() -> None:

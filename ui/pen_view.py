@@ -14,7 +14,8 @@ from core.config import Experiment, model_label, model_names
 from core.tasks import handwriting, read_file
 from core.tasks.base import DataError, TaskData
 from core.problems import evaluate_model
-from ui import charts, lab, reading
+from core.training_data import check_training_file
+from ui import charts, lab, plain, reading
 from ui.services import run_store
 
 CANVAS_SIZE = 280
@@ -31,17 +32,17 @@ def data_panel(experiment: Experiment) -> TaskData | None:
     try:
         pictures = _pictures(experiment)
     except DataError as error:
-        st.error(str(error), icon=":material/error:")
+        plain.message(error, icon=":material/error:")
         return None
     info = data.info
     title = "generated handwriting" if experiment.task_config.source == "generated" else "your pen data"
     with st.expander(f"The data: {title}", expanded=True):
-        st.markdown(f"**{info.get('train_size', 0):,}** training and **{info.get('val_size', 0):,}** validation "
-                    f"characters, classes {', '.join(data.class_names)}. Each character is the pen's path "
-                    f"resampled to **{experiment.task_config.points}** equally spaced points; at each point the "
-                    f"model reads {', '.join(info.get('features', ()))}.")
-        for notice in info.get("notices", []):
-            st.caption(notice)
+        plain.markdown("**{train:,}** training and **{val:,}** validation characters, classes {classes}. Each "
+                       "character is the pen's path resampled to **{points}** equally spaced points; at each point "
+                       "the model reads {features}.", train=info.get("train_size", 0), val=info.get("val_size", 0),
+                       classes=", ".join(data.class_names), points=experiment.task_config.points,
+                       features=", ".join(info.get("features", ())))
+        plain.notes(info.get("notices", []))
         st.altair_chart(pictures_chart(pictures), width="content")
         st.caption("Colours follow the order of the strokes (first stroke darkest). Some training samples are "
                    "shown coarsened to a few points or with the pen never lifted, as tablets and other writers "
@@ -89,9 +90,9 @@ def upload_box(experiment: Experiment) -> None:
     format = st.radio("Format", handwriting.FORMATS, index=guess, horizontal=True, key="pen_format")
     content = uploaded.getvalue()
     try:
-        penset = read_file("handwriting", format, content)
+        penset = check_training_file(read_file("handwriting", format, content))
     except DataError as error:
-        st.error(f"{uploaded.name}: {error}", icon=":material/error:")
+        plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
     summary = f"{len(penset):,} characters, classes: {', '.join(sorted(set(penset.labels)))}."
     lab.confirm_upload(penset.notices, summary, "Train on this file", "use_pen_file", lambda: content, format)
@@ -115,8 +116,8 @@ def draw_it(experiment: Experiment, stored: runs.StoredRun) -> None:
     with left:
         from streamlit_drawable_canvas import st_canvas  # the component registers itself on import
 
-        st.caption(f"Write one of {', '.join(data.class_names[:10])}{'…' if len(data.class_names) > 10 else ''} "
-                   "with the mouse or a finger.")
+        plain.caption("Write one of {names}{more} with the mouse or a finger.", names=", ".join(data.class_names[:10]),
+                      more="…" if len(data.class_names) > 10 else "")
         result = st_canvas(stroke_width=10, stroke_color="#111", background_color="#fff", height=CANVAS_SIZE,
                            width=CANVAS_SIZE, drawing_mode="freedraw", key=f"canvas_{counter}")
         if st.button("Clear", key="clear_canvas", icon=":material/ink_eraser:"):

@@ -17,7 +17,7 @@ from core.analysis import load_model, prefix_probabilities
 from core.models import REGISTRY
 from core.config import Experiment, model_label, model_names
 from core.tasks.base import TaskData
-from ui import charts
+from ui import charts, plain
 from ui.services import run_store
 
 
@@ -92,7 +92,8 @@ def verdicts(readings: list[Reading], class_names: tuple[str, ...]) -> str:
     parts = []
     for reading in readings:
         index = int(reading.final.argmax())
-        parts.append(f"**{reading.label}**: {class_names[index]} ({100 * reading.final[index]:.0f}%)")
+        parts.append(plain.fill("**{model}**: {answer} ({percent:.0f}%)", model=reading.label,
+                                answer=class_names[index], percent=100 * reading.final[index]))
     return " · ".join(parts)
 
 

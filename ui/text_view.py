@@ -12,7 +12,8 @@ import streamlit as st
 from core import runs, tables
 from core.config import Experiment
 from core.tasks.base import DataError, TaskData
-from ui import lab, reading
+from core.training_data import check_training_file
+from ui import lab, plain, reading
 
 SAMPLE_TEXT = "I expected to hate it, but the acting was not bad at all."
 
@@ -27,13 +28,14 @@ def data_panel(experiment: Experiment) -> TaskData | None:
         return None
     info = data.info
     with st.expander(f"The data: {info.get('source', experiment.task_config.source)}", expanded=False):
-        st.markdown(f"**{info.get('train_size', 0):,}** training and **{info.get('val_size', 0):,}** validation "
-                    f"examples; classes: {', '.join(data.class_names)}. Licence: {info.get('licence', 'n/a')}. "
-                    f"Vocabulary: {info.get('vocab_size', data.vocab_size):,} {info.get('tokenizer', '')} pieces.")
-        if info.get("origin"):
-            st.caption(info["origin"])
-        for notice in info.get("notices", []):
-            st.caption(notice)
+        # Class names are an uploaded table's labels: outside text, escaped into the template.
+        plain.markdown("**{train:,}** training and **{val:,}** validation examples; classes: {classes}. "
+                       "Licence: {licence}. Vocabulary: {vocab:,} {tokenizer} pieces.",
+                       train=info.get("train_size", 0), val=info.get("val_size", 0),
+                       classes=", ".join(data.class_names), licence=info.get("licence", "n/a"),
+                       vocab=info.get("vocab_size", data.vocab_size), tokenizer=info.get("tokenizer", ""))
+        plain.notes([info["origin"]] if info.get("origin") else [])
+        plain.notes(info.get("notices", []))
         texts = info.get("val_texts", [])[:12]
         categories = info.get("val_categories", [None] * len(texts))
         frame = pd.DataFrame({
@@ -85,18 +87,19 @@ def upload_box(experiment: Experiment) -> None:
     except DataError as error:
         columns = _header(content, format)
         if len(columns) < 2:
-            st.error(f"{uploaded.name}: {error}", icon=":material/error:")
+            plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
             return
-        st.info(f"{error} Pick the columns below.", icon=":material/table:")
+        plain.info("{error} Pick the columns below.", error=error, icon=":material/table:")
         text_column, label_column = columns[0], columns[-1]
     left, right = st.columns(2)
     text_column = left.selectbox("Text column", columns, index=columns.index(text_column), key="text_column")
     label_column = right.selectbox("Label column", columns, index=columns.index(label_column),
                                    key="label_column")
     try:
-        table = tables.read_table(content, format, text_column=text_column, label_column=label_column)
+        table = check_training_file(tables.read_table(content, format, text_column=text_column,
+                                                      label_column=label_column))
     except DataError as error:
-        st.error(f"{uploaded.name}: {error}", icon=":material/error:")
+        plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
 
     def clean_copy() -> bytes:

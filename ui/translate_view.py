@@ -12,7 +12,7 @@ from core.explain import translation_lines
 from core.history import History
 from core.tasks import translation
 from core.tasks.base import DataError, TaskData
-from ui import charts, lab, reading
+from ui import charts, lab, plain, reading
 
 EXAMPLES = {"numbers": "four hundred seventy-two", "dates": "March 3, 1999"}
 ERROR_ROWS = 12
@@ -32,17 +32,16 @@ def data_panel(experiment: Experiment) -> TaskData | None:
         st.markdown(f"**{info['train_size']:,}** training and **{info['val_size']:,}** validation pairs (never seen "
                     f"in training); {vocabulary}. Copying the source unchanged scores chrF "
                     f"**{info['copy_chrf']:.1f}**: a model has to beat that to have learned anything.")
-        for notice in info["notices"]:
-            st.caption(notice)
+        plain.notes(info["notices"])
         if info["attributed"]:
-            st.caption(f"{info['attributed']:,} pairs carry an attribution, which travels with them, e.g. "
-                       f"“{info['attribution_example'][:160]}”.")
+            plain.caption("{count:,} pairs carry an attribution, which travels with them, e.g. “{example}”.",
+                          count=info["attributed"], example=info["attribution_example"][:160])
         st.dataframe(pd.DataFrame(info["train_examples"], columns=["source", "target"]), hide_index=True,
                      width="stretch")
         text = st.text_input("See how the tokenizer cuts a phrase into pieces", value=_example(experiment, data),
                              key="pieces_probe")
         if text.strip():
-            st.caption("Source pieces: " + " · ".join(data.codec.source_pieces(text)))
+            plain.caption("Source pieces: {pieces}", pieces=" · ".join(data.codec.source_pieces(text)))
     return data
 
 
@@ -60,7 +59,7 @@ def upload_box(experiment: Experiment) -> None:
     try:
         pairs = translation.read_file("tsv", content)
     except DataError as error:
-        st.error(f"{uploaded.name}: {error}", icon=":material/error:")
+        plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
     lab.confirm_upload(pairs.notices, f"{len(pairs):,} pairs, e.g. “{pairs.sources[0]}” → “{pairs.targets[0]}”.",
                        "Train on these pairs", "use_pairs", lambda: content, "tsv")
@@ -118,7 +117,8 @@ def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:
     pieces = data.codec.source_pieces(text)
     unknown = [piece for piece, _, is_unknown in read if is_unknown]
     if unknown:
-        st.caption(f"Unknown to the source vocabulary (read as one unknown piece each): {', '.join(unknown)}")
+        plain.caption("Unknown to the source vocabulary (read as one unknown piece each): {pieces}",
+                      pieces=", ".join(unknown))
     if len(read) > translation.MAX_PIECES:
         st.caption(f"The phrase has {len(read)} pieces; the models read the first {translation.MAX_PIECES}.")
     width = experiment.task_config.beam_width
@@ -160,9 +160,10 @@ def learned_alignment(data: TaskData, histories: list[History]) -> None:
         matrix = history.probe_maps["attention"][min(index, len(history.probe_maps["attention"]) - 1)]
         column.altair_chart(charts.attention_chart(matrix, source, target, model_label(history.cell)),
                             width="stretch")
-    st.caption(f"Validation example “{data.info['val_sources'][0]}” → “{data.info['val_references'][0]}”, read "
-               "with the correct previous pieces (teacher forcing). Early on the weights are spread out; as the "
-               "model learns, each output piece looks at the source pieces it translates.")
+    plain.caption("Validation example “{source}” → “{reference}”, read with the correct previous pieces (teacher "
+                  "forcing). Early on the weights are spread out; as the model learns, each output piece looks at "
+                  "the source pieces it translates.", source=data.info["val_sources"][0],
+                  reference=data.info["val_references"][0])
 
 
 @st.cache_data(show_spinner="Translating the validation pairs...", max_entries=8)
@@ -187,8 +188,8 @@ def common_errors(data: TaskData, models: dict, run_id: str) -> None:
                        for group, mask in data.val_groups.items()), key=lambda item: -item[1] / max(item[2], 1))
     kinds = "; by kind: " + ", ".join(f"{group} {count} of {total}" for group, count, total in by_group) \
         if by_group else ""
-    st.markdown(f"{model_label(name)} gets **{len(wrong):,}** of {len(references):,} validation pairs wrong{kinds}. "
-                "The closest misses first:")
+    plain.markdown("{model} gets **{wrong:,}** of {total:,} validation pairs wrong{kinds}. The closest misses first:",
+                   model=model_label(name), wrong=len(wrong), total=len(references), kinds=kinds)
     rows = sorted(({"source": source, "reference": reference, "model wrote": output,
                     "chrF": round(translation.sentence_chrf(output, reference), 1)}
                    for source, reference, output in wrong), key=lambda row: -row["chrF"])

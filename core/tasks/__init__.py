@@ -39,6 +39,14 @@ def read_file(task: str, format: str, content: bytes):
     return module.read_file(format, content)
 
 
+def check_training_file(task: str, dataset):
+    """The read file, once it meets the task's rules for training on it (for classifiers: enough
+    samples of at least two classes); DataError saying what to add otherwise."""
+    from core import training_data
+
+    return getattr(task_module(task), "check_training_file", training_data.check_training_file)(dataset)
+
+
 def encode_file(task: str, data: TaskData, dataset) -> tuple:
     """(inputs, targets, lengths) of a read file, encoded as the trained run's data was."""
     return task_module(task).encode_file(data, dataset)

@@ -36,6 +36,7 @@ from core import strokes as pen
 from core.config import HandwritingTaskConfig
 from core.pen_files import PenSet, read_pendigits, read_uji
 from core.tasks.base import DataError, TaskData
+from core.training_data import check_classes
 
 CHARSETS = {
     "digits": tuple(string.digits),
@@ -480,6 +481,7 @@ def _upload_splits(config: HandwritingTaskConfig, classes: tuple[str, ...],
     penset = read_file(file_format, content, classes)
     if len(penset) < MIN_UPLOAD_SAMPLES:
         raise DataError(f"The file has {len(penset)} usable samples; training needs at least {MIN_UPLOAD_SAMPLES}.")
+    check_classes(penset.labels)
     inputs = encode(penset.strokes, config.points)
     targets = torch.tensor([classes.index(label) for label in penset.labels])
     order = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))

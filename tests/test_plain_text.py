@@ -1,0 +1,151 @@
+"""Outside text is shown as plain text on every page: a corpus of Markdown/HTML payloads, via AppTest.
+
+The payloads go in through every door a stranger has: URL keys and values, an uploaded file's name,
+an uploaded table's labels, a pen file's labels, and a stored (imported) run's message and class
+names. Each page is read from app.py's own navigation, so a page added later is covered too. A
+body Streamlit renders as Markdown may hold a payload only escaped: after removing backslash
+escapes, no link, image, HTML tag, automatic link or directive may remain.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from core import config, runs
+from core.history import History
+from test_pages import open_page
+from ui import navigation
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "evil.example"
+PAYLOADS = (
+    f"![t](http://{HOST}/x.png)",
+    f"[Log in again](http://{HOST}/login)",
+    f"<img src=http://{HOST}/i.png>",
+    f"<script>fetch('http://{HOST}/s')</script>",
+    f'<a href="http://{HOST}/a">a</a>',
+    f"http://{HOST}/auto",
+    f"www.{HOST}",
+    f"<http://{HOST}/angle>",
+    ":red[alarm] **bold** $x^2$ :material/home: " + HOST,
+    f"x\n\n# heading\n\n[r]: http://{HOST}/ref",
+)
+# What Markdown would turn into markup, once escaped characters are taken out.
+MARKUP = re.compile(r"\]\(|\]:|<\s*/?\s*[a-z]|https?:|www\.|:[a-z]+\[|\$[^$]+\$", re.IGNORECASE)
+MARKDOWN_ELEMENTS = ("markdown", "caption", "info", "warning", "error", "success", "title", "header",
+                     "subheader", "exception", "expander")
+
+
+def app_pages() -> list[str]:
+    """The page names of the app's own navigation (ui/navigation.py, which app.py runs)."""
+    return [Path(path).stem for path, _, _ in navigation.PAGES]
+
+
+# GitHub's automatic links are found after escapes are resolved, in the text a reader sees.
+AUTOLINK = re.compile(r"https?://|www\.|@[-\w]", re.IGNORECASE)
+
+
+def unescaped(body: str) -> list[str]:
+    return MARKUP.findall(re.sub(r"\\[!-~]", "", body)) + AUTOLINK.findall(visible(body))
+
+
+def visible(body: str) -> str:
+    """The text a reader sees: escapes resolved."""
+    return re.sub(r"\\([!-~])", r"\1", body)
+
+
+def shows_host(elements) -> bool:
+    return any(HOST in visible(element.value) for element in elements)
+
+
+def markup_on(app) -> list[tuple[str, str]]:
+    found = []
+    for kind in MARKDOWN_ELEMENTS:
+        for element in getattr(app, kind):
+            body = getattr(element, "value", None) or getattr(element, "label", "") or ""
+            if HOST in visible(body) and unescaped(body):
+                found.append((kind, body))
+    return found
+
+
+def payload_params(payload: str) -> dict:
+    # A value for each kind of setting (a choice, a number, a list, a key) and one unknown key.
+    return {"optimizer": payload, "seed": payload, "cells": [payload, "LSTM"], "upload": payload,
+            payload: "1"}
+
+
+def test_the_page_list_comes_from_the_app():
+    assert {"home", "memory_lab", "sentiment", "handwriting", "translation"} <= set(app_pages())
+
+
+@pytest.mark.parametrize("page", app_pages())
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_url_payloads_are_shown_as_plain_text(page, payload):
+    app = open_page(page, payload_params(payload))
+    assert not markup_on(app)
+    if page != "home":
+        assert [w.value for w in app.warning if "could not be used" in w.value]
+
+
+def table_with_labels(first: str, second: str, rows: int = 60) -> bytes:
+    lines = ["text,label"] + [f"review number {i} is {'good' if i % 2 else 'bad'},\"{first if i % 2 else second}\""
+                              for i in range(rows)]
+    return "\n".join(lines).encode()
+
+
+@pytest.mark.parametrize("payload", PAYLOADS[:4])
+def test_an_uploaded_tables_name_and_labels_are_plain_text(payload):
+    app = open_page("sentiment", {"source": "upload", "vocab_size": "100", "train_size": "500"})
+    single = payload.replace("\n", " ")
+    app.file_uploader(key="sentiment_file").set_value((f"{single}.csv", b"text,label\na,x\n", "text/csv")).run()
+    assert not app.exception, app.exception
+    assert shows_host(app.error) and not markup_on(app)
+    content = table_with_labels(single, f"{single} two")
+    app.file_uploader(key="sentiment_file").set_value(("reviews.csv", content, "text/csv")).run()
+    assert not app.exception and not markup_on(app)
+    assert shows_host(app.caption)
+    [use] = [b for b in app.button if b.key == "use_table"]
+    use.click().run()
+    assert not app.exception, app.exception
+    assert any("classes" in m.value and HOST in visible(m.value) for m in app.markdown) and not markup_on(app)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS[:4])
+def test_a_pen_files_name_and_labels_are_plain_text(payload):
+    label = payload.replace("\n", " ").replace(" ", "")
+    records = "".join(f"WORD {label if i % 2 else '7'} w{i}\nNUMSTROKES 1\nPOINTS 3 # 0 0 {i + 5} 9 20 30\n"
+                      for i in range(60))
+    app = open_page("handwriting", {"source": "upload", "points": "16"})
+    app.file_uploader(key="pen_file").set_value((f"{label}.uji", b"nothing here", "text/plain")).run()
+    assert not app.exception and shows_host(app.error) and not markup_on(app)
+    app.file_uploader(key="pen_file").set_value(("writer.uji", records.encode(), "text/plain")).run()
+    assert not app.exception and shows_host(app.caption) and not markup_on(app)
+    [use] = [b for b in app.button if b.key == "use_pen_file"]
+    use.click().run()
+    assert not app.exception, app.exception
+    # The generated charset keeps only digits, and the notice saying so quotes the dropped labels.
+    assert shows_host(app.caption) and not markup_on(app)
+
+
+def stored_run_with(payload: str, seed: int) -> dict:
+    params = {"distance": "6", "hidden_size": "8", "steps": "20", "seed": str(seed), "cells": ["RNN", "LSTM"]}
+    experiment, _ = config.from_params(params)
+    histories = {}
+    for cell, status in (("rnn", "diverged"), ("lstm", "stopped")):
+        histories[cell] = History(cell=cell, status=status, message=payload, steps=[1, 2],
+                                  wall_seconds=[0.1, 0.2], train_loss=[2.0, 1.9], grad_norm=[1.0, 1.0],
+                                  eval_steps=[2], val_loss=[1.9], val_metric=[0.2],
+                                  class_names=[payload, "b"], confusion=[[1, 0], [0, 1]])
+    runs.RunStore().save(experiment, histories, status="stopped", message=payload)
+    return params
+
+
+@pytest.mark.parametrize("number, payload", list(enumerate(PAYLOADS)))
+def test_a_stored_runs_message_is_plain_text(number, payload):
+    app = open_page("memory_lab", stored_run_with(payload, 9100 + number))
+    shown = [e.value for e in app.error] + [w.value for w in app.warning] + [m.value for m in app.markdown]
+    assert any(HOST in visible(text) for text in shown)
+    assert not markup_on(app)

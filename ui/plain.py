@@ -1,0 +1,103 @@
+"""Text that came from outside the app, shown as plain text: never as Markdown, HTML or a link.
+
+Streamlit reads the body of `st.markdown`, `st.caption`, `st.info`/`warning`/`error`/`success` and
+widget labels as GitHub Markdown, so a value echoed there is markup: `![t](http://host/x.png)` in a
+link became an image every visitor's browser fetched, `[Log in again](http://...)` a link inside
+the app's own warning, and `www.host` or `http://host` alone an automatic link.
+
+The rule: a string from outside (URL values and keys, file names, table cells and labels, typed
+text, bundle fields, and any importer message that quotes them) never reaches those calls as is.
+Either the page writes a trusted template and passes the outside values to the helpers here,
+which escape each value (`caption("Classes: {names}", names=...)`), or it calls `escape` itself.
+Escaping puts a backslash before every ASCII punctuation character, which CommonMark defines as
+that character taken literally, so no outside value can open a link, an image, an HTML tag,
+emphasis, a colour directive, maths or an automatic link; line breaks become spaces, so a value
+cannot start a list or a heading inside the template either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import string
+from typing import Any
+
+import streamlit as st
+
+from core.history import History
+
+# The ASCII punctuation that can start Markdown, HTML, an entity, maths or a directive (CommonMark
+# lets any ASCII punctuation be escaped). Quotes, commas, "?", "%", "/" and ";" start nothing, so
+# they stay as typed and messages still quote values as 'this'.
+_PUNCTUATION = re.compile(r"([\\`*_\[\](){}#+\-.!<>|~$:@&=^])")
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
+# GitHub's automatic links ("http://...", "www.x", "a@b.c") are found in the text after escapes are
+# resolved, so backslashes do not stop them (the browser test showed it); an invisible word joiner
+# between "http" and ":", "www" and ".", and after "@" does.
+_AUTOLINK_STARTS = re.compile(r"(https?|ftp|mailto|xmpp|www)(?=[:.])", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+
+def escape(value: Any) -> str:
+    """`value` as text that Streamlit's Markdown shows character for character."""
+    text = _LINE_BREAKS.sub(" ", str(value))
+    text = _AUTOLINK_STARTS.sub(lambda match: match.group(1) + WORD_JOINER, text).replace("@", "@" + WORD_JOINER)
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
+class _EscapingFormatter(string.Formatter):
+    """str.format whose every replacement field is escaped after formatting (so `{n:,}` works)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return escape(format(value, format_spec))
+
+
+_FORMATTER = _EscapingFormatter()
+
+
+def fill(template: str, *values: Any, **named: Any) -> str:
+    """A trusted Markdown template with every outside value escaped: `fill("**{n}** rows", n=12)`."""
+    return _FORMATTER.format(template, *values, **named)
+
+
+def markdown(template: str, *values: Any, **named: Any) -> None:
+    st.markdown(fill(template, *values, **named))
+
+
+def caption(template: str, *values: Any, **named: Any) -> None:
+    st.caption(fill(template, *values, **named))
+
+
+def info(template: str, *values: Any, icon: str | None = None, **named: Any) -> None:
+    st.info(fill(template, *values, **named), icon=icon)
+
+
+def warning(template: str, *values: Any, icon: str | None = None, **named: Any) -> None:
+    st.warning(fill(template, *values, **named), icon=icon)
+
+
+def error(template: str, *values: Any, icon: str | None = None, **named: Any) -> None:
+    st.error(fill(template, *values, **named), icon=icon)
+
+
+def message(text: Any, kind: str = "error", icon: str | None = None) -> None:
+    """A whole outside message (an importer's DataError, a stored run's message) in a notice box."""
+    getattr(st, kind)(escape(text), icon=icon)
+
+
+def notes(texts: list[str]) -> None:
+    """Importer notices, one caption each: they quote column names, labels and cells."""
+    for text in texts:
+        st.caption(escape(text))
+
+
+def histories(records: list[History]) -> list[History]:
+    """Copies whose outside strings (a bundle's message, class and group names) are escaped, for
+    code that writes Markdown sentences around them (core/explain.py's lines)."""
+    escaped = []
+    for record in records:
+        copy = dataclasses.replace(record, message=escape(record.message),
+                                   class_names=[escape(name) for name in record.class_names],
+                                   group_metric={escape(name): values for name, values in record.group_metric.items()})
+        escaped.append(copy)
+    return escaped
