@@ -35,6 +35,7 @@ from browser_support import (
     slider,
     start_app,
 )
+from ui.navigation import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
 
@@ -156,11 +157,12 @@ def stop_training(page) -> None:
 
 def test_a_deep_link_on_a_fresh_server_runs_through_the_app(server, page):
     """Must be the module's first page load: a share link opened first after a server start must still
-    run through app.py (page config, navigation), which a folder named pages/ would break."""
+    run through app.py (page config, navigation), which Streamlit's pages/ folder mode would skip
+    (ui/navigation.py; tests/test_browser_cold.py does the same for every page)."""
     open_lab(page, lab_url(server, {"seed": "11"}))
     # st.navigation's titles, not file names (app / home / memory lab) as an old-style app lists them.
     expect(page.get_by_test_id("stSidebarNavLink")).to_have_text(
-        [re.compile(r"Home$"), re.compile(r"Memory lab$"), re.compile(r"Sentiment$"), re.compile(r"Handwriting$")])
+        [re.compile(rf"{re.escape(title)}$") for _, title, _ in PAGES])
     expect(page).to_have_title(re.compile("Memory lab|RNN Playground"))
     expect_no_traceback(page)
 
