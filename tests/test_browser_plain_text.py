@@ -19,10 +19,11 @@ try:
 except ImportError:  # the `server` fixture skips (or, under CI, fails) with the reason
     expect = None
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require_chromium, start_app
+from browser_support import require_chromium, start_app
 from core import config
 from core.history import History
 from core.runs import RunStore
+from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server
 from test_plain_text import HOST, PAYLOADS, app_pages, table_with_labels
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -41,17 +42,6 @@ def server(tmp_path_factory):
     app.store_path = folder / "runs.sqlite"
     yield app
     app.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    expect.set_options(timeout=UI_TIMEOUT)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
