@@ -242,3 +242,36 @@ def test_vocabulary_size_zero_picks_what_suits_the_source(tmp_path):
     sentences = _upload_data(tmp_path, "\n".join(lines(400)).encode())
     # Sentences get a vocabulary far above the number words' (bounded by what 400 pairs hold).
     assert sentences.info["target_vocab"] > translation.AUTOMATIC_VOCABULARY["numbers"]
+
+
+def test_every_translation_setting_reaches_what_it_changes(monkeypatch):
+    shared = build_task(tiny(vocabulary="shared"))
+    assert shared.codec.source is shared.codec.target and shared.info["shared_vocabulary"]
+    french = build_task(tiny(target_language="fr"))
+    assert any("quatre-vingt" in reference for reference in french.info["val_references"])
+    small = build_task(tiny(largest="99"))
+    assert all(len(source.split()) <= 2 for source in small.info["val_sources"])  # nothing past "ninety-nine"
+    dates = build_task(tiny(source="dates"))
+    assert set(dates.val_groups) == {"date", "quantity", "money"}
+    sampled = tiny(teacher_forcing="0.5")
+    data = build_task(sampled)
+    assert data.problem.build_model(data, "lstm+additive", sampled.model, 0).teacher_forcing == 0.5
+
+    def losses(experiment):
+        trainers = prepare(experiment)
+        run_interleaved(trainers)
+        return [t.history.train_loss for t in trainers]
+
+    assert losses(tiny(steps="12", teacher_forcing="0.5")) != losses(tiny(steps="12"))
+    # The beam width decides how validation is decoded.
+    widths = []
+    original = translation.Translation.decode
+
+    def spy(self, model, inputs, lengths, width=None):
+        widths.append(width or self.beam_width)
+        return original(self, model, inputs, lengths, width)
+
+    monkeypatch.setattr(translation.Translation, "decode", spy)
+    beamed = tiny(beam_width="3", steps="10", eval_every="5", probe_every="5")
+    run_interleaved(prepare(beamed))
+    assert widths and set(widths) == {3}
