@@ -101,3 +101,7 @@ def histories(records: list[History]) -> list[History]:
                                    group_metric={escape(name): values for name, values in record.group_metric.items()})
         escaped.append(copy)
     return escaped
+
+
+def success(template: str, *values: Any, icon: str | None = None, **named: Any) -> None:
+    st.success(fill(template, *values, **named), icon=icon)

@@ -29,9 +29,10 @@ def data_panel(experiment: Experiment) -> TaskData | None:
     with st.expander(f"The data: {info['origin']}", expanded=False):
         vocabulary = (f"one shared vocabulary of {info['source_vocab']:,} pieces" if info["shared_vocabulary"] else
                       f"{info['source_vocab']:,} source and {info['target_vocab']:,} target pieces")
-        st.markdown(f"**{info['train_size']:,}** training and **{info['val_size']:,}** validation pairs (never seen "
-                    f"in training); {vocabulary}. Copying the source unchanged scores chrF "
-                    f"**{info['copy_chrf']:.1f}**: a model has to beat that to have learned anything.")
+        plain.markdown("**{train:,}** training and **{val:,}** validation pairs (never seen in training); "
+                       "{vocabulary}. Copying the source unchanged scores chrF **{copy:.1f}**: a model has to beat "
+                       "that to have learned anything.", train=info["train_size"], val=info["val_size"],
+                       vocabulary=vocabulary, copy=info["copy_chrf"])
         plain.notes(info["notices"])
         if info["attributed"]:
             plain.caption("{count:,} pairs carry an attribution, which travels with them, e.g. “{example}”.",
@@ -53,7 +54,7 @@ def upload_box(experiment: Experiment) -> None:
     uploaded = st.file_uploader("Upload sentence pairs", type=["tsv", "txt"], key="pairs_file")
     if uploaded is None:
         if experiment.task_config.upload:
-            st.caption(f"Training on the pairs kept under key {experiment.task_config.upload}.")
+            plain.caption("Training on the pairs kept under key {key}.", key=experiment.task_config.upload)
         return
     content = uploaded.getvalue()
     try:
@@ -120,14 +121,15 @@ def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:
         plain.caption("Unknown to the source vocabulary (read as one unknown piece each): {pieces}",
                       pieces=", ".join(unknown))
     if len(read) > translation.MAX_PIECES:
-        st.caption(f"The phrase has {len(read)} pieces; the models read the first {translation.MAX_PIECES}.")
+        plain.caption("The phrase has {count} pieces; the models read the first {limit}.", count=len(read),
+                      limit=translation.MAX_PIECES)
     width = experiment.task_config.beam_width
     columns = st.columns(min(len(models), 3))
     for index, (name, model) in enumerate(models.items()):
         with columns[index % len(columns)]:
             beams = data.problem.decode(model, inputs, lengths, width)[0]
             best = beams[0]
-            st.markdown(f"**{model_label(name)}**")
+            plain.markdown("**{model}**", model=model_label(name))
             st.code(data.codec.decode(best.tokens) or "(nothing)", language=None, wrap_lines=True)
             if best.attention:
                 outputs = data.codec.target_pieces(best.tokens + ([data.codec.end] if best.finished else []))
@@ -140,7 +142,8 @@ def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:
                                             "log-probability": round(beam.score, 3), "ended": beam.finished}
                                            for rank, beam in enumerate(beams)]), hide_index=True, width="stretch")
     if width > 1:
-        st.caption(f"Beam search kept {width} hypotheses; scores are total log-probabilities (higher is likelier).")
+        plain.caption("Beam search kept {width} hypotheses; scores are total log-probabilities (higher is likelier).",
+                      width=width)
 
 
 def learned_alignment(data: TaskData, histories: list[History]) -> None:
@@ -180,8 +183,8 @@ def common_errors(data: TaskData, models: dict, run_id: str) -> None:
     wrong = [(source, reference, output) for source, reference, output in zip(sources, references, outputs)
              if output != reference]
     if not wrong:
-        st.success(f"{model_label(name)} translates all {len(references):,} validation pairs exactly.",
-                   icon=":material/check_circle:")
+        plain.success("{model} translates all {count:,} validation pairs exactly.", model=model_label(name),
+                      count=len(references), icon=":material/check_circle:")
         return
     misses = [output != reference for output, reference in zip(outputs, references)]
     by_group = sorted(((group, sum(miss for miss, keep in zip(misses, mask.tolist()) if keep), int(mask.sum()))
