@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.explain import handwriting_lines
-from ui import form, lab, navigation, pen_view, presets
+from ui import form, lab, navigation, pen_view
 
 navigation.declare_if_cold()
 
@@ -14,10 +14,7 @@ st.markdown(
     "wobbly, in varied stroke order, with several shapes per digit. Train GRU, LSTM and BiLSTM side by side, "
     "then draw a character and watch each model read it."
 )
-experiment = form.experiment_controls("handwriting")
-form.show_notice()
-with st.expander("Presets: share links to start from"):
-    presets.preset_links("handwriting")
+experiment = form.lab_controls("handwriting")
 pen_view.data_panel(experiment)
 lab.render(experiment, lab.PageParts(
     position_label="pen points back from the end",

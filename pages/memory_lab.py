@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import form, lab, navigation, presets
+from ui import form, lab, navigation
 
 navigation.declare_if_cold()
 
@@ -12,8 +12,5 @@ st.markdown(
     "name the **first** symbol at the very end. Train a plain RNN and an LSTM side by side and watch the "
     "gradient that reaches the first step: the RNN's vanishes, the LSTM's gates keep it alive."
 )
-experiment = form.experiment_controls("memory")
-form.show_notice()
-with st.expander("Presets: share links to start from"):
-    presets.preset_links("memory")
+experiment = form.lab_controls("memory")
 lab.render(experiment, lab.MEMORY_PARTS)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.explain import sentiment_lines
-from ui import form, lab, navigation, presets, text_view
+from ui import form, lab, navigation, text_view
 
 navigation.declare_if_cold()
 
@@ -14,10 +14,7 @@ st.markdown(
     "**BiLSTM** also reads from the end, so it sees what comes later. Train them side by side on word-order "
     "puzzles, on real movie-review snippets, or on your own table, then type a review of your own."
 )
-experiment = form.experiment_controls("sentiment")
-form.show_notice()
-with st.expander("Presets: share links to start from"):
-    presets.preset_links("sentiment")
+experiment = form.lab_controls("sentiment")
 text_view.data_panel(experiment)
 lab.render(experiment, lab.PageParts(
     position_label="tokens back from the end",

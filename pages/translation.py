@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import form, lab, navigation, presets, translate_view
+from ui import form, lab, navigation, translate_view
 
 navigation.declare_if_cold()
 
@@ -14,10 +14,7 @@ st.markdown(
     "side on number words (German puts units before tens, French counts in twenties), dates and quantities, or "
     "your own sentence pairs, then type a phrase and see where each model looked."
 )
-experiment = form.experiment_controls("translation")
-form.show_notice()
-with st.expander("Presets: share links to start from"):
-    presets.preset_links("translation")
+experiment = form.lab_controls("translation")
 translate_view.data_panel(experiment)
 lab.render(experiment, lab.PageParts(
     position_label="source pieces back from the end",

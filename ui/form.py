@@ -14,7 +14,7 @@ from streamlit.errors import StreamlitAPIException
 
 from core import config
 from core.config import CELL_LABELS, Experiment
-from ui import plain
+from ui import plain, presets
 
 NOTICE_KEY = "url_notice"
 # Settings that belong to the experiment but are rarely touched; they sit in an expander.
@@ -66,6 +66,15 @@ def show_notice() -> None:
         if st.button("Dismiss", key="dismiss_notice"):
             st.session_state.pop(NOTICE_KEY, None)
             st.rerun()
+
+
+def lab_controls(task: str) -> Experiment:
+    """A lab page's opening: the sidebar controls, the notice about a link's bad values, its presets."""
+    experiment = experiment_controls(task)
+    show_notice()
+    with st.expander("Presets: share links to start from"):
+        presets.preset_links(task)
+    return experiment
 
 
 def experiment_controls(task: str = "memory") -> Experiment:
