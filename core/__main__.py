@@ -6,6 +6,9 @@
     python -m core runs
     python -m core export RUN_ID > run.json ; python -m core import run.json
 
+A run id hashes the settings and the task's numbers version (core/versions.py), so `--reuse`
+and `export` keep finding a run across code edits that leave its task's numbers alone.
+
 Settings go through the same validator as share links; anything it would change is an error here
 (exit code 2, one line), since a command line should do exactly what it says.
 """

@@ -2,6 +2,11 @@
 
 The playground teaches by measuring, so each sentence quotes what this run did: accuracy against
 chance, and how many orders of magnitude the gradient lost on its way back to the first step.
+Every claim is read off the numbers it quotes: which model passes more gradient (and at which
+probes that was measured), a diverged model's message instead of its accuracy, how far a stopped
+run got, and the vanishing-gradient lesson only where this run's plain RNN really passes at least
+ten times less gradient than its LSTM. tests/test_explain.py checks the sentences against many
+generated histories.
 """
 
 from __future__ import annotations
@@ -26,55 +31,120 @@ def _percent(value: float | None) -> str:
     return (text[:-2] if text.endswith(".0") else text) + "%"
 
 
-def memory_lines(experiment: Experiment, histories: list[History]) -> list[str]:
-    """Markdown sentences comparing the cells of a memory-lab run."""
-    distance = experiment.task_config.distance
-    chance = 1 / experiment.task_config.symbols
-    lines = []
-    summaries = []
-    for history in histories:
-        name = model_label(history.cell)
-        accuracy = history.final_val_metric()
-        drop = orders_of_magnitude(history.median_grad_ratio())
-        summaries.append((name, accuracy, drop, history))
-    for name, accuracy, drop, history in summaries:
-        if history.status == "diverged":
-            lines.append(f"**{name}** diverged: {history.message}")
-            continue
-        verdict = _verdict(accuracy, chance)
-        gradient = ""
-        if drop is not None:
-            direction = "falls" if drop >= 0 else "rises"
-            gradient = (f" Its gradient {direction} by **{abs(drop):.1f} orders of magnitude** from the last step "
-                        f"back to the first (median |dL/dh₁| / |dL/dh_{distance}| = {10 ** -drop:.1e}).")
-        lines.append(f"**{name}** reached {_percent(accuracy)} validation accuracy "
-                     f"(chance is {_percent(chance)}): {verdict}.{gradient}")
-    drops = [(name, drop) for name, _, drop, _ in summaries if drop is not None]
-    if len(drops) >= 2:
-        worst = max(drops, key=lambda item: item[1])
-        best = min(drops, key=lambda item: item[1])
-        gap = worst[1] - best[1]
-        if gap >= 1:
-            lines.append(
-                f"Across {distance} steps the {worst[0]} passes back about 10^{gap:.0f} times less gradient to the "
-                f"first symbol than the {best[0]}. That is the vanishing gradient: the error signal that should "
-                f"teach a model to store the first symbol shrinks at every step it travels back through a "
-                f"squashing recurrence, while the LSTM's cell state carries it back through gates that stay open.")
-    return lines
-
-
-def _verdict(accuracy: float | None, chance: float) -> str:
-    if accuracy is None:
-        return "not evaluated yet"
-    if accuracy >= 0.95:
-        return "it carries the first symbol across the whole sequence"
-    if accuracy <= chance + 0.15:
-        return "no better than guessing, so it has not learned to remember"
-    return "it remembers some of the time"
+# Cells whose recurrence squashes the whole state at every step, and cells with a gated cell state:
+# the vanishing-gradient lesson compares the first kind with the second, and nothing else.
+PLAIN_CELLS = ("rnn", "birnn")
+CELL_STATE_CELLS = ("lstm", "bilstm")
+# Accuracy within this of chance is not called better than chance.
+CHANCE_MARGIN = 0.15
 
 
 def _name(history: History) -> str:
     return model_label(history.cell)
+
+
+def _stopped(experiment: Experiment, history: History) -> str:
+    """' (stopped after 120 of 800 steps)' for a run that did not finish, '' for one that did."""
+    if history.status == "finished":
+        return ""
+    done, total = len(history.steps), experiment.train.steps
+    if history.status == "stopped":
+        return f" (stopped after {done} of {total} steps)"
+    return f" ({done} of {total} steps so far)"
+
+
+def where_measured(history: History) -> str:
+    """Which probes a gradient figure comes from: 'median over 5 probes' or 'at step 300'."""
+    steps = [step for step, _ in history.grad_ratios_by_step()]
+    if len(steps) == 1:
+        return f"at step {steps[0]}"
+    return f"median over {len(steps)} probes"
+
+
+def _chance_verdict(accuracy: float, chance: float, finished: bool) -> str:
+    if accuracy >= 0.95:
+        return "it carries the first symbol across the whole sequence"
+    if accuracy <= chance + CHANCE_MARGIN:
+        return ("not clearly better than guessing, so it has not learned to remember" if finished
+                else "not yet clearly better than guessing")
+    return "it remembers some of the time"
+
+
+def _all_diverged(histories: list[History]) -> list[str]:
+    if histories and all(history.status == "diverged" for history in histories):
+        return ["Every model diverged, so this run shows no lesson yet: lower the learning rate or turn on "
+                "gradient clipping, then train again."]
+    return []
+
+
+def _gradient_ratios(histories: list[History]) -> list[tuple[History, float]]:
+    """(history, median |dL/dh_1| / |dL/dh_T|) of every model that did not diverge and was probed."""
+    ratios = []
+    for history in histories:
+        ratio = history.median_grad_ratio()
+        if history.status != "diverged" and orders_of_magnitude(ratio) is not None:
+            ratios.append((history, ratio))
+    return ratios
+
+
+def gradient_comparison(histories: list[History], distance_words: str, first_words: str) -> list[str]:
+    """Which model passes more gradient back to the first step, and the vanishing-gradient lesson
+    only where this run shows it: a plain RNN's ratio at least 10 times below an LSTM's."""
+    ratios = _gradient_ratios(histories)
+    if len(ratios) < 2:
+        return []
+    more, most = max(ratios, key=lambda item: item[1])
+    less, least = min(ratios, key=lambda item: item[1])
+    gap = math.log10(most) - math.log10(least)
+    if gap < 1:
+        return [f"Every model passes back gradient to {first_words} within a factor of 10 of the others "
+                f"({', '.join(f'{_name(h)} {r:.1e} ({where_measured(h)})' for h, r in ratios)})."]
+    lines = [f"Across {distance_words} the {_name(more)} passes back about 10^{gap:.1f} times more gradient to "
+             f"{first_words} than the {_name(less)} (|dL/dh₁| / |dL/dh_T|: {most:.1e}, {where_measured(more)}, "
+             f"against {least:.1e}, {where_measured(less)})."]
+    plain = [(h, r) for h, r in ratios if h.cell in PLAIN_CELLS]
+    gated = [(h, r) for h, r in ratios if h.cell in CELL_STATE_CELLS]
+    if plain and gated:
+        weakest, weakest_ratio = min(plain, key=lambda item: item[1])
+        strongest, strongest_ratio = max(gated, key=lambda item: item[1])
+        if strongest_ratio >= 10 * weakest_ratio:
+            lines.append(f"That is the vanishing gradient: the {_name(weakest)}'s error signal shrinks at every "
+                         f"step it travels back through its squashing recurrence, while the {_name(strongest)}'s "
+                         "cell state carries it back through gates that stay open.")
+        elif weakest_ratio > strongest_ratio:
+            lines.append(f"In this run the {_name(weakest)} passes back more gradient than the "
+                         f"{_name(strongest)}, so it does not show a plain RNN losing its error signal faster.")
+    return lines
+
+
+def memory_lines(experiment: Experiment, histories: list[History]) -> list[str]:
+    """Markdown sentences comparing the cells of a memory-lab run, each claim read off its numbers."""
+    distance = experiment.task_config.distance
+    chance = 1 / experiment.task_config.symbols
+    lines = []
+    for history in histories:
+        name = _name(history)
+        if history.status == "diverged":
+            lines.append(f"**{name}** diverged: {history.message}")
+            continue
+        accuracy = history.final_val_metric()
+        stopped = _stopped(experiment, history)
+        if accuracy is None:
+            lines.append(f"**{name}**{stopped} has not been evaluated yet.")
+            continue
+        verdict = _chance_verdict(accuracy, chance, history.status == "finished")
+        gradient = ""
+        drop = orders_of_magnitude(history.median_grad_ratio())
+        if drop is not None:
+            direction = "falls" if drop >= 0 else "rises"
+            gradient = (f" Its gradient {direction} by **{abs(drop):.1f} orders of magnitude** from the last step "
+                        f"back to the first ({where_measured(history)}: |dL/dh₁| / |dL/dh_{distance}| = "
+                        f"{10 ** -drop:.1e}).")
+        lines.append(f"**{name}**{stopped} reached {_percent(accuracy)} validation accuracy "
+                     f"(chance is {_percent(chance)}): {verdict}.{gradient}")
+    lines += _all_diverged(histories)
+    lines += gradient_comparison(histories, f"{distance} steps", "the first symbol")
+    return lines
 
 
 def sentiment_lines(experiment: Experiment, histories: list[History]) -> list[str]:
@@ -84,13 +154,19 @@ def sentiment_lines(experiment: Experiment, histories: list[History]) -> list[st
         if history.status == "diverged":
             lines.append(f"**{_name(history)}** diverged: {history.message}")
             continue
+        stopped = _stopped(experiment, history)
+        if history.final_val_metric() is None:
+            lines.append(f"**{_name(history)}**{stopped} has not been evaluated yet.")
+            continue
         groups = history.final_group_metrics()
         kinds = [f"{group} {_percent(groups[group])}" for group in
                  ("plain", "negation", "contrast", "long", "has negation", "has contrast") if group in groups]
         detail = f" (by kind: {', '.join(kinds)})" if kinds else ""
-        lines.append(f"**{_name(history)}** reached {_percent(history.final_val_metric())} validation "
+        lines.append(f"**{_name(history)}**{stopped} reached {_percent(history.final_val_metric())} validation "
                      f"accuracy{detail}.")
-    by_cell = {history.cell: history for history in histories if history.status != "diverged"}
+    lines += _all_diverged(histories)
+    by_cell = {history.cell: history for history in histories
+               if history.status != "diverged" and history.final_val_metric() is not None}
     bag = by_cell.get("bow")
     readers = [by_cell[cell] for cell in ("lstm", "bilstm", "gru", "bigru") if cell in by_cell]
     if bag is not None and readers:
@@ -106,16 +182,9 @@ def sentiment_lines(experiment: Experiment, histories: list[History]) -> list[st
                        "alike to it, and “good but dull” and “dull but good” look identical."
                        if gap >= 0.1 else "."))
                 break
-    plain = by_cell.get("rnn")
-    lstm = by_cell.get("lstm")
-    if plain is not None and lstm is not None:
-        plain_drop = orders_of_magnitude(plain.median_grad_ratio())
-        lstm_drop = orders_of_magnitude(lstm.median_grad_ratio())
-        if plain_drop is not None and lstm_drop is not None and plain_drop - lstm_drop >= 1:
-            gap = round(plain_drop - lstm_drop)
-            lines.append(f"The plain RNN's gradient loses about {gap} more order{'s' if gap != 1 else ''} of "
-                         "magnitude than the LSTM's on its way back to the first token, so cues far from the end "
-                         "of a sentence teach it little.")
+    # A bag of words has no recurrence for a gradient to travel back through.
+    recurrent = [history for history in histories if history.cell != "bow"]
+    lines += gradient_comparison(recurrent, "the sentence", "the first token")
     return lines
 
 
@@ -126,7 +195,12 @@ def handwriting_lines(experiment: Experiment, histories: list[History]) -> list[
         if history.status == "diverged":
             lines.append(f"**{_name(history)}** diverged: {history.message}")
             continue
-        sentence = f"**{_name(history)}** read {_percent(history.final_val_metric())} of the validation characters"
+        stopped = _stopped(experiment, history)
+        if history.final_val_metric() is None:
+            lines.append(f"**{_name(history)}**{stopped} has not been evaluated yet.")
+            continue
+        sentence = (f"**{_name(history)}**{stopped} read {_percent(history.final_val_metric())} of the validation "
+                    "characters")
         per_class = history.per_class_accuracy()
         if per_class:
             hardest = sorted(per_class.items(), key=lambda item: item[1])[:2]
@@ -135,15 +209,20 @@ def handwriting_lines(experiment: Experiment, histories: list[History]) -> list[
         if confusion:
             sentence += f"; most often it took {confusion}"
         lines.append(sentence + ".")
-    drops = [(_name(h), orders_of_magnitude(h.median_grad_ratio())) for h in histories if h.status != "diverged"]
-    drops = [(name, drop) for name, drop in drops if drop is not None]
-    if drops:
+    lines += _all_diverged(histories)
+    ratios = _gradient_ratios(histories)
+    if ratios:
         points = experiment.task_config.points
-        lines.append("From the last pen point back to the first, the gradient changes by "
-                     + ", ".join(f"{name} {-drop:+.1f}" for name, drop in drops)
-                     + f" orders of magnitude over {points} points: short paths keep every cell's gradient alive, "
-                       "which is why all of them can learn to read strokes; raise the points per character to "
-                       "stretch the distance.")
+        drops = [(history, orders_of_magnitude(ratio)) for history, ratio in ratios]
+        sentence = ("From the last pen point back to the first, the gradient changes by "
+                    + ", ".join(f"{_name(history)} {-drop:+.1f} ({where_measured(history)})" for history, drop in drops)
+                    + f" orders of magnitude over {points} points")
+        if all(abs(drop) < 1 for _, drop in drops):
+            sentence += (": on paths this short no cell's gradient fades by even one order of magnitude; raise the "
+                         "points per character to stretch the distance.")
+        else:
+            sentence += "."
+        lines.append(sentence)
     return lines
 
 

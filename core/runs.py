@@ -1,4 +1,4 @@
-"""The run store: finished and stopped runs in SQLite, keyed by experiment and code version.
+"""The run store: finished and stopped runs in SQLite, keyed by experiment and numbers version.
 
 A link whose experiment is already stored shows its curves at once instead of retraining. Each
 operation opens its own connection, and writes are short `BEGIN IMMEDIATE` transactions in WAL
@@ -103,8 +103,11 @@ def _id_from(params: Any, code_version: str) -> str:
 
 
 def run_id(experiment: config.Experiment) -> str:
-    """16 hex characters naming an experiment as trained by the current code."""
-    return _id_from(config.to_params(experiment), versions.code_version())
+    """16 hex characters naming an experiment as its task's current numbers version computes it.
+
+    Edits that leave the task's numbers alone keep the id, so stored runs and links survive them.
+    """
+    return _id_from(config.to_params(experiment), versions.numbers_version(experiment.task))
 
 
 @dataclass
@@ -268,7 +271,7 @@ class RunStore:
         blobs = {cell: _weights_blob(state) for cell, state in (weights or {}).items()}
         self._store(identifier, config.to_params(experiment), status,
                     {cell: h.to_dict() for cell, h in histories.items()},
-                    versions.library_versions(), versions.code_version(), message, blobs)
+                    versions.library_versions(), versions.numbers_version(experiment.task), message, blobs)
         return identifier
 
     def _store(self, identifier: str, params: dict[str, Any], status: str,
@@ -400,10 +403,11 @@ class RunStore:
         experiment, params, histories = data["experiment"], data["params"], data["histories"]
         code_version = data["code_version"]
         # The id is always recomputed, never taken from the bundle: a chosen id could overwrite
-        # an unrelated local run. With the current code version it is run_id(experiment), so
+        # an unrelated local run. With the current numbers version (the "code_version" field keeps
+        # its old name, so older bundles still read) it is run_id(experiment), so
         # find() serves the imported curves to a link; with another code version it is the id
         # the exporter computed, which no experiment trained by the current code can share.
-        if code_version == versions.code_version():
+        if code_version == versions.numbers_version(experiment.task):
             identifier = run_id(experiment)
         else:
             identifier = _id_from(config.to_params(experiment), code_version)

@@ -1,39 +1,33 @@
-"""Versions that identify a run: a hash of the training code and the libraries it ran on.
+"""Versions that identify a run: a numbers version per task, and the libraries a run ran on.
 
-A stored run is only a faithful replay of a link if the code that trained it is the code that
-would train it now, so the code hash is part of every run id.
+A stored run is a faithful replay of a link only while the code would compute the same numbers
+for its settings. Hashing the training code's bytes into the id guaranteed that, but orphaned
+every stored run and link at any edit, a comment or a new task file included. So a run id hashes
+its settings and its task's numbers version instead: a counter a developer bumps when a change
+alters that task's numbers. tests/test_golden_runs.py keeps the counter honest: it trains a tiny
+seeded run per task and compares its history with a committed fingerprint, so a change that
+alters the numbers fails until its task's version is bumped and the fingerprint regenerated.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.metadata
 import platform
-from pathlib import Path
 
-CORE_DIR = Path(__file__).resolve().parent
-# Only the code that decides what a run computes; editing the CLI, the job runner, the store or the
-# explanations must not orphan every stored run and every shared link.
-TRAINING_CODE = ("config.py", "history.py", "models.py", "probes.py", "train.py", "tasks",
-                 "tokens.py", "tables.py", "strokes.py", "pen_files.py")
+# Bump a task's number when a change alters what its runs compute (data, models, training,
+# probes or metrics), then regenerate tests/golden_runs.json:
+#     .venv/bin/python tests/golden_runs.py
+# A change shared by every task (the trainer, say) bumps every task it alters.
+NUMBERS_VERSIONS = {"memory": 1, "sentiment": 1, "handwriting": 1, "translation": 1}
 
 
-@functools.lru_cache(maxsize=1)
-def code_version() -> str:
-    """12 hex characters of sha256 over the training code's relative paths and bytes."""
-    digest = hashlib.sha256()
-    files = sorted((path for path in CORE_DIR.rglob("*.py")
-                    if path.relative_to(CORE_DIR).parts[0] in TRAINING_CODE),
-                   key=lambda path: path.relative_to(CORE_DIR).as_posix())
-    for path in files:
-        relative = path.relative_to(CORE_DIR).as_posix().encode()
-        content = path.read_bytes()
-        # Lengths keep the stream unambiguous: no two file sets hash the same bytes.
-        digest.update(f"{len(relative)}:{len(content)}:".encode())
-        digest.update(relative)
-        digest.update(content)
-    return digest.hexdigest()[:12]
+def numbers_version(task: str) -> str:
+    """12 hex characters naming the task's current numbers version; KeyError for an unknown task.
+
+    Hex, like the code hashes ids used before, so stored runs and bundles keep one format.
+    """
+    return hashlib.sha256(f"{task}:{NUMBERS_VERSIONS[task]}".encode()).hexdigest()[:12]
 
 
 def library_versions() -> dict[str, str]:

@@ -59,7 +59,7 @@ def test_save_load_round_trip(store):
     assert stored.status == "finished" and stored.message == "hello"
     assert stored.params == config.to_params(experiment)
     assert stored.experiment() == experiment
-    assert stored.code_version == versions.code_version()
+    assert stored.code_version == versions.numbers_version(experiment.task)
     assert stored.versions["torch"] == torch.__version__
     assert store.find(experiment).run_id == identifier
 

@@ -8,6 +8,7 @@ cheap in the browser.
 from __future__ import annotations
 
 import math
+import re
 
 import altair as alt
 import pandas as pd
@@ -18,6 +19,8 @@ from core.history import History
 MAX_POINTS = 300
 FLOOR = 1e-30  # log scales cannot show zero; a vanished gradient sits on the floor
 HEIGHT = 260
+# Every log axis labels its ticks one way (1e-6, not 0.000001 beside 1e-10).
+LOG_FORMAT = ".0e"
 # Rows of a chart whose two axes are both categories (a heatmap of pieces, a confusion matrix) are
 # sized per row: Streamlit 1.67 squeezes such a chart to a sliver when given a fixed total height.
 BAND = 22
@@ -103,9 +106,16 @@ def metric_chart(histories: list[History], chance: float | None = None) -> alt.C
     )
     if chance is None:
         return lines.properties(height=HEIGHT)
-    rule = alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[4, 4], color="gray").encode(
-        y="chance:Q", tooltip=[alt.Tooltip("chance:Q", title="chance", format=".2f")])
-    return alt.layer(lines, rule, title=title).properties(height=HEIGHT)
+    return alt.layer(lines, chance_rule(chance), title=title).properties(height=HEIGHT)
+
+
+def chance_rule(chance: float) -> alt.Chart:
+    """The dashed chance line, with its own legend entry so a reader knows what it is."""
+    frame = pd.DataFrame({"chance": [chance], "line": ["chance"]})
+    return alt.Chart(frame).mark_rule(color="gray").encode(
+        y="chance:Q",
+        strokeDash=alt.StrokeDash("line:N", title="Reference", scale=alt.Scale(domain=["chance"], range=[[4, 4]])),
+        tooltip=[alt.Tooltip("chance:Q", title="chance", format=".2f")])
 
 
 def _probe_at(history: History, probe_step: int | None) -> tuple[int, dict[str, list[float]]] | None:
@@ -138,7 +148,7 @@ def gradient_chart(histories: list[History], probe_step: int | None = None,
     title = f"Gradient through time (probe at step {max(steps, default=0)})"
     return alt.Chart(gradient_frame(histories, probe_step), title=title).mark_line().encode(
         x=alt.X("back:Q", title=position_label.capitalize()),
-        y=alt.Y("norm:Q", title="|dL/dh_t| (log)", scale=alt.Scale(type="log")),
+        y=alt.Y("norm:Q", title="|dL/dh_t| (log)", scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_FORMAT)),
         color=_cell_color(cells),
         strokeDash=alt.StrokeDash("layer:N", title="Layer"),
         tooltip=["model", "layer", "back", alt.Tooltip("norm:Q", format=".2e")],
@@ -156,7 +166,7 @@ def ratio_chart(histories: list[History]) -> alt.Chart:
     return alt.Chart(ratio_frame(histories), title="How much gradient reaches the first step").mark_line(
         point=True).encode(
         x=alt.X("step:Q", title="Training step"),
-        y=alt.Y("ratio:Q", title="|dL/dh_1| / |dL/dh_T| (log)", scale=alt.Scale(type="log")),
+        y=alt.Y("ratio:Q", title="|dL/dh_1| / |dL/dh_T| (log)", scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_FORMAT)),
         color=_cell_color(cells),
         tooltip=["model", "step", alt.Tooltip("ratio:Q", format=".2e")],
     ).properties(height=HEIGHT)
@@ -175,7 +185,7 @@ def layer_norm_frame(histories: list[History]) -> pd.DataFrame:
 def layer_norm_chart(histories: list[History], columns: int = 3) -> alt.Chart:
     return alt.Chart(layer_norm_frame(histories)).mark_line(opacity=0.85).encode(
         x=alt.X("step:Q", title="Step"),
-        y=alt.Y("norm:Q", title="Gradient norm (log)", scale=alt.Scale(type="log")),
+        y=alt.Y("norm:Q", title="Gradient norm (log)", scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_FORMAT)),
         color=alt.Color("group:N", title="Parameters", scale=alt.Scale(scheme="dark2")),
         tooltip=["model", "group", "step", alt.Tooltip("norm:Q", format=".2e")],
     ).properties(height=170, width=280).facet(
@@ -226,9 +236,17 @@ def distance_chart(rows: list[dict], chance: float) -> alt.Chart:
         color=color,
         tooltip=["model", "distance", alt.Tooltip("accuracy:Q", format=".3f")],
     )
-    rule = alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[4, 4], color="gray").encode(
-        y="chance:Q")
-    return alt.layer(lines, rule, title="Memory against distance (your stored runs)").properties(height=HEIGHT)
+    return alt.layer(lines, chance_rule(chance), title="Memory against distance (your stored runs)").properties(height=HEIGHT)
+
+
+def numeric_order(names: list[str]) -> list[str]:
+    """Names holding numbers ("distance 3-5", "distance 11-20") in numeric order, in the places
+    numbered names already take; names without numbers keep their places."""
+    def key(name: str) -> tuple[str, int]:
+        return name[:re.search(r"\d", name).start()], int(re.search(r"\d+", name).group())
+
+    numbered = iter(sorted((name for name in names if re.search(r"\d", name)), key=key))
+    return [next(numbered) if re.search(r"\d", name) else name for name in names]
 
 
 def group_frame(histories: list[History]) -> pd.DataFrame:
@@ -241,7 +259,7 @@ def group_frame(histories: list[History]) -> pd.DataFrame:
 def group_chart(histories: list[History], columns: int = 4) -> alt.Chart:
     """Validation accuracy on each named subset (category, distance bucket), one small chart each."""
     cells = [h.cell for h in histories]
-    order = list(dict.fromkeys(group for h in histories for group in h.group_metric))
+    order = numeric_order(list(dict.fromkeys(group for h in histories for group in h.group_metric)))
     return alt.Chart(group_frame(histories)).mark_line(point=alt.OverlayMarkDef(size=12)).encode(
         x=alt.X("step:Q", title="Step"),
         y=alt.Y("value:Q", title="Accuracy", scale=alt.Scale(domain=[0, 1])),

@@ -89,19 +89,21 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
     job = _current_job(experiment)
     running = job is not None and not job.done
     blocked = parts.blocker(experiment) if parts.blocker else None
+    stored = None if running else run_store().find(experiment)
     left, right, _ = st.columns([1, 1, 4])
-    if left.button("Train", type="primary", disabled=running or bool(blocked), icon=":material/play_arrow:",
-                   key="train"):
+    if left.button("Train", type="primary", disabled=running or bool(blocked),
+                   icon=":material/play_arrow:", key="train", help=train_note(stored)):
         job = job_runner().submit(experiment, is_alive=session_liveness())
         st.session_state[_job_key(experiment)] = job.id
         # Rerun so the whole page, Train button included, redraws in its training state.
         st.rerun()
     if blocked:
         st.info(blocked, icon=":material/upload_file:")
+    elif train_note(stored):
+        st.caption(train_note(stored))
     if running:
         _live(job.id, right, parts, parts.baselines(experiment) if parts.baselines else {})
         return
-    stored = run_store().find(experiment)
     if job is not None and job.status == "failed" and job.run_id == runs.run_id(experiment):
         plain.error("Training could not start: {message}", message=job.message, icon=":material/error:")
     if job is not None and job.run_id != runs.run_id(experiment):
@@ -115,6 +117,24 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
         _stored_results(experiment, stored, parts)
     if parts.footer:
         parts.footer(experiment)
+
+
+def train_note(stored: runs.StoredRun | None) -> str | None:
+    """What pressing Train will do to a stored run: a finished one is already trained, a stopped one
+    restarts from step 0 (said beside the button and in its help, so nothing retrains silently)."""
+    if stored is not None and stored.status == "finished":
+        return "These settings are already trained and shown below; training again gives the same curves."
+    if stored is not None and stored.status == "stopped":
+        return "A stopped run does not resume: training starts again from step 0."
+    return None
+
+
+def progress_text(done: int, total: int, models: int, elapsed: float) -> str:
+    """Steps per model, since the job counts every model's steps together."""
+    models = max(models, 1)
+    each, done_each = total // models, done // models
+    noun = "model" if models == 1 else "models"
+    return f"Training {models} {noun}: {done_each} of {each} steps each, {elapsed:.1f} s"
 
 
 def _current_job(experiment: Experiment) -> Job | None:
@@ -141,8 +161,8 @@ def _live(job_id: str, stop_column, parts: PageParts, baselines: dict[str, float
                     "(this server trains a limited number of jobs at once).", icon=":material/hourglass_top:")
         else:
             fraction = snapshot.steps_done / max(snapshot.steps_total, 1)
-            st.progress(min(fraction, 1.0), text=f"Training: {snapshot.steps_done} of {snapshot.steps_total} steps, "
-                                                 f"{snapshot.elapsed:.1f} s")
+            st.progress(min(fraction, 1.0), text=progress_text(snapshot.steps_done, snapshot.steps_total,
+                                                               len(snapshot.histories), snapshot.elapsed))
         histories = list(snapshot.histories.values())
         if histories and any(h.steps for h in histories):
             curves(histories, parts, baselines=baselines)
@@ -200,7 +220,8 @@ def _status_line(stored: runs.StoredRun, histories: list[History]) -> None:
             plain.error("{name}: {message} The curves up to that point are kept below.", name=name,
                         message=history.message, icon=":material/warning:")
         elif history.status == "stopped":
-            plain.warning("{name} stopped after {steps} steps: {message} Press **Train** to run it to the end.",
+            plain.warning("{name} stopped after {steps} steps: {message} Training again starts from step 0 "
+                          "(a stopped run does not resume).",
                           name=name, steps=len(history.steps), message=history.message, icon=":material/stop_circle:")
     if stored.status == "finished":
         st.success(f"Loaded finished run `{stored.run_id}` from the run store: no retraining needed.",

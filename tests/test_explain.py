@@ -1,0 +1,200 @@
+"""The written explanations never claim what their run did not show.
+
+Property-style: hypothesis generates many histories (statuses, accuracies, gradient ratios either
+way, one to four models) and every claim a sentence makes is checked against the numbers it was
+written from. A few named runs pin the cases the issue reported.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import config
+from core.explain import CHANCE_MARGIN, handwriting_lines, memory_lines, sentiment_lines
+from core.history import History
+
+MEMORY = config.from_params({"task": "memory", "distance": "20", "symbols": "4", "steps": "800"})[0]
+SENTIMENT = config.from_params({"task": "sentiment", "steps": "800"})[0]
+HANDWRITING = config.from_params({"task": "handwriting", "steps": "800"})[0]
+LABEL = "|".join(re.escape(label) for label in config.CELL_LABELS.values())
+MORE = re.compile(rf"the ({LABEL}) passes back about 10\^([\d.]+) times more gradient to .+? than the ({LABEL}) ")
+LESSON = re.compile(rf"the ({LABEL})'s error signal shrinks .+ while the ({LABEL})'s cell state carries it back")
+WEAKER = re.compile(rf"In this run the ({LABEL}) passes back more gradient than the ({LABEL}),")
+FIGURE = re.compile(r"(median over (\d+) probes|at step (\d+))")
+
+
+def make_history(cell: str, status: str, accuracy: float | None, ratios: list[tuple[int, float]],
+                 steps: int = 800) -> History:
+    """A history with `steps` steps, one evaluation (if accuracy is given) and a probe per ratio."""
+    history = History(cell=cell, status=status, message="Training diverged at step 12." if status == "diverged" else "")
+    history.steps = list(range(1, steps + 1))
+    history.train_loss = [1.0] * steps
+    if accuracy is not None:
+        history.eval_steps, history.val_loss, history.val_metric = [steps], [1.0], [accuracy]
+    history.probe_steps = [step for step, _ in ratios]
+    # The last step's norm is 1, so the first step's norm is the ratio itself.
+    history.grad_through_time = [{"layer 1": [ratio, 0.5, 1.0]} for _, ratio in ratios]
+    return history
+
+
+def by_label(histories: list[History]) -> dict[str, History]:
+    return {config.model_label(history.cell): history for history in histories}
+
+
+@st.composite
+def runs(draw, cells: tuple[str, ...]) -> list[History]:
+    chosen = draw(st.lists(st.sampled_from(cells), min_size=1, max_size=4, unique=True))
+    histories = []
+    for cell in chosen:
+        status = draw(st.sampled_from(("finished", "finished", "stopped", "diverged", "running")))
+        steps = draw(st.integers(1, 800)) if status != "finished" else 800
+        accuracy = draw(st.none() | st.floats(0, 1))
+        probe_steps = draw(st.lists(st.integers(1, steps), max_size=4, unique=True).map(sorted))
+        ratios = [(step, 10 ** draw(st.floats(-8, 2))) for step in probe_steps]
+        histories.append(make_history(cell, status, accuracy, ratios, steps))
+    return histories
+
+
+def check_common_claims(lines: list[str], histories: list[History], total_steps: int) -> None:
+    text = "\n".join(lines)
+    named = by_label(histories)
+    alive = [history for history in histories if history.status != "diverged"]
+    for label, history in named.items():
+        own = [line for line in lines if line.startswith(f"**{label}**")]
+        assert len(own) == 1, (label, lines)
+        if history.status == "diverged":
+            # A diverged model gets its message, never an accuracy.
+            assert own[0].startswith(f"**{label}** diverged") and "%" not in own[0]
+        elif history.status == "stopped":
+            assert f"stopped after {len(history.steps)} of {total_steps} steps" in own[0]
+        elif history.status == "finished":
+            assert "stopped" not in own[0] and "so far" not in own[0]
+        if history.status != "diverged" and history.final_val_metric() is None:
+            assert "not been evaluated" in own[0]
+    assert ("Every model diverged" in text) == (not alive)
+    for more, gap, less in MORE.findall(text):
+        # "X passes more than Y": X's median ratio is the larger, by the power of ten quoted.
+        more_ratio, less_ratio = named[more].median_grad_ratio(), named[less].median_grad_ratio()
+        assert named[more].status != "diverged" and named[less].status != "diverged"
+        assert more_ratio > less_ratio
+        assert math.isclose(float(gap), math.log10(more_ratio / less_ratio), abs_tol=0.051)
+    for weak, strong in LESSON.findall(text):
+        assert named[weak].cell in ("rnn", "birnn") and named[strong].cell in ("lstm", "bilstm")
+        assert named[strong].median_grad_ratio() >= 10 * named[weak].median_grad_ratio()
+    if "vanishing gradient" in text or "cell state carries" in text:
+        assert LESSON.search(text), text
+    for stronger, weaker in WEAKER.findall(text):
+        assert named[stronger].median_grad_ratio() > named[weaker].median_grad_ratio()
+    if len(histories) == 1:
+        assert not MORE.search(text) and "within a factor" not in text and not LESSON.search(text)
+
+
+def check_figures(lines: list[str], histories: list[History]) -> None:
+    """Each model's own gradient figure says where it was measured, and says it truly."""
+    for label, history in by_label(histories).items():
+        if history.status == "diverged":
+            continue  # its line quotes the divergence message, which has steps of its own
+        own = next(line for line in lines if line.startswith(f"**{label}**"))
+        match = FIGURE.search(own)
+        if match is None:
+            continue
+        probed = history.grad_ratios_by_step()
+        if match.group(2):
+            assert int(match.group(2)) == len(probed) >= 2
+        else:
+            assert [step for step, _ in probed] == [int(match.group(3))]
+
+
+@settings(max_examples=400, deadline=None)
+@given(runs(("rnn", "lstm", "gru", "bilstm", "birnn")))
+def test_memory_sentences_follow_the_numbers(histories):
+    lines = memory_lines(MEMORY, histories)
+    check_common_claims(lines, histories, MEMORY.train.steps)
+    check_figures(lines, histories)
+    chance = 1 / MEMORY.task_config.symbols
+    for label, history in by_label(histories).items():
+        own = next(line for line in lines if line.startswith(f"**{label}**"))
+        accuracy = history.final_val_metric()
+        if "carries the first symbol" in own:
+            assert accuracy >= 0.95
+        if "better than guessing" in own:
+            assert accuracy <= chance + CHANCE_MARGIN
+        if "remembers some of the time" in own:
+            assert chance + CHANCE_MARGIN < accuracy < 0.95
+        falls = re.search(r"gradient (falls|rises) by \*\*([\d.]+) orders", own)
+        if falls:
+            ratio = history.median_grad_ratio()
+            assert (ratio <= 1) == (falls.group(1) == "falls")
+            assert math.isclose(float(falls.group(2)), abs(math.log10(ratio)), abs_tol=0.051)
+
+
+@settings(max_examples=200, deadline=None)
+@given(runs(("bow", "rnn", "lstm", "gru", "bilstm")))
+def test_sentiment_sentences_follow_the_numbers(histories):
+    lines = sentiment_lines(SENTIMENT, histories)
+    check_common_claims(lines, histories, SENTIMENT.train.steps)
+    # A bag of words has no recurrence: it is never in a gradient comparison.
+    assert "BoW passes" not in " ".join(lines) and "than the BoW" not in " ".join(lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(runs(("rnn", "lstm", "gru", "bilstm")))
+def test_handwriting_sentences_follow_the_numbers(histories):
+    lines = handwriting_lines(HANDWRITING, histories)
+    check_common_claims(lines, histories, HANDWRITING.train.steps)
+    text = " ".join(lines)
+    if "no cell's gradient fades" in text:
+        ratios = [h.median_grad_ratio() for h in histories if h.status != "diverged" and h.grad_ratios()]
+        assert ratios and all(abs(math.log10(ratio)) < 1 for ratio in ratios)
+
+
+def test_an_rnn_passing_more_gradient_than_the_lstm_gets_no_vanishing_gradient_lesson():
+    """The report: distance 20, the LSTM passing 10^2 times less gradient, and the lesson told anyway."""
+    histories = [make_history("rnn", "finished", 0.3, [(400, 1e-2), (800, 1e-2)]),
+                 make_history("lstm", "finished", 0.3, [(400, 1e-4), (800, 1e-4)])]
+    text = " ".join(memory_lines(MEMORY, histories))
+    assert "the RNN passes back about 10^2.0 times more gradient to the first symbol than the LSTM" in text
+    assert "vanishing gradient" not in text and "cell state carries" not in text
+    assert "In this run the RNN passes back more gradient than the LSTM" in text
+    assert "median over 2 probes" in text
+
+
+def test_the_lesson_is_told_when_the_run_shows_it():
+    histories = [make_history("rnn", "finished", 0.3, [(800, 1e-6)]),
+                 make_history("lstm", "finished", 1.0, [(800, 1e-2)])]
+    text = " ".join(memory_lines(MEMORY, histories))
+    assert "the LSTM passes back about 10^4.0 times more gradient to the first symbol than the RNN" in text
+    assert "That is the vanishing gradient" in text and "at step 800" in text
+
+
+def test_without_an_lstm_there_is_no_cell_state_lesson():
+    histories = [make_history("rnn", "finished", 0.3, [(800, 1e-6)]),
+                 make_history("gru", "finished", 1.0, [(800, 1e-2)])]
+    text = " ".join(memory_lines(MEMORY, histories))
+    assert "the GRU passes back about 10^4.0 times more gradient" in text
+    assert "vanishing gradient" not in text and "cell state" not in text
+
+
+def test_every_model_diverged_gives_no_lesson_and_no_accuracy():
+    histories = [make_history("rnn", "diverged", 0.25, [(10, 1e-6)], steps=12),
+                 make_history("lstm", "diverged", 0.25, [(10, 1e-1)], steps=12)]
+    lines = memory_lines(MEMORY, histories)
+    assert lines[:2] == ["**RNN** diverged: Training diverged at step 12.",
+                         "**LSTM** diverged: Training diverged at step 12."]
+    assert lines[2].startswith("Every model diverged") and len(lines) == 3
+
+
+def test_a_stopped_run_says_how_far_it_got_and_not_that_it_failed_to_learn():
+    lines = memory_lines(MEMORY, [make_history("lstm", "stopped", 0.26, [(1, 0.5)], steps=120)])
+    assert lines == ["**LSTM** (stopped after 120 of 800 steps) reached 26% validation accuracy (chance is 25%): "
+                     "not yet clearly better than guessing. Its gradient falls by **0.3 orders of magnitude** from "
+                     "the last step back to the first (at step 1: |dL/dh₁| / |dL/dh_20| = 5.0e-01)."]
+
+
+def test_a_one_model_run_makes_no_comparison():
+    lines = memory_lines(MEMORY, [make_history("rnn", "finished", 0.9, [(400, 1e-3), (800, 1e-5)])])
+    assert len(lines) == 1 and "median over 2 probes" in lines[0]
