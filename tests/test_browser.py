@@ -224,10 +224,10 @@ def test_training_draws_live_curves(server, page):
     expect(charts(page).first).to_be_visible(timeout=TRAIN_TIMEOUT)
     expect(page.locator(".vega-embed canvas, .vega-embed svg").first).to_be_visible()
     progress = progress_text(page)
-    first = re.match(r"Training: (\d+) of", progress.inner_text())
+    first = re.match(r"Training \d+ models?: (\d+) of", progress.inner_text())
     assert first, progress.inner_text()
     # The fragment redraws on its own: the step count moves without any click.
-    expect(progress).not_to_have_text(re.compile(rf"^Training: {first.group(1)} of"), timeout=30_000)
+    expect(progress).not_to_have_text(re.compile(rf"^Training \d+ models?: {first.group(1)} of"), timeout=30_000)
     stop_training(page)
     expect(charts(page).first).to_be_visible()
     expect_no_traceback(page)
