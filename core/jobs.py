@@ -116,6 +116,7 @@ class Job:
         self.run_id = run_id(experiment)
         self.experiment = experiment
         self.is_alive = is_alive
+        self.owner: str | None = None  # the browser session that submitted it, if known
         self.steps_total = len(model_names(experiment)) * min(
             experiment.train.steps, runner.max_steps or experiment.train.steps)
         self._runner = runner
@@ -227,6 +228,20 @@ class _Watch:
         return None if alive else SESSION_CLOSED
 
 
+class JobRefused(RuntimeError):
+    """A job this server's budgets do not allow; the message says which budget, for the user."""
+
+
+def job_weights(experiment: Experiment) -> int:
+    """A job's size for the weight budget: models x layers x hidden_size squared.
+
+    Memory and time per step grow with it (times batch and sequence length, which have budgets of
+    their own through the step and time limits); the largest link today is 7 x 3 x 256^2 = 1.4 M.
+    """
+    model = experiment.model
+    return len(model_names(experiment)) * model.num_layers * model.hidden_size ** 2
+
+
 def _backend(given: str | None) -> str:
     """The given backend, else RNN_PLAYGROUND_BACKEND, else "process"; a bad setting is logged."""
     if given is not None:
@@ -284,11 +299,17 @@ class JobRunner:
 
     def __init__(self, store: RunStore | None = None, max_concurrent: int | None = None,
                  max_steps: int | None = None, max_seconds: float | None = None, device=None,
-                 backend: str | None = None, worker_setup: tuple[Callable[..., None], tuple] | None = None):
+                 backend: str | None = None, worker_setup: tuple[Callable[..., None], tuple] | None = None,
+                 max_queue: int | None = None, max_per_session: int | None = None,
+                 max_weights: int | None = None):
         self.store = store
         self.max_concurrent = _setting(max_concurrent, "RNN_PLAYGROUND_MAX_JOBS", int, os.cpu_count() or 1)
         self.max_steps = _setting(max_steps, "RNN_PLAYGROUND_MAX_STEPS", int, None)
         self.max_seconds = _setting(max_seconds, "RNN_PLAYGROUND_MAX_SECONDS", float, None)
+        # Budgets for a hosted server, checked here rather than trusted to the page's sliders.
+        self.max_queue = _setting(max_queue, "RNN_PLAYGROUND_MAX_QUEUE", int, None)
+        self.max_per_session = _setting(max_per_session, "RNN_PLAYGROUND_MAX_JOBS_PER_SESSION", int, None)
+        self.max_weights = _setting(max_weights, "RNN_PLAYGROUND_MAX_WEIGHTS", int, None)
         self.device = torch.device(device) if device is not None else None
         self.backend = _backend(backend)
         # Run in each worker process as it starts (process backend); the tests put faults in with it.
@@ -302,16 +323,39 @@ class JobRunner:
         self._slots: list = []
         self._closing = False
 
-    def submit(self, experiment: Experiment, is_alive: Callable[[], bool] | None = None) -> Job:
+    def submit(self, experiment: Experiment, is_alive: Callable[[], bool] | None = None,
+               owner: str | None = None) -> Job:
+        """Queue an experiment; JobRefused when a budget forbids it. `owner` names the browser
+        session, for the per-session budget."""
         job = Job(self, experiment, is_alive)
+        job.owner = owner
         with self._changed:
             if self._closing:
                 raise RuntimeError("the job runner has been shut down")
+            refusal = self._refusal_locked(experiment, owner)
+            if refusal:
+                raise JobRefused(refusal)
             self._start_workers()
             self._jobs[job.id] = job
             self._queue.append(job)
             self._changed.notify()
         return job
+
+    def _refusal_locked(self, experiment: Experiment, owner: str | None) -> str | None:
+        weights = job_weights(experiment)
+        if self.max_weights is not None and weights > self.max_weights:
+            return (f"This server trains models of at most {self.max_weights:,} recurrent weights per job "
+                    f"(models x layers x hidden size squared); these settings need {weights:,}. Choose fewer "
+                    "cells or layers, or a smaller hidden size.")
+        if self.max_queue is not None and len(self._queue) >= self.max_queue:
+            return (f"This server's queue is full ({self.max_queue} jobs are waiting). Try again in a minute, "
+                    "or open a stored run meanwhile.")
+        if self.max_per_session is not None and owner is not None:
+            mine = sum(1 for job in self._jobs.values() if job.owner == owner and not job.done)
+            if mine >= self.max_per_session:
+                return (f"This server trains at most {self.max_per_session} job(s) at a time per browser "
+                        "session; stop or wait for yours first.")
+        return None
 
     def job(self, job_id: str) -> Job | None:
         with self._changed:

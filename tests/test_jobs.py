@@ -337,3 +337,28 @@ def test_shutdown_stops_running_and_queued_jobs(make_runner):
     assert running.status == queued.status == "stopped"
     with pytest.raises(RuntimeError):
         runner.submit(tiny())
+
+
+def test_budgets_refuse_with_a_message_before_anything_is_queued(make_runner):
+    from core.jobs import JobRefused, job_weights
+
+    big = tiny(hidden_size=32)
+    assert job_weights(big) == 2 * 1 * 32 ** 2
+    runner = make_runner(max_concurrent=1, max_weights=2 * 32 ** 2 - 1, max_queue=2, max_per_session=2)
+    with pytest.raises(JobRefused, match="at most 2,047 recurrent weights.*need 2,048"):
+        runner.submit(big)
+    assert runner.jobs() == []
+    running = runner.submit(tiny(steps=5000), owner="alice")
+    wait_until(lambda: training(running))
+    runner.submit(tiny(), owner="alice")
+    with pytest.raises(JobRefused, match="at most 2 job"):
+        runner.submit(tiny(seed=1), owner="alice")
+    runner.submit(tiny(seed=2), owner="bob")
+    with pytest.raises(JobRefused, match="queue is full"):
+        runner.submit(tiny(seed=3), owner="carol")
+    assert len(runner.jobs()) == 3
+    running.stop()
+    assert running.wait(DEADLINE)
+    # Alice's running job has ended, so she may queue another (the queue has room again too).
+    later = runner.submit(tiny(seed=4), owner="alice")
+    assert later.wait(DEADLINE) and later.status == "finished"

@@ -46,6 +46,12 @@ def job_runner() -> JobRunner:
 GRACE_SECONDS = 10.0
 
 
+def session_owner() -> str | None:
+    """This browser session's id, for the job runner's per-session budget; None under AppTest."""
+    context = get_script_run_ctx()
+    return context.session_id if context is not None and Runtime.exists() else None
+
+
 def session_liveness() -> Callable[[], bool] | None:
     """A check the job runner calls to learn whether this browser session is still open.
 
