@@ -140,7 +140,10 @@ class _WorkerWatch:
 
     def __call__(self) -> str | None:
         self.read_messages()
-        if self.reason is None and self.max_seconds is not None \
+        # The budget counts data building too, but a job always gets its first step, so a budget
+        # spent building data on a busy machine still ends with curves to show, not an empty run.
+        trained = any(trainer.history.steps for trainer in self.trainers)
+        if self.reason is None and self.max_seconds is not None and trained \
                 and time.monotonic() - self.started > self.max_seconds:
             self.reason = f"Stopped at this server's time budget of {self.max_seconds:g} s."
         self.publish()
