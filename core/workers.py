@@ -59,6 +59,7 @@ def worker_main(connection, store_path: str | None, device: str | None,
         function, arguments = setup
         function(*arguments)
     store = RunStore(store_path) if store_path else None
+    connection.send(("ready",))
     while True:
         try:
             message = connection.recv()
@@ -225,7 +226,7 @@ class ProcessSlot:
                                        name=f"rnn-job-worker-{self.number}", daemon=True)
         self.process.start()
         child.close()  # only the worker holds this end, so its death closes the pipe for us
-        self.connection = parent
+        self.connection, self.ready = parent, False
 
     def send(self, *message: Any) -> bool:
         with self.send_lock:
@@ -238,6 +239,8 @@ class ProcessSlot:
     def _serve(self) -> None:
         runner = self.runner
         while True:
+            if not self._await_ready():
+                break
             job = runner._next_job(self)
             if job is None:
                 break
@@ -247,6 +250,27 @@ class ProcessSlot:
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(1.0)
+
+    def _await_ready(self) -> bool:
+        """Wait until the worker has imported torch and warmed up, so a job never waits on a
+        starting worker (it stays queued, with its position shown); False once the runner closes."""
+        while not self.runner._closing:
+            if self.ready:
+                return True
+            try:
+                if self.connection.poll(WAKE_SECONDS):
+                    self.ready = self.connection.recv()[0] == "ready"
+                    continue
+            except (EOFError, OSError):
+                pass
+            else:
+                if self.process.is_alive():
+                    continue
+            logger.error("A worker process died while starting (exit code %s); starting another.",
+                         self.process.exitcode)
+            self.connection.close()
+            self._start_worker()
+        return False
 
     def _run(self, job: "Job") -> None:
         runner = self.runner
