@@ -3,7 +3,7 @@
 Starts `streamlit run app.py` on a free localhost port with a private run store (as the browser
 tests do), opens each named page in its own Chromium session (Debian's /usr/bin/chromium), presses
 Train on every page at once and waits until each shows its finished run, sampling the resident
-memory of the server process and its children every 0.2 s. Prints the RSS after start, after the
+memory of the server process and its children (training workers included) every 0.2 s. Prints the RSS after start, after the
 pages opened, the peak while training, after training, and the extra memory per page session.
 
 Run from the repository root (needs the dev requirements and Debian's chromium):
@@ -28,15 +28,16 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, button, start_app  # noqa: 
 TRAIN_SECONDS = 600
 
 
-def resident_megabytes(pid: int) -> float:
-    """RSS of a process and all its descendants, from /proc."""
+def resident_megabytes(pid: int, field: str = "Rss") -> float:
+    """Memory of a process and all its descendants, from /proc: "Rss" counts shared library pages
+    once per process; "Pss" shares them out, so the sum is what the processes use together."""
     total = 0
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
@@ -50,11 +51,12 @@ class Sampler(threading.Thread):
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.pid, self.peak, self.running = pid, 0.0, True
+        self.pid, self.peak, self.peak_shared, self.running = pid, 0.0, 0.0, True
 
     def run(self) -> None:
         while self.running:
             self.peak = max(self.peak, resident_megabytes(self.pid))
+            self.peak_shared = max(self.peak_shared, resident_megabytes(self.pid, "Pss"))
             time.sleep(0.2)
 
 
@@ -90,15 +92,17 @@ def main() -> None:
             time.sleep(2)  # let the pages draw their after-training views
             sampler.running = False
             sampler.join()
-            after = resident_megabytes(pid)
+            after, after_shared = resident_megabytes(pid), resident_megabytes(pid, "Pss")
             browser.close()
     finally:
         server.stop()
     print(f"pages: {', '.join(options.pages)} (RNN_PLAYGROUND_MAX_JOBS={options.max_jobs})")
     print(f"server RSS after start      {started:7.0f} MB")
     print(f"after the pages opened      {opened:7.0f} MB  (+{(opened - started) / len(options.pages):.0f} MB a page)")
-    print(f"peak while training         {max(sampler.peak, after):7.0f} MB")
-    print(f"after training              {after:7.0f} MB  ({trained_seconds:.1f} s to train every page)")
+    print(f"peak while training         {max(sampler.peak, after):7.0f} MB RSS, "
+          f"{max(sampler.peak_shared, after_shared):.0f} MB PSS")
+    print(f"after training              {after:7.0f} MB RSS, {after_shared:.0f} MB PSS "
+          f"({trained_seconds:.1f} s to train every page)")
 
 
 if __name__ == "__main__":

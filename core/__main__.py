@@ -1,10 +1,11 @@
-"""Command line: train headless, list stored runs, export and import run bundles.
+"""Command line: train headless, list stored runs, export and import run bundles, warm the store.
 
     python -m core train memory --cells rnn,lstm --seed 0 --steps 600 --set distance=80 --json
     python -m core train sentiment --set source=reviews --eval-file csv:other_reviews.csv --json
     python -m core train handwriting --eval-file pendigits:pendigits.tes --json
     python -m core runs
     python -m core export RUN_ID > run.json ; python -m core import run.json
+    python -m core warm            # train every preset not yet stored, e.g. at deploy
 
 A run id hashes the settings and the task's numbers version (core/versions.py), so `--reuse`
 and `export` keep finding a run across code edits that leave its task's numbers alone.
@@ -73,6 +74,9 @@ def build_parser() -> Parser:
                             f"else {uploads.DEFAULT_DAYS:g})")
     clean.add_argument("--runs-older-than", metavar="DAYS", help="also stored runs not updated for this long")
     clean.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    warm = commands.add_parser("warm", help="train every preset into the run store, skipping finished ones, "
+                                            "so the home page's links open finished curves at once")
+    warm.add_argument("--dry-run", action="store_true", help="list the presets that would be trained")
     return parser
 
 
@@ -350,7 +354,45 @@ def command_clean(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": command_train, "runs": command_runs, "export": command_export, "import": command_import,
+def command_warm(args: argparse.Namespace) -> int:
+    """Train each preset not yet stored finished; a preset that fails is reported, the rest go on."""
+    from core.presets import PRESETS
+    from core.runs import run_id
+    from core.train import prepare, run_interleaved  # torch loads only when training
+
+    store = RunStore()
+    failures = 0
+    for preset in PRESETS:
+        experiment, messages = preset.experiment()
+        identifier = run_id(experiment)
+        label = f"{preset.task}: {preset.title}"
+        if messages:  # a preset the settings no longer accept is a bug worth saying loudly
+            print(f"refused {identifier}  {label}: {' '.join(messages)}", file=sys.stderr)
+            failures += 1
+            continue
+        if store.find(experiment, finished_only=True) is not None:
+            print(f"finished {identifier}  {label}")
+            continue
+        if args.dry_run:
+            print(f"would train {identifier}  {label}")
+            continue
+        started = time.perf_counter()
+        try:
+            trainers = prepare(experiment, threads=1)
+        except DataError as error:
+            print(f"failed {identifier}  {label}: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        run_interleaved(trainers)
+        histories = {trainer.cell: trainer.history for trainer in trainers}
+        store.save(experiment, histories, {trainer.cell: trainer.model.state_dict() for trainer in trainers})
+        status = combined_status(list(histories.values()))
+        print(f"{'trained' if status == 'finished' else status} {identifier}  {label} "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+    return 1 if failures else 0
+
+
+COMMANDS = {"warm": command_warm, "train": command_train, "runs": command_runs, "export": command_export, "import": command_import,
             "clean": command_clean}
 
 

@@ -1,6 +1,8 @@
 """Tests of the job runner: results, queueing, stopping, budgets, failures and thread safety.
 
-Every experiment is tiny (distance 8, hidden size 8) so the whole file stays fast on a busy
+Each test that uses `make_runner` runs on both backends, worker processes and threads: a fault a
+test puts into training is a monkeypatch for threads and a `worker_setup` hook (tests/faults.py)
+for processes, which a monkeypatch in this process cannot reach. Every experiment is tiny (distance 8, hidden size 8) so the whole file stays fast on a busy
 machine; waits are on the job's own event or on a condition with a hard deadline, never a guess.
 """
 
@@ -13,12 +15,14 @@ import time
 
 import pytest
 
+import faults
 from core import jobs as jobs_module
 from core import train
 from core.config import from_params
-from core.jobs import SESSION_CLOSED, JobRunner
+from core.jobs import BACKENDS, SESSION_CLOSED, JobRunner
 from core.runs import RunStore
 from core.train import Trainer
+from core.workers import CONTEXT
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -56,12 +60,23 @@ def store(tmp_path) -> RunStore:
     return RunStore(tmp_path / "runs.sqlite")
 
 
+def event(backend: str):
+    """An event the test and the training share: across processes for the process backend."""
+    return CONTEXT.Event() if backend == "process" else threading.Event()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def make_runner(store):
+def make_runner(store, backend):
     runners = []
 
     def make(**options) -> JobRunner:
         options.setdefault("store", store)
+        options.setdefault("backend", backend)
         runner = JobRunner(**options)
         runners.append(runner)
         return runner
@@ -139,17 +154,21 @@ def test_stop_right_after_submit(make_runner):
         assert job.wait(5.0) and job.status == "stopped" and job.message == "Changed my mind."
 
 
-def test_stop_while_data_is_being_built(make_runner, monkeypatch):
-    building, release = threading.Event(), threading.Event()
-    real_prepare = jobs_module.prepare
+def test_stop_while_data_is_being_built(make_runner, backend, monkeypatch):
+    building, release = event(backend), event(backend)
+    options = {}
+    if backend == "process":
+        options["worker_setup"] = (faults.slow_prepare, (building, release, DEADLINE))
+    else:
+        real_prepare = jobs_module.prepare
 
-    def slow_prepare(*args, **kwargs):
-        building.set()
-        release.wait(DEADLINE)
-        return real_prepare(*args, **kwargs)
+        def slow_prepare(*args, **kwargs):
+            building.set()
+            release.wait(DEADLINE)
+            return real_prepare(*args, **kwargs)
 
-    monkeypatch.setattr(jobs_module, "prepare", slow_prepare)
-    runner = make_runner(max_concurrent=1)
+        monkeypatch.setattr(jobs_module, "prepare", slow_prepare)
+    runner = make_runner(max_concurrent=1, **options)
     job = runner.submit(tiny(steps=5000))
     assert building.wait(DEADLINE) and job.status == "running"
     job.stop()
@@ -160,17 +179,21 @@ def test_stop_while_data_is_being_built(make_runner, monkeypatch):
     assert job.snapshot().steps_done == 0 and job.status == "stopped"
 
 
-def test_stop_during_the_first_step(make_runner, monkeypatch):
-    in_step, release = threading.Event(), threading.Event()
-    real_step = Trainer.step
+def test_stop_during_the_first_step(make_runner, backend, monkeypatch):
+    in_step, release = event(backend), event(backend)
+    options = {}
+    if backend == "process":
+        options["worker_setup"] = (faults.blocking_step, (in_step, release, DEADLINE))
+    else:
+        real_step = Trainer.step
 
-    def blocking_step(trainer):
-        in_step.set()
-        release.wait(DEADLINE)
-        real_step(trainer)
+        def blocking_step(trainer):
+            in_step.set()
+            release.wait(DEADLINE)
+            real_step(trainer)
 
-    monkeypatch.setattr(Trainer, "step", blocking_step)
-    job = make_runner().submit(tiny(steps=5000))
+        monkeypatch.setattr(Trainer, "step", blocking_step)
+    job = make_runner(**options).submit(tiny(steps=5000))
     assert in_step.wait(DEADLINE)
     started = time.monotonic()
     job.stop()  # must not wait for the step in progress
@@ -226,24 +249,32 @@ def test_diverging_experiment_ends_diverged_and_keeps_its_curves(make_runner, st
     assert store.load(job.run_id).status == "diverged"
 
 
-def test_exception_in_training_fails_the_job_and_the_runner_carries_on(make_runner, store, monkeypatch, caplog):
-    def broken_step(trainer):
-        raise RuntimeError("boom")
+def test_exception_in_training_fails_the_job_and_the_runner_carries_on(make_runner, backend, store, monkeypatch,
+                                                                      caplog):
+    armed = event(backend)
+    armed.set()
+    options = {}
+    if backend == "process":
+        options["worker_setup"] = (faults.broken_step, (armed,))
+    else:
+        def broken_step(trainer):
+            raise RuntimeError("boom")
 
-    monkeypatch.setattr(Trainer, "step", broken_step)
-    runner = make_runner(max_concurrent=1)
+        monkeypatch.setattr(Trainer, "step", broken_step)
+    runner = make_runner(max_concurrent=1, **options)
     with caplog.at_level(logging.ERROR, logger="core.jobs"):
         failed = runner.submit(tiny())
         assert failed.wait(DEADLINE)
     assert failed.status == "failed" and failed.message == "Training failed: boom"
     assert "boom" in caplog.text and store.load(failed.run_id) is None
     monkeypatch.undo()
+    armed.clear()
     after = runner.submit(tiny())
     assert after.wait(DEADLINE) and after.status == "finished"
 
 
-def test_save_error_becomes_a_note_not_a_crash(make_runner, monkeypatch, caplog):
-    runner = make_runner()
+def test_save_error_becomes_a_note_not_a_crash(make_runner, backend, monkeypatch, caplog):
+    runner = make_runner(worker_setup=(faults.full_disk, ()) if backend == "process" else None)
 
     def broken_save(*args, **kwargs):
         raise OSError("disk full")
@@ -306,3 +337,28 @@ def test_shutdown_stops_running_and_queued_jobs(make_runner):
     assert running.status == queued.status == "stopped"
     with pytest.raises(RuntimeError):
         runner.submit(tiny())
+
+
+def test_budgets_refuse_with_a_message_before_anything_is_queued(make_runner):
+    from core.jobs import JobRefused, job_weights
+
+    big = tiny(hidden_size=32)
+    assert job_weights(big) == 2 * 1 * 32 ** 2
+    runner = make_runner(max_concurrent=1, max_weights=2 * 32 ** 2 - 1, max_queue=2, max_per_session=2)
+    with pytest.raises(JobRefused, match="at most 2,047 recurrent weights.*need 2,048"):
+        runner.submit(big)
+    assert runner.jobs() == []
+    running = runner.submit(tiny(steps=5000), owner="alice")
+    wait_until(lambda: training(running))
+    runner.submit(tiny(), owner="alice")
+    with pytest.raises(JobRefused, match="at most 2 job"):
+        runner.submit(tiny(seed=1), owner="alice")
+    runner.submit(tiny(seed=2), owner="bob")
+    with pytest.raises(JobRefused, match="queue is full"):
+        runner.submit(tiny(seed=3), owner="carol")
+    assert len(runner.jobs()) == 3
+    running.stop()
+    assert running.wait(DEADLINE)
+    # Alice's running job has ended, so she may queue another (the queue has room again too).
+    later = runner.submit(tiny(seed=4), owner="alice")
+    assert later.wait(DEADLINE) and later.status == "finished"

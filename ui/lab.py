@@ -17,10 +17,10 @@ from core import config, runs, uploads
 from core.config import Experiment, model_label, model_names
 from core.explain import memory_lines
 from core.history import History
-from core.jobs import Job
+from core.jobs import Job, JobRefused
 from ui import charts, inspect_view, plain, share
 from core.tasks.base import DataError, TaskData
-from ui.services import job_runner, run_store, session_liveness, task_data
+from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
 
 REFRESH_SECONDS = 1.0
 
@@ -93,10 +93,14 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
     left, right, _ = st.columns([1, 1, 4])
     if left.button("Train", type="primary", disabled=running or bool(blocked),
                    icon=":material/play_arrow:", key="train", help=train_note(stored)):
-        job = job_runner().submit(experiment, is_alive=session_liveness())
-        st.session_state[_job_key(experiment)] = job.id
-        # Rerun so the whole page, Train button included, redraws in its training state.
-        st.rerun()
+        try:
+            job = job_runner().submit(experiment, is_alive=session_liveness(), owner=session_owner())
+        except JobRefused as refusal:
+            plain.warning("{reason}", reason=str(refusal), icon=":material/block:")
+        else:
+            st.session_state[_job_key(experiment)] = job.id
+            # Rerun so the whole page, Train button included, redraws in its training state.
+            st.rerun()
     if blocked:
         st.info(blocked, icon=":material/upload_file:")
     elif train_note(stored):

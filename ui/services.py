@@ -27,20 +27,29 @@ def run_store() -> RunStore:
     return RunStore()
 
 
-# Training threads hand the GIL back and forth with page redraws hundreds of times a step; at
-# Python's default 5 ms switch interval each hand-back can stall a step, so switch more often.
+# Training threads (the thread backend) hand the GIL back and forth with page redraws hundreds of
+# times a step; at Python's default 5 ms switch interval each hand-back can stall a step, so switch
+# more often. Worker processes (the default) have a GIL of their own and need none of this.
 SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 @st.cache_resource(show_spinner=False)
 def job_runner() -> JobRunner:
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    return JobRunner(store=run_store())
+    runner = JobRunner(store=run_store())
+    if runner.backend == "thread":
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    return runner
 
 
 # A reload or a dropped connection reconnects to the same session within seconds; only a session
 # gone for this long has really been closed.
 GRACE_SECONDS = 10.0
+
+
+def session_owner() -> str | None:
+    """This browser session's id, for the job runner's per-session budget; None under AppTest."""
+    context = get_script_run_ctx()
+    return context.session_id if context is not None and Runtime.exists() else None
 
 
 def session_liveness() -> Callable[[], bool] | None:

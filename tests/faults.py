@@ -1,0 +1,54 @@
+"""Faults the job tests put into a worker process as it starts (JobRunner's `worker_setup`).
+
+A monkeypatch in the test process cannot reach a spawned worker, so each function here patches
+the worker's own modules; the events are multiprocessing events shared with the test.
+"""
+
+from __future__ import annotations
+
+from core import train
+from core.runs import RunStore
+from core.train import Trainer
+
+
+def slow_prepare(building, release, deadline: float) -> None:
+    """Data building that signals `building` and then waits for `release`."""
+    real_prepare = train.prepare
+
+    def prepare(*args, **kwargs):
+        building.set()
+        release.wait(deadline)
+        return real_prepare(*args, **kwargs)
+
+    train.prepare = prepare
+
+
+def blocking_step(in_step, release, deadline: float) -> None:
+    """Training steps that signal `in_step` and wait for `release` before stepping."""
+    real_step = Trainer.step
+
+    def step(trainer):
+        in_step.set()
+        release.wait(deadline)
+        real_step(trainer)
+
+    Trainer.step = step
+
+
+def broken_step(armed) -> None:
+    """Training steps that raise while `armed` is set."""
+    real_step = Trainer.step
+
+    def step(trainer):
+        if armed.is_set():
+            raise RuntimeError("boom")
+        real_step(trainer)
+
+    Trainer.step = step
+
+
+def full_disk() -> None:
+    def save(*args, **kwargs):
+        raise OSError("disk full")
+
+    RunStore.save = save

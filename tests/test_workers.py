@@ -1,0 +1,163 @@
+"""Tests of what only worker processes promise: a killed worker fails its job and is replaced,
+workers stay warm from job to job, a snapshot never waits on a step, and a process killed while
+saving leaves the store whole with no run left "running".
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import faults
+from core.config import from_params
+from core.jobs import JobRunner
+from core.runs import RunStore
+from core.workers import CONTEXT
+
+pytestmark = pytest.mark.timeout(90)
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"distance": "8", "hidden_size": "8", "batch_size": "16", "steps": "20",
+        "eval_every": "5", "probe_every": "5"}
+DEADLINE = 30.0
+
+
+def tiny(**changes):
+    experiment, messages = from_params({**TINY, **{k: str(v) for k, v in changes.items()}})
+    assert not messages, messages
+    return experiment
+
+
+def wait_until(condition, deadline: float = DEADLINE) -> None:
+    end = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < end, "condition not reached before the deadline"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def store(tmp_path) -> RunStore:
+    return RunStore(tmp_path / "runs.sqlite")
+
+
+@pytest.fixture
+def make_runner(store):
+    runners = []
+
+    def make(**options) -> JobRunner:
+        runner = JobRunner(store=store, backend="process", **options)
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.shutdown()
+
+
+def test_killed_worker_fails_its_job_and_is_replaced_for_the_next(make_runner, store):
+    runner = make_runner(max_concurrent=1)
+    job = runner.submit(tiny(steps=5000))
+    wait_until(lambda: job.snapshot().steps_done > 0)
+    [pid] = runner.worker_pids()
+    assert pid != os.getpid()
+    os.kill(pid, signal.SIGKILL)
+    assert job.wait(DEADLINE)
+    assert job.status == "failed"
+    assert "ended unexpectedly" in job.message and "killed" in job.message and "Train" in job.message
+    snapshot = job.snapshot()
+    assert snapshot.steps_done > 0  # the curves it had sent are still shown
+    assert all(h.status == "failed" for h in snapshot.histories.values())
+    assert store.load(job.run_id) is None  # a lost run is not stored as if it had ended
+    after = runner.submit(tiny())
+    assert after.wait(DEADLINE) and after.status == "finished"
+    assert store.load(after.run_id).status == "finished"
+    [replacement] = runner.worker_pids()
+    assert replacement != pid
+
+
+def test_workers_stay_warm_from_job_to_job(make_runner):
+    runner = make_runner(max_concurrent=1)
+    first = runner.submit(tiny())
+    assert first.wait(DEADLINE) and first.status == "finished"
+    pids = runner.worker_pids()
+    second = runner.submit(tiny(seed=3))
+    assert second.wait(DEADLINE) and second.status == "finished"
+    assert runner.worker_pids() == pids  # the same process, torch already imported
+
+
+def test_snapshot_and_stop_do_not_wait_for_a_step_in_progress(make_runner):
+    in_step, release = CONTEXT.Event(), CONTEXT.Event()
+    runner = make_runner(worker_setup=(faults.blocking_step, (in_step, release, DEADLINE)))
+    job = runner.submit(tiny(steps=5000))
+    assert in_step.wait(DEADLINE)
+    started = time.monotonic()
+    for _ in range(20):
+        snapshot = job.snapshot()
+    assert time.monotonic() - started < 0.5
+    assert snapshot.status == "running"
+    release.set()
+    wait_until(lambda: job.snapshot().steps_done >= 10)
+    job.stop()
+    assert job.wait(DEADLINE) and job.status == "stopped"
+
+
+SAVER = """
+import sys
+sys.path.insert(0, sys.argv[2])
+from core.config import from_params
+from core.runs import RunStore
+from core.train import prepare
+store = RunStore(sys.argv[1])
+experiment = from_params({"distance": "8", "hidden_size": "256", "num_layers": "3", "steps": "20",
+                          "cells": ["RNN", "GRU", "LSTM"]})[0]
+trainers = prepare(experiment)
+weights = {t.cell: t.model.state_dict() for t in trainers}
+seed = 0
+while True:
+    seed += 1
+    changed = from_params({**{"distance": "8", "hidden_size": "256", "num_layers": "3", "steps": "20",
+                              "cells": ["RNN", "GRU", "LSTM"]}, "seed": str(seed)})[0]
+    store.save(changed, {t.cell: t.history for t in trainers}, weights=weights, status="stopped",
+               message="saved by the test")
+    print(seed, flush=True)
+"""
+
+
+def test_process_killed_mid_save_leaves_a_whole_store_and_the_link_retrains(tmp_path, make_runner):
+    # The process boundary is the point: only a real kill -9 stops a save half-way.
+    path = tmp_path / "runs.sqlite"
+    saver = subprocess.Popen([sys.executable, "-c", SAVER, str(path), str(ROOT)], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        for _ in range(3):  # a few saves done, the next one under way
+            assert saver.stdout.readline().strip(), "the saving process ended early"
+        saver.send_signal(signal.SIGKILL)
+        saver.wait(DEADLINE)
+    finally:
+        if saver.poll() is None:
+            saver.kill()
+            saver.wait(DEADLINE)
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        statuses = {row[0] for row in connection.execute("SELECT status FROM runs")}
+    assert statuses == {"stopped"}  # nothing is ever stored "running"
+    store = RunStore(path)
+    for summary in store.list():
+        stored = store.load(summary.run_id)
+        assert stored is not None and set(stored.histories) == {"rnn", "gru", "lstm"}
+        assert all(store.load_weights(summary.run_id, cell) for cell in stored.histories)
+    # A server restarted on this store trains the same link to the end.
+    runner = JobRunner(store=store, backend="process", max_concurrent=1)
+    try:
+        job = runner.submit(tiny())
+        assert job.wait(DEADLINE) and job.status == "finished"
+        assert store.load(job.run_id).status == "finished"
+    finally:
+        runner.shutdown()
