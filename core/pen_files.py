@@ -23,7 +23,7 @@ from typing import Iterable
 import numpy as np
 
 from core.strokes import MAX_COORDINATE
-from core.tasks.base import DataError
+from core.errors import DataError
 
 # As large as an upload may be (core/uploads.py): the whole UJIpenchars2 file fits.
 MAX_BYTES = 20 * 1024 * 1024

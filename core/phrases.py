@@ -23,7 +23,7 @@ from babel.units import format_unit
 from num2words import num2words
 
 from core.tables import _size as size_text, counted, decode
-from core.tasks.base import DataError
+from core.errors import DataError
 
 # Languages whose number words (num2words) and CLDR formats (Babel) were checked by reading them.
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")

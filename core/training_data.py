@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable
 
-from core.tasks.base import DataError
+from core.errors import DataError
 
 MIN_CLASSES = 2
 # Each class needs samples on both sides of the random 80/20 split, and a few to be learned at all.

@@ -20,7 +20,7 @@ import re
 import time
 from pathlib import Path
 
-from core.tasks.base import DataError
+from core.errors import DataError
 
 
 class UploadMissing(DataError, KeyError):

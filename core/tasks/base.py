@@ -8,9 +8,7 @@ from typing import Any
 
 import torch
 
-
-class DataError(ValueError):
-    """Input data that cannot be used, with a message written for the person who supplied it."""
+from core.errors import DataError  # noqa: F401 - tasks raise it and callers catch it from here too
 
 
 @dataclass
