@@ -103,3 +103,19 @@ def test_the_home_page_opens_compare():
     button.click().run()
     assert not app.exception, app.exception
     assert any(title.value == "Compare runs" for title in app.title)
+
+
+def test_stored_seeds_draw_their_mean_and_band():
+    identifiers = []
+    for seed, offset in ((7101, 0.0), (7102, 0.3), (7103, 0.6)):
+        experiment, _ = config.from_params({"distance": "6", "steps": "10", "seed": str(seed)})
+        histories = {cell: tiny_history(cell, offset) for cell in experiment.model.cells}
+        identifiers.append(runs.RunStore().save(experiment, histories))
+    app = open_page("compare", {"runs": [identifiers[0]]})
+    band = frame_titled(app, "Train loss across seeds")
+    at_one = band[(band["model"] == "LSTM") & (band["step"] == 1)].iloc[0]
+    # Step 1's raw losses are 2.2, 2.5 and 2.8 for the three seeds (see tiny_history).
+    assert at_one["mean"] == pytest.approx(2.5) and at_one["seeds"] == 3
+    assert (at_one["low"], at_one["high"]) == pytest.approx((2.2, 2.8))
+    assert at_one["deviation"] == pytest.approx((0.18 / 3) ** 0.5)
+    assert any(button.key == "repeat" for button in app.button)

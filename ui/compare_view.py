@@ -19,7 +19,7 @@ from streamlit.errors import StreamlitAPIException
 from core import compare, config
 from core.config import model_label
 from core.runs import BundleError, RunStore, RunSummary
-from ui import compare_charts, plain
+from ui import compare_charts, plain, seed_bands
 from ui.services import run_store
 
 VIEW_KEYS = ("runs", "smoothing", "log_y", "x")
@@ -224,7 +224,7 @@ def render() -> None:
     run_ids = st.multiselect("Runs to compare", options, key="runs", bind="query-params",
                              placeholder="Choose runs from the table")
     if not run_ids:
-        st.info("Choose two or more runs to overlay their curves.", icon=":material/stacked_line_chart:")
+        st.info("Choose one or more runs to overlay their curves.", icon=":material/stacked_line_chart:")
         return
     smoothing, log_y, x_axis = view_options()
     loaded = {identifier: store.load(identifier) for identifier in run_ids}
@@ -233,5 +233,6 @@ def render() -> None:
     rows = compare.comparison_rows({label_of(identifier): run.histories for identifier, run in stored.items()})
     curves(rows, labels, smoothing, log_y, x_axis)
     settings_table({label_of(identifier): run.params for identifier, run in stored.items()})
+    seed_bands.render(store, stored, label_of)
     share_link(list(stored), smoothing, log_y, x_axis)
     exports(store, list(stored), rows)
