@@ -367,6 +367,18 @@ class RunStore:
                 found.update((row[0], _summary(row)) for row in rows)
         return found
 
+    def params_of(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored settings of the runs among `run_ids`, by id, without reading their histories
+        (a comparison table shows the settings of every listed run)."""
+        found: dict[str, dict[str, Any]] = {}
+        with self._connect() as connection:
+            for start in range(0, len(run_ids), 500):
+                chunk = run_ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = connection.execute(f"SELECT run_id, params FROM runs WHERE run_id IN ({marks})", chunk).fetchall()
+                found.update((identifier, json.loads(params)) for identifier, params in rows)
+        return found
+
     def delete(self, run_id: str) -> bool:
         with self._write() as connection:
             connection.execute("DELETE FROM weights WHERE run_id = ?", (run_id,))

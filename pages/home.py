@@ -32,3 +32,8 @@ for task, title, summary in sections:
     st.subheader(title)
     st.caption(summary)
     preset_links(task)
+st.subheader("Compare")
+st.caption("Stored runs side by side: overlaid curves, smoothing, the settings that differ, share and export.")
+# A button, not a page link: the home page's page links are its presets, one each.
+if st.button("Open the Compare page", icon=":material/compare_arrows:", key="open_compare"):
+    st.switch_page("pages/compare.py")

@@ -246,3 +246,9 @@ def test_summaries_returns_only_stored_runs_by_id(store):
     found = store.summaries([*stored_ids, missing])
     assert set(found) == set(stored_ids)
     assert found[stored_ids[0]].final_metrics == {"rnn": 0.6, "lstm": 0.6}
+
+
+def test_params_of_reads_the_settings_of_stored_runs_only(store):
+    experiment = make_experiment(hidden_size="32")
+    identifier = store.save(experiment, histories_for(experiment))
+    assert store.params_of([identifier, "0" * 16]) == {identifier: config.to_params(experiment)}

@@ -22,6 +22,7 @@ PAGES = (
     ("pages/sentiment.py", "Sentiment", ":material/reviews:"),
     ("pages/handwriting.py", "Handwriting", ":material/draw:"),
     ("pages/translation.py", "Translation", ":material/translate:"),
+    ("pages/compare.py", "Compare", ":material/compare_arrows:"),
 )
 # Set once app.py's navigation has run in this server process; never cleared.
 _DECLARED = threading.Event()

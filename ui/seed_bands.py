@@ -1,0 +1,99 @@
+"""Seeds as bands on the Compare page: repeat a run's settings with other seeds, draw mean and spread.
+
+One seed can mislead, so a run's "siblings" (the same settings with the next seeds) are trained
+through the job queue and found again in the run store by their ids; the band is computed by
+core/compare.band from every stored sibling's history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import compare, config
+from core.jobs import JobRefused
+from core.runs import RunStore, StoredRun
+from ui import plain
+from ui.charts import HEIGHT
+from ui.compare_charts import run_colours
+from ui.services import job_runner, session_liveness, session_owner
+
+# Siblings are the seeds after a run's own; this many are looked for when drawing its band.
+MAX_SEEDS = 10
+BAND_KINDS = ("min-max", "one standard deviation")
+
+
+def with_seed(stored: StoredRun, seed: int) -> config.Experiment:
+    return dataclasses.replace(stored.experiment(), seed=seed)
+
+
+def siblings(store: RunStore, stored: StoredRun) -> list[StoredRun]:
+    """The finished stored runs of the same settings with seeds seed .. seed + MAX_SEEDS - 1."""
+    base = stored.experiment().seed
+    found = []
+    for seed in range(base, base + MAX_SEEDS):
+        other = store.find(with_seed(stored, seed), finished_only=True)
+        if other is not None:
+            found.append(other)
+    return found
+
+
+def repeat_button(stored: dict[str, StoredRun], label_of) -> None:
+    left, middle, right = st.columns(3)
+    chosen = left.selectbox("Run to repeat", list(stored), format_func=label_of, key="repeat_run")
+    count = middle.number_input("Seeds in all", min_value=2, max_value=MAX_SEEDS, value=3, key="repeat_seeds")
+    if right.button("Repeat with other seeds", icon=":material/replay:", key="repeat"):
+        run = stored[chosen]
+        base = run.experiment().seed
+        try:
+            for seed in range(base + 1, base + int(count)):
+                job_runner().submit(with_seed(run, seed), is_alive=session_liveness(), owner=session_owner())
+        except JobRefused as refusal:
+            plain.warning("{reason}", reason=str(refusal), icon=":material/block:")
+        else:
+            st.info("Queued. Reopen or refresh this page when the runs have finished to see the band.",
+                    icon=":material/hourglass_top:")
+
+
+def band_frame(groups: dict[str, list[StoredRun]], series: str) -> pd.DataFrame:
+    """Per run label and model: step, mean, low, high, deviation across the stored seeds."""
+    rows = []
+    for label, members in groups.items():
+        for name in members[0].histories:
+            curves = []
+            for member in members:
+                picked = [row for row in compare.series_rows(label, member.histories[name]) if row["series"] == series]
+                curves.append(([row["step"] for row in picked], [row["value"] for row in picked]))
+            rows += [{"run": label, "model": config.model_label(name), "seeds": len(members), **point}
+                     for point in compare.band(curves)]
+    return pd.DataFrame(rows, columns=["run", "model", "seeds", "step", "mean", "low", "high", "deviation"])
+
+
+def band_chart(frame: pd.DataFrame, title: str, runs: list[str], kind: str) -> alt.LayerChart:
+    if kind == BAND_KINDS[1]:
+        frame = frame.assign(low=frame["mean"] - frame["deviation"], high=frame["mean"] + frame["deviation"])
+    base = alt.Chart(frame).encode(x=alt.X("step:Q", title="Step"),
+                                   color=alt.Color("run:N", title="Run", scale=run_colours(runs)))
+    area = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title=title), y2="high:Q", detail="model:N")
+    line = base.mark_line().encode(y="mean:Q", strokeDash=alt.StrokeDash("model:N", title="Model"),
+                                   tooltip=["run", "model", "seeds", "step", alt.Tooltip("mean:Q", format=".4g")])
+    return alt.layer(area, line, title=title).properties(height=HEIGHT)
+
+
+def render(store: RunStore, stored: dict[str, StoredRun], label_of) -> None:
+    st.subheader("Seeds as bands")
+    repeat_button(stored, label_of)
+    groups = {label_of(identifier): found for identifier, run in stored.items()
+              if len(found := siblings(store, run)) > 1}
+    if not groups:
+        st.caption("No chosen run has stored repeats with other seeds yet.")
+        return
+    kind = st.segmented_control("Band", BAND_KINDS, default=BAND_KINDS[0], required=True, key="band") or BAND_KINDS[0]
+    labels = [label_of(identifier) for identifier in stored]
+    columns = st.columns(2)
+    for index, (series, title) in enumerate((("train loss", "Train loss across seeds"),
+                                             ("validation loss", "Validation loss across seeds"))):
+        columns[index].altair_chart(band_chart(band_frame(groups, series), title, labels, kind), width="stretch")
