@@ -142,3 +142,41 @@ def test_sentence_pairs_uploaded_in_the_browser_train_and_beat_copying(server, p
     expect(charts(page).filter(has_text="Validation chrF")).to_have_count(1)
     expect(page.get_by_text(re.compile(r"for copying the source unchanged|no better than copying"))).to_be_visible()
     expect_no_traceback(page)
+
+
+def test_a_comparison_link_reopens_in_a_new_browser_session(tmp_path, browser):
+    """Two stored learning rates, compared; the link with its view options opens the same view elsewhere."""
+    from browser_support import start_app
+    from core import config
+    from core.runs import RunStore
+    from core.train import prepare, run_interleaved
+
+    store = RunStore(tmp_path / "runs.sqlite")
+    ids = []
+    for lr in ("0.003", "0.01"):
+        experiment = config.from_params({"task": "memory", "lr": lr, **TINY, "distance": "8"})[0]
+        trainers = prepare(experiment)
+        run_interleaved(trainers)
+        ids.append(store.save(experiment, {t.cell: t.history for t in trainers}))
+    compare_server = start_app(tmp_path, max_jobs=1)
+    try:
+        first = browser.new_context().new_page()
+        first.goto(compare_server.url("compare") + "?" + urlencode({"runs": ids, "smoothing": "0.6"}, doseq=True))
+        expect(first.get_by_role("heading", name="Compare runs")).to_be_visible(timeout=30_000)
+        diff = first.get_by_test_id("stDataFrame").filter(has_text="0.01")
+        expect(diff.first).to_be_visible()
+        expect(charts(first).filter(has_text="Train loss")).to_have_count(1)
+        link = first.get_by_test_id("stCode").locator("code").first
+        expect(link).to_contain_text("smoothing=0.6")
+        shared = link.inner_text().strip()
+        assert all(run_id in shared for run_id in ids)
+        second = browser.new_context().new_page()  # another session: nothing but the link carries over
+        second.goto(shared.replace("http://localhost", compare_server.base_url) if shared.startswith("http")
+                    else compare_server.url("compare") + shared)
+        expect(second.get_by_role("heading", name="Compare runs")).to_be_visible(timeout=30_000)
+        tags = second.get_by_test_id("stMultiSelect").filter(has_text="Runs to compare").locator("[data-tag]")
+        expect(tags).to_have_count(2)
+        expect(charts(second).filter(has_text="Train loss")).to_have_count(1)
+        expect_no_traceback(second)
+    finally:
+        compare_server.stop()
