@@ -52,9 +52,9 @@ def runs(draw, cells: tuple[str, ...]) -> list[History]:
     for cell in chosen:
         status = draw(st.sampled_from(("finished", "finished", "stopped", "diverged", "running")))
         steps = draw(st.integers(1, 800)) if status != "finished" else 800
-        accuracy = draw(st.none() | st.floats(0, 1))
+        accuracy = draw(st.none() | st.floats(0, 1, allow_subnormal=False))
         probe_steps = draw(st.lists(st.integers(1, steps), max_size=4, unique=True).map(sorted))
-        ratios = [(step, 10 ** draw(st.floats(-8, 2))) for step in probe_steps]
+        ratios = [(step, 10 ** draw(st.floats(-8, 2, allow_subnormal=False))) for step in probe_steps]
         histories.append(make_history(cell, status, accuracy, ratios, steps))
     return histories
 
