@@ -10,6 +10,7 @@ lives here; sequence-to-sequence lives with the translation task.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,21 +41,32 @@ class Evaluation:
     confusion: list[list[int]] | None = None
 
 
+@contextlib.contextmanager
+def evaluating(model: nn.Module):
+    """The model in eval mode (no dropout, full teacher forcing) for the block, then as it was."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 @torch.no_grad()
 def evaluate_model(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
                    lengths: torch.Tensor | None = None) -> tuple[float, torch.Tensor]:
-    """Mean loss over a whole split and the predicted class of every item, in eval mode."""
-    was_training = model.training
-    model.eval()
+    """Mean loss over a whole split and the predicted class of every item (every target step, for
+    a decoder reading the targets), in eval mode."""
     total_loss, total_scored, predictions = 0.0, 0, []
-    for start in range(0, targets.shape[0], EVAL_BATCH):
-        stop = start + EVAL_BATCH
-        logits = model(inputs[start:stop], lengths[start:stop] if lengths is not None else None)
-        loss, _, scored = loss_and_correct(logits, targets[start:stop])
-        total_loss += float(loss) * scored
-        total_scored += scored
-        predictions.append(logits.argmax(dim=-1))
-    model.train(was_training)
+    with evaluating(model):
+        for start in range(0, targets.shape[0], EVAL_BATCH):
+            stop = start + EVAL_BATCH
+            part_targets = targets[start:stop]
+            logits = model(inputs[start:stop], lengths[start:stop] if lengths is not None else None, part_targets)
+            loss, _, scored = loss_and_correct(logits, part_targets)
+            total_loss += float(loss) * scored
+            total_scored += scored
+            predictions.append(logits.argmax(dim=-1))
     return total_loss / max(total_scored, 1), torch.cat(predictions)
 
 

@@ -13,6 +13,7 @@ from core.history import History
 from core.tasks import translation
 from core.tasks.base import DataError, TaskData
 from ui import charts, lab, plain, reading
+from ui.services import task_data
 
 EXAMPLES = {"numbers": "four hundred seventy-two", "dates": "March 3, 1999"}
 ERROR_ROWS = 12
@@ -70,15 +71,23 @@ def _example(experiment: Experiment, data: TaskData) -> str:
     return EXAMPLES.get(experiment.task_config.source) or data.info["val_sources"][0]
 
 
+def _copy_chrf(experiment: Experiment) -> float | None:
+    """chrF of copying the source unchanged; None, quietly, when the data cannot be built (the data
+    panel above already says why, so the charts and the explanation must not say it again)."""
+    try:
+        return task_data(experiment).info["copy_chrf"]
+    except DataError:
+        return None
+
+
 def explain(experiment: Experiment, histories: list[History]) -> list[str]:
-    data = lab.data_or_error(experiment)
-    return translation_lines(experiment, histories, data.info["copy_chrf"] if data is not None else None)
+    return translation_lines(experiment, histories, _copy_chrf(experiment))
 
 
 def baselines(experiment: Experiment) -> dict[str, float]:
     """Dashed reference lines on the score charts: chrF of copying the source unchanged."""
-    data = lab.data_or_error(experiment)
-    return {"chrF": data.info["copy_chrf"]} if data is not None else {}
+    copy = _copy_chrf(experiment)
+    return {"chrF": copy} if copy is not None else {}
 
 
 def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
@@ -180,15 +189,16 @@ def common_errors(data: TaskData, models: dict, run_id: str) -> None:
     name = st.selectbox("Model", list(models), format_func=model_label, key="errors_model")
     outputs = _validation_outputs(run_id, name, data, models[name])
     sources, references = data.info["val_sources"], data.info["val_references"]
-    wrong = [(source, reference, output) for source, reference, output in zip(sources, references, outputs)
-             if output != reference]
+    misses = [not hit for hit in translation.exact_matches(outputs, references)]
+    wrong = [(source, reference, output)
+             for source, reference, output, miss in zip(sources, references, outputs, misses) if miss]
     if not wrong:
         plain.success("{model} translates all {count:,} validation pairs exactly.", model=model_label(name),
                       count=len(references), icon=":material/check_circle:")
         return
-    misses = [output != reference for output, reference in zip(outputs, references)]
-    by_group = sorted(((group, sum(miss for miss, keep in zip(misses, mask.tolist()) if keep), int(mask.sum()))
-                       for group, mask in data.val_groups.items()), key=lambda item: -item[1] / max(item[2], 1))
+    by_group = sorted(((group, count, total) for group, (count, total) in
+                       translation.counted_by_group(misses, data.val_groups).items()),
+                      key=lambda item: -item[1] / max(item[2], 1))
     kinds = "; by kind: " + ", ".join(f"{group} {count} of {total}" for group, count, total in by_group) \
         if by_group else ""
     plain.markdown("{model} gets **{wrong:,}** of {total:,} validation pairs wrong{kinds}. The closest misses first:",

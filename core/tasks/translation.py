@@ -22,8 +22,7 @@ from torch import nn
 
 from core import phrases, tokens
 from core.config import VARIANT_MARK, ModelConfig, TranslationTaskConfig
-from core.problems import EVAL_BATCH, Evaluation
-from core.probes import loss_and_correct
+from core.problems import EVAL_BATCH, Evaluation, evaluate_model, evaluating
 from core.seq2seq import Hypothesis, Seq2Seq, build_seq2seq
 from core.tables import counted
 from core.tasks.base import DataError, TaskData
@@ -93,6 +92,17 @@ def chrf(hypotheses: list[str], references: list[str]) -> float:
     return float(CHRF().corpus_score(hypotheses, [references]).score)
 
 
+def exact_matches(hypotheses: list[str], references: list[str]) -> list[bool]:
+    """Whether each decoded text is its reference exactly (both normalised alike)."""
+    return [hypothesis == reference for hypothesis, reference in zip(hypotheses, references)]
+
+
+def counted_by_group(flags: list[bool], groups: dict[str, torch.Tensor]) -> dict[str, tuple[int, int]]:
+    """Per validation group, how many of its pairs have the flag set, and how many pairs it has."""
+    return {name: (sum(flag for flag, keep in zip(flags, mask.tolist()) if keep), int(mask.sum()))
+            for name, mask in groups.items()}
+
+
 def sentence_chrf(hypothesis: str, reference: str) -> float:
     from sacrebleu.metrics import CHRF
 
@@ -119,50 +129,30 @@ class Translation:
                width: int | None = None) -> list[list[Hypothesis]]:
         """Each example's best hypotheses (just one when greedy), best first, in eval mode."""
         width = width or self.beam_width
-        was_training = model.training
-        model.eval()
         results: list[list[Hypothesis]] = []
-        for start in range(0, inputs.shape[0], EVAL_BATCH):
-            chunk = slice(start, start + EVAL_BATCH)
-            part_lengths = lengths[chunk] if lengths is not None else None
-            if width == 1:
-                results += [[hypothesis] for hypothesis in model.greedy(inputs[chunk], part_lengths, self.max_length)]
-            else:
-                results += model.beam_search(inputs[chunk], part_lengths, width, self.max_length)
-        model.train(was_training)
+        with evaluating(model):
+            for start in range(0, inputs.shape[0], EVAL_BATCH):
+                chunk = slice(start, start + EVAL_BATCH)
+                part_lengths = lengths[chunk] if lengths is not None else None
+                if width == 1:
+                    results += [[best] for best in model.greedy(inputs[chunk], part_lengths, self.max_length)]
+                else:
+                    results += model.beam_search(inputs[chunk], part_lengths, width, self.max_length)
         return results
 
     def translate(self, model: Seq2Seq, codec: TranslationCodec, inputs: torch.Tensor,
                   lengths: torch.Tensor | None) -> list[str]:
         return [codec.decode(best[0].tokens) for best in self.decode(model, inputs, lengths)]
 
-    @torch.no_grad()
-    def loss(self, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
-             lengths: torch.Tensor | None) -> float:
-        """Teacher-forced cross-entropy per target piece over a whole split, in eval mode."""
-        was_training = model.training
-        model.eval()
-        total, scored = 0.0, 0
-        for start in range(0, targets.shape[0], EVAL_BATCH):
-            chunk = slice(start, start + EVAL_BATCH)
-            part_targets = targets[chunk]
-            logits = model(inputs[chunk], lengths[chunk] if lengths is not None else None, part_targets)
-            value, _, count = loss_and_correct(logits, part_targets)
-            total += float(value) * count
-            scored += count
-        model.train(was_training)
-        return total / max(scored, 1)
-
     def evaluate(self, model: nn.Module, data: TaskData) -> Evaluation:
         """Validation loss, exact match of the decoded text, chrF, and exact match per group."""
-        loss = self.loss(model, data.val_inputs, data.val_targets, data.val_lengths)
+        # The trainer's own batched evaluation gives the teacher-forced loss per target piece.
+        loss, _ = evaluate_model(model, data.val_inputs, data.val_targets, data.val_lengths)
         hypotheses = self.translate(model, data.codec, data.val_inputs, data.val_lengths)
         references = data.info["val_references"]
-        hits = [hypothesis == reference for hypothesis, reference in zip(hypotheses, references)]
-        groups = {}
-        for name, mask in data.val_groups.items():
-            chosen = [hit for hit, keep in zip(hits, mask.tolist()) if keep]
-            groups[name] = sum(chosen) / max(len(chosen), 1)
+        hits = exact_matches(hypotheses, references)
+        groups = {name: count / max(total, 1)
+                  for name, (count, total) in counted_by_group(hits, data.val_groups).items()}
         return Evaluation(loss, sum(hits) / max(len(hits), 1), scores={"chrF": chrf(hypotheses, references)},
                           groups=groups)
 
@@ -171,19 +161,17 @@ class Translation:
         """Exact match and chrF on other pairs (an evaluation file), against their own target texts."""
         hypotheses = self.translate(model, data.codec, inputs, lengths)
         wanted = [tokens.normalise(text) for text in dataset.targets]
-        exact = sum(h == r for h, r in zip(hypotheses, wanted)) / max(len(wanted), 1)
-        return {"exact": exact, "chrf": chrf(hypotheses, wanted)}
+        hits = exact_matches(hypotheses, wanted)
+        return {"exact": sum(hits) / max(len(hits), 1), "chrf": chrf(hypotheses, wanted)}
 
     @torch.no_grad()
     def probe_maps(self, model: nn.Module, data: TaskData) -> dict[str, list[list[float]]]:
         """The attention of the first probe example (target pieces x source pieces), teacher forced."""
         source_length = int(data.probe_lengths[0])
         target_length = int((data.probe_targets[0] != IGNORED).sum())
-        was_training = model.training
-        model.eval()
-        weights = model.attention_map(data.probe_inputs[:1, :source_length], data.probe_lengths[:1],
-                                      data.probe_targets[:1, :target_length])
-        model.train(was_training)
+        with evaluating(model):
+            weights = model.attention_map(data.probe_inputs[:1, :source_length], data.probe_lengths[:1],
+                                          data.probe_targets[:1, :target_length])
         if weights is None:
             return {}
         return {"attention": [[round(float(value), 5) for value in row] for row in weights[0]]}
