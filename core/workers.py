@@ -1,8 +1,12 @@
 """Training out of the server process: a warm pool of worker processes, one job each at a time.
 
-Each slot of the job runner owns one worker process, started with the "spawn" context (forking a
-server that already runs torch's and the web server's threads is unsafe) and kept for job after
-job, so torch is imported once per worker, not once per job. The slot's thread in the server
+Each slot of the job runner owns one worker process, kept for job after job. Workers are forked
+from multiprocessing's fork server, a small single-threaded process that imports torch and trains
+a tiny warm-up run once (core/worker_preload.py): forking the server itself, which runs torch's and
+the web server's threads, would be unsafe, and spawning a fresh interpreter per worker made each
+one import torch again (about 140 MB of private memory) and re-import the server's main module,
+Streamlit included. Forked from the fork server, a worker shares those pages with it and its
+siblings, so an extra worker costs little more than what its training allocates. The slot's thread in the server
 sends the worker a job over a pipe and then only reads: the worker trains, checks the pipe for a
 stop between steps, and sends its histories back at most `PROGRESS_SECONDS` apart, so the page's
 poll never waits on a training step. The worker saves the run itself (write, then commit, in one
@@ -14,6 +18,7 @@ serves the next job, and the server itself never notices more than a closed pipe
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import threading
@@ -25,7 +30,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CONTEXT = multiprocessing.get_context("spawn")
+CONTEXT = multiprocessing.get_context("forkserver")
+# Only this module, not the server's main module: Streamlit and the pages stay out of the workers.
+CONTEXT.set_forkserver_preload(["core.worker_preload"])
 # Progress reaches the page a few times a second at most: the page redraws once a second, and
 # every message costs the server a little unpickling under the GIL.
 PROGRESS_SECONDS = 0.25
@@ -51,10 +58,8 @@ def worker_main(connection, store_path: str | None, device: str | None,
                 setup: tuple[Callable[..., None], tuple] | None) -> None:
     """The body of one worker process: wait for a job, train it, report, repeat until told to quit."""
     from core.runs import RunStore
-    from core.train import configure_torch
 
-    configure_torch()
-    _warm_up()
+    prepare_process()  # done once in the fork server already, unless it could not preload
     if setup is not None:  # a hook the tests use to put faults into the worker
         function, arguments = setup
         function(*arguments)
@@ -76,6 +81,15 @@ def worker_main(connection, store_path: str | None, device: str | None,
 # backward pass of a process pays for PyTorch's lazy set-up, which a user's job should not.
 WARM_UP = {"distance": "4", "hidden_size": "4", "batch_size": "4", "steps": "2", "eval_every": "1",
            "probe_every": "1"}
+
+
+@functools.cache
+def prepare_process() -> None:
+    """Configure torch and warm it up, once per process (a forked worker inherits it as done)."""
+    from core.train import configure_torch
+
+    configure_torch()
+    _warm_up()
 
 
 def _warm_up() -> None:

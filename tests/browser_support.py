@@ -84,7 +84,8 @@ class AppServer:
                 self.process.wait(timeout=10)
 
 
-def start_app(tmp_dir: Path, max_jobs: int = 1) -> AppServer:
+def start_app(tmp_dir: Path, max_jobs: int = 1, extra_env: dict[str, str] | None = None) -> AppServer:
+    """A fresh server on a free port with a private run store; `extra_env` sets further variables."""
     port = free_port()
     log_path = tmp_dir / "streamlit.log"
     env = dict(os.environ)
@@ -95,6 +96,7 @@ def start_app(tmp_dir: Path, max_jobs: int = 1) -> AppServer:
     })
     for name in ("RNN_PLAYGROUND_MAX_STEPS", "RNN_PLAYGROUND_MAX_SECONDS"):
         env.pop(name, None)  # a budget from the caller's shell would change what the tests see
+    env.update(extra_env or {})
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
