@@ -5,12 +5,12 @@ every cell interleaved while the page polls `Job.snapshot()`. A job ends finishe
 user, a server budget or a closed browser session), diverged or failed, and all but failed jobs
 are saved to the run store. Nothing here touches the UI or imports the web framework.
 
-Two backends serve the same interface (RNN_PLAYGROUND_BACKEND). "thread", the default, trains in
-the server's own threads, each step under the job's lock so a snapshot never sees half a step.
-"process" trains in warm worker processes (core/workers.py), so training neither shares the
-server's GIL nor can take the server down with it; but each worker holds its own torch, and with
-two workers a server with the translation page trained measured 909 MB (PSS) against 542 MB on
-threads, past the 690 MB of the smallest hosted tier, so it is for hosts with memory to spare.
+Two backends serve the same interface (RNN_PLAYGROUND_BACKEND). "process", the default, trains in
+worker processes forked from a warm fork server (core/workers.py): training neither shares the
+server's GIL with page redraws (live training measured 1.03x the CLI's steps per second against
+0.72x on threads, bench/live_speed.py) nor can take the server down with it. "thread" trains in the
+server's own threads, each step under the job's lock so a snapshot never sees half a step; it
+needs no second torch in memory, which the smallest hosted tiers may want (see the README).
 """
 
 from __future__ import annotations
@@ -86,6 +86,19 @@ class JobSnapshot:
     message: str
     position: int | None
     histories: dict[str, History]  # empty until the job's data is built
+    steps_done: int
+    steps_total: int
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """The few numbers of a job's progress bar and queue notice."""
+
+    status: str
+    position: int | None
+    models: int
+    preparing: bool  # True while the job's data and models are being built
     steps_done: int
     steps_total: int
     elapsed: float
@@ -169,6 +182,19 @@ class Job:
             steps_total=self.steps_total, elapsed=elapsed,
         )
 
+    def progress(self) -> JobProgress:
+        """Status and step counts without copying any history: what a progress bar needs, cheaply."""
+        position = self.queue_position()
+        # Read without the job's lock, which the thread backend holds through each step: lengths of
+        # lists and plain attributes read whole under the GIL, so the counts are at most a step old
+        # and the bar keeps moving during a long step.
+        live = [t.history for t in self._trainers] if self._trainers else self._histories
+        started, ended = self._started, self._ended
+        elapsed = (ended or time.monotonic()) - started if started else 0.0
+        return JobProgress(status=self._status, position=position, models=len(model_names(self.experiment)),
+                           preparing=not live, steps_done=sum(len(h.steps) for h in live),
+                           steps_total=self.steps_total, elapsed=elapsed)
+
     def _receive(self, histories: list[History]) -> None:
         """Take a worker's latest histories; they replace the last ones whole, so no copy mixes two."""
         with self._lock:
@@ -245,7 +271,7 @@ def job_weights(experiment: Experiment) -> int:
 
 
 def _backend(given: str | None) -> str:
-    """The given backend, else RNN_PLAYGROUND_BACKEND, else "thread"; a bad setting is logged."""
+    """The given backend, else RNN_PLAYGROUND_BACKEND, else "process"; a bad setting is logged."""
     if given is not None:
         if given not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {given!r}")
@@ -253,8 +279,8 @@ def _backend(given: str | None) -> str:
     raw = os.environ.get("RNN_PLAYGROUND_BACKEND", "").strip().lower()
     if raw and raw not in BACKENDS:
         logger.warning("Ignoring RNN_PLAYGROUND_BACKEND=%r: it must be one of %s.", raw, ", ".join(BACKENDS))
-        return "thread"
-    return raw or "thread"
+        return "process"
+    return raw or "process"
 
 
 def outcome(experiment: Experiment, trainers: list[Trainer], stop_reason: str | None,
@@ -358,6 +384,13 @@ class JobRunner:
                 return (f"This server trains at most {self.max_per_session} job(s) at a time per browser "
                         "session; stop or wait for yours first.")
         return None
+
+    def start(self) -> None:
+        """Start the workers now rather than at the first submit: a server calls this as it comes up,
+        so the first Train does not wait (queued) while worker processes import torch."""
+        with self._changed:
+            if not self._closing:
+                self._start_workers()
 
     def job(self, job_id: str) -> Job | None:
         with self._changed:

@@ -94,7 +94,7 @@ def start_app(tmp_dir: Path, max_jobs: int = 1, extra_env: dict[str, str] | None
         "RNN_PLAYGROUND_MAX_JOBS": str(max_jobs),
         "PYTHONUNBUFFERED": "1",
     })
-    for name in ("RNN_PLAYGROUND_MAX_STEPS", "RNN_PLAYGROUND_MAX_SECONDS"):
+    for name in ("RNN_PLAYGROUND_MAX_STEPS", "RNN_PLAYGROUND_MAX_SECONDS", "RNN_PLAYGROUND_BACKEND"):
         env.pop(name, None)  # a budget from the caller's shell would change what the tests see
     env.update(extra_env or {})
     command = [

@@ -14,4 +14,7 @@ if str(ROOT) not in sys.path:
 # Tests must never touch the user's real run store.
 os.environ.setdefault("RNN_PLAYGROUND_DB", str(Path(tempfile.mkdtemp(prefix="rnn-playground-tests-")) / "runs.sqlite"))
 # Nor the user's tokenizer cache.
+# Pages under AppTest train in this process's threads, where a test's monkeypatch reaches the
+# training; the job tests run both backends, and the browser tests' servers the shipped default.
+os.environ.setdefault("RNN_PLAYGROUND_BACKEND", "thread")
 os.environ.setdefault("RNN_PLAYGROUND_CACHE", tempfile.mkdtemp(prefix="rnn-playground-cache-"))

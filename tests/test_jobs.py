@@ -362,3 +362,41 @@ def test_budgets_refuse_with_a_message_before_anything_is_queued(make_runner):
     # Alice's running job has ended, so she may queue another (the queue has room again too).
     later = runner.submit(tiny(seed=4), owner="alice")
     assert later.wait(DEADLINE) and later.status == "finished"
+
+
+def test_progress_keeps_counting_while_a_step_holds_the_job(make_runner, backend, monkeypatch):
+    """The progress bar reads counts without the lock a thread-backend step holds, so it moves on
+    (and answers at once) during a long step; its numbers are the steps really taken."""
+    if backend != "thread":
+        pytest.skip("the process backend's server never holds the job's lock through a step")
+    real_step = Trainer.step
+    calls, in_step, release = [0], threading.Event(), threading.Event()
+
+    def third_step_blocks(trainer):
+        calls[0] += 1
+        if calls[0] == 3:  # both models have taken one step
+            in_step.set()
+            release.wait(DEADLINE)
+        real_step(trainer)
+
+    monkeypatch.setattr(Trainer, "step", third_step_blocks)
+    job = make_runner().submit(tiny(steps=10))
+    assert in_step.wait(DEADLINE)
+    started = time.monotonic()
+    progress = job.progress()
+    assert time.monotonic() - started < 0.5
+    assert (progress.status, progress.preparing, progress.models) == ("running", False, 2)
+    assert (progress.steps_done, progress.steps_total) == (2, 20)
+    release.set()
+    assert job.wait(DEADLINE) and job.status == "finished"
+    assert job.progress().steps_done == 20
+
+
+def test_progress_of_a_queued_job_gives_its_place_in_line(make_runner):
+    runner = make_runner(max_concurrent=1)
+    first, second = runner.submit(tiny(steps=5000)), runner.submit(tiny(seed=1))
+    wait_until(lambda: first.progress().status == "running")  # a worker process may still be starting
+    progress = second.progress()
+    assert (progress.status, progress.position, progress.preparing, progress.steps_done) == ("queued", 1, True, 0)
+    first.stop()
+    assert second.wait(DEADLINE) and second.progress().steps_done == 2 * 20

@@ -161,3 +161,13 @@ def test_process_killed_mid_save_leaves_a_whole_store_and_the_link_retrains(tmp_
         assert store.load(job.run_id).status == "finished"
     finally:
         runner.shutdown()
+
+
+def test_started_runner_has_warm_workers_before_any_job(make_runner):
+    runner = make_runner(max_concurrent=2)
+    runner.start()
+    pids = runner.worker_pids()
+    assert len(pids) == 2  # started before any job was submitted
+    job = runner.submit(tiny())
+    assert job.wait(DEADLINE) and job.status == "finished"
+    assert runner.worker_pids() == pids  # the job ran on the started workers, no new process

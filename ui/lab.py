@@ -147,33 +147,63 @@ def _current_job(experiment: Experiment) -> Job | None:
 
 
 def _live(job_id: str, stop_column, parts: PageParts, baselines: dict[str, float]) -> None:
-    # The Stop button lives outside the fragment so it is visible at once and works mid-redraw.
+    # The Stop button lives outside the fragments so it is visible at once and works mid-redraw.
     if stop_column.button("Stop", icon=":material/stop:"):
         job = job_runner().job(job_id)
         if job is not None:
             job.stop()
+    job = job_runner().job(job_id)
+    if job is None:
+        st.warning("This training job is no longer known to the server (it may have restarted).")
+        return
+    if job.status == "queued":
+        _queued(job_id)
+        return
+    _progress(job_id)
+    _live_curves(job_id, parts, baselines)
 
-    @st.fragment(run_every=REFRESH_SECONDS)
-    def poll() -> None:
-        job = job_runner().job(job_id)
-        if job is None:
-            st.warning("This training job is no longer known to the server (it may have restarted).")
-            return
-        snapshot = job.snapshot()
-        if snapshot.status == "queued":
-            st.info(f"Queued: position **{snapshot.position}** in line. Training starts when a slot frees up "
-                    "(this server trains a limited number of jobs at once).", icon=":material/hourglass_top:")
-        else:
-            fraction = snapshot.steps_done / max(snapshot.steps_total, 1)
-            st.progress(min(fraction, 1.0), text=progress_text(snapshot.steps_done, snapshot.steps_total,
-                                                               len(snapshot.histories), snapshot.elapsed))
-        histories = list(snapshot.histories.values())
-        if histories and any(h.steps for h in histories):
-            curves(histories, parts, baselines=baselines)
-        if job.done:
-            st.rerun(scope="app")
 
-    poll()
+# Each rerun of a fragment costs the server a script run; a queued job's only news is its place in
+# line, so it is asked far less often than a training one, whose bar moves every second. The charts
+# redraw less often than the bar: building an Altair chart costs about 0.1 s of the server's time
+# (mostly schema validation), which a training job sharing the process would otherwise lose.
+QUEUED_SECONDS = 3.0
+CHART_SECONDS = 2.0
+
+
+@st.fragment(run_every=QUEUED_SECONDS)
+def _queued(job_id: str) -> None:
+    job = job_runner().job(job_id)
+    progress = job.progress() if job is not None else None
+    if progress is None or progress.status != "queued":
+        st.rerun(scope="app")  # started (or gone): the page redraws in its training state
+    st.info(f"Queued: position **{progress.position}** in line. Training starts when a slot frees up "
+            "(this server trains a limited number of jobs at once).", icon=":material/hourglass_top:")
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _progress(job_id: str) -> None:
+    job = job_runner().job(job_id)
+    if job is None or job.done:
+        st.rerun(scope="app")  # the finished run is drawn from the store by the whole page
+    progress = job.progress()
+    if progress.preparing:
+        noun = "model" if progress.models == 1 else "models"
+        st.progress(0.0, text=f"Building the data and {progress.models} {noun}, {progress.elapsed:.1f} s")
+        return
+    fraction = progress.steps_done / max(progress.steps_total, 1)
+    st.progress(min(fraction, 1.0), text=progress_text(progress.steps_done, progress.steps_total,
+                                                       progress.models, progress.elapsed))
+
+
+@st.fragment(run_every=CHART_SECONDS)
+def _live_curves(job_id: str, parts: PageParts, baselines: dict[str, float]) -> None:
+    job = job_runner().job(job_id)
+    if job is None:
+        return
+    histories = list(job.snapshot().histories.values())
+    if histories and any(h.steps for h in histories):
+        curves(histories, parts, baselines=baselines)
 
 
 def curves(histories: list[History], parts: PageParts, probe_step: int | None = None,

@@ -38,6 +38,7 @@ def job_runner() -> JobRunner:
     runner = JobRunner(store=run_store())
     if runner.backend == "thread":
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    runner.start()  # the first page view warms the workers, so the first Train starts at once
     return runner
 
 
