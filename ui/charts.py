@@ -27,7 +27,9 @@ BAND = 22
 # A chart's main legend (models, runs) sits under it and a second one (split, layer, reference line)
 # above it, never side by side, which would overflow a phone. Each has as many columns as fit a
 # phone-width chart and never shortens a name (Vega cuts labels past 160 px with an ellipsis).
-LEGEND_WIDTH = 300  # px: what a chart keeps for its legend on a 390 px phone
+# px: the narrowest plot a legend sits under (a panel of three across beside the sidebar at 1400 px,
+# or a chart on a 390 px phone), less its axis.
+LEGEND_WIDTH = 240
 CHARACTER_WIDTH = 7  # px per character of a legend label, generously (11 px Source Sans)
 SYMBOL_WIDTH = 34  # px per entry for the symbol and the gaps around it
 PALETTE = {"RNN": "#d62728", "GRU": "#ff7f0e", "LSTM": "#1f77b4", "BiRNN": "#e377c2", "BiGRU": "#bcbd22",
@@ -296,7 +298,9 @@ def group_frame(histories: list[History]) -> pd.DataFrame:
 
 def group_panels(histories: list[History]) -> list[alt.Chart]:
     """Validation accuracy on each named subset (category, distance bucket), one small chart each,
-    in numeric order ("distance 3-5" before "distance 11-20"); each fits its column."""
+    in numeric order ("distance 3-5" before "distance 11-20"); each fits its column. The panels are
+    too narrow for a legend of their own: their colours are the models' on every chart, the page
+    says so, and each point's tooltip names its model."""
     cells = [h.cell for h in histories]
     frame = group_frame(histories)
     order = numeric_order(list(dict.fromkeys(group for h in histories for group in h.group_metric)))
@@ -304,7 +308,7 @@ def group_panels(histories: list[History]) -> list[alt.Chart]:
         point=alt.OverlayMarkDef(size=12)).encode(
         x=alt.X("step:Q", title="Step"),
         y=alt.Y("value:Q", title="Accuracy", scale=alt.Scale(domain=[0, 1])),
-        color=_cell_color(cells),
+        color=_cell_color(cells).legend(None),
         tooltip=["model", "group", "step", alt.Tooltip("value:Q", format=".3f")],
     ).properties(height=140) for group in order]
 

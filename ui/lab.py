@@ -194,7 +194,7 @@ def curves(histories: list[History], parts: PageParts, probe_step: int | None = 
         for index, name in enumerate(score_names):
             figures.show(charts.score_chart(histories, name, (baselines or {}).get(name)), columns[index % 2])
     if any(h.group_metric for h in histories):
-        st.markdown("**Validation accuracy by kind of example**")
+        st.markdown("**Validation accuracy by kind of example** (colours are the models, as on the charts above)")
         figures.panels(charts.group_panels(histories), GROUP_PANELS_PER_ROW)
     left, right = st.columns(2)
     figures.show(charts.gradient_chart(histories, probe_step, parts.position_label), left)

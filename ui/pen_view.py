@@ -62,10 +62,10 @@ def _pictures(experiment: Experiment) -> pd.DataFrame:
     return pd.DataFrame(_picture_rows(experiment, runs.run_id(experiment)))
 
 
-# Fixed-size small multiples cannot stretch, so they are sized to fit a phone's 358 px column:
-# PICTURE_COLUMNS * (PICTURE_SIZE + PICTURE_GAP) and PATH_COLUMNS * (PATH_SIZE + PICTURE_GAP) stay under it.
-PICTURE_SIZE, PICTURE_COLUMNS, PICTURE_GAP = 48, 6, 8
-PATH_SIZE, PATH_COLUMNS = 150, 2
+# Fixed-size small multiples cannot stretch, so they are sized to fit a phone's column inside an
+# expander (about 326 px; Vega adds some 45 px of padding and headers to the panels and gaps).
+PICTURE_SIZE, PICTURE_COLUMNS, PICTURE_GAP = 42, 5, 8
+PATH_SIZE, PATH_COLUMNS = 125, 2
 
 
 def pictures_chart(frame: pd.DataFrame, columns: int = PICTURE_COLUMNS) -> alt.Chart:
