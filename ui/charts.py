@@ -1,4 +1,5 @@
-"""Altair charts drawn from History records: curves, gradient through time, gates and states.
+"""Altair charts drawn from History records: loss, metric, scores, gradient through time, per-layer
+gradient norms and accuracy by kind of example (one example's gates and states: ui/example_charts.py).
 
 Every function takes plain histories (or arrays) and returns a chart, so the same drawing serves
 live jobs, stored runs and tests. Long series are thinned to a few hundred points to keep redraws
@@ -13,36 +14,13 @@ import altair as alt
 import pandas as pd
 
 from core.config import model_label
-from core.order import numeric_order  # noqa: F401  (pages and tests read it here too)
 from core.history import History
-
-MAX_POINTS = 300
-FLOOR = 1e-30  # log scales cannot show zero; a vanished gradient sits on the floor
-HEIGHT = 260
-# Every log axis labels its ticks one way (1e-6, not 0.000001 beside 1e-10).
-LOG_FORMAT = ".0e"
-# Rows of a chart whose two axes are both categories (a heatmap of pieces, a confusion matrix) are
-# sized per row: Streamlit 1.67 squeezes such a chart to a sliver when given a fixed total height.
-BAND = 22
-# A chart's main legend (models, runs) sits under it and a second one (split, layer, reference line)
-# above it, never side by side, which would overflow a phone. Each has as many columns as fit a
-# phone-width chart and never shortens a name (Vega cuts labels past 160 px with an ellipsis).
-# px: the narrowest plot a legend sits under (a panel of three across beside the sidebar at 1400 px,
-# or a chart on a 390 px phone), less its axis.
-LEGEND_WIDTH = 240
-CHARACTER_WIDTH = 7  # px per character of a legend label, generously (11 px Source Sans)
-SYMBOL_WIDTH = 34  # px per entry for the symbol and the gaps around it
-PALETTE = {"RNN": "#d62728", "GRU": "#ff7f0e", "LSTM": "#1f77b4", "BiRNN": "#e377c2", "BiGRU": "#bcbd22",
-           "BiLSTM": "#2ca02c", "BoW": "#7f7f7f"}
-
-
-def legend(labels, orient: str = "bottom") -> alt.Legend:
-    """A legend under (or above) the chart whose columns fit LEGEND_WIDTH, so every name reads whole."""
-    labels = [str(label) for label in labels]
-    entry = SYMBOL_WIDTH + CHARACTER_WIDTH * max((len(label) for label in labels), default=1)
-    columns = max(1, min(len(labels) or 1, LEGEND_WIDTH // entry))
-    return alt.Legend(orient=orient, direction="horizontal", columns=columns, labelLimit=0, titleLimit=0)
-
+from core.order import numeric_order
+# Older callers read these here: the style and the per-example charts live in their own modules.
+from ui.chart_style import (  # noqa: F401
+    BAND, CHARACTER_WIDTH, FLOOR, HEIGHT, LEGEND_WIDTH, LOG_FORMAT, MAX_POINTS, PALETTE, SPARE_COLOURS,
+    SYMBOL_WIDTH, VARIANT_PALETTE, colour_of, legend)
+from ui.example_charts import STATES, attention_chart, confusion_chart, heatmap, probability_chart, state_chart  # noqa: F401
 
 def _label(cell: str) -> str:
     return model_label(cell)
@@ -57,21 +35,6 @@ def _thin(xs: list, ys: list) -> tuple[list, list]:
     if picked[-1] != len(xs) - 1:
         picked.append(len(xs) - 1)
     return [xs[i] for i in picked], [ys[i] for i in picked]
-
-
-# Colours for model variants ("LSTM, additive attention"), by variant, so every chart agrees.
-VARIANT_PALETTE = {"no attention": "#7f7f7f", "additive attention": "#1f77b4", "multiplicative attention": "#9467bd"}
-SPARE_COLOURS = ("#8c564b", "#17becf", "#e377c2", "#bcbd22", "#ff7f0e", "#2ca02c")
-
-
-def colour_of(label: str) -> str:
-    """A model's colour: its cell's, its variant's, or a spare one picked from the label itself."""
-    if label in PALETTE:
-        return PALETTE[label]
-    variant = label.partition(", ")[2]
-    if variant in VARIANT_PALETTE:
-        return VARIANT_PALETTE[variant]
-    return SPARE_COLOURS[sum(map(ord, label)) % len(SPARE_COLOURS)]
 
 
 def _cell_color(cells: list[str]) -> alt.Color:
@@ -235,45 +198,6 @@ def layer_norm_chart(histories: list[History], columns: int = 3) -> alt.VConcatC
     return alt.vconcat(*layer_norm_panels(histories), title="Per-layer gradient norms")
 
 
-def heatmap(values, title: str, x_title: str = "Time step", color_domain=(0.0, 1.0),
-            units: list[int] | None = None) -> alt.Chart:
-    """values: (time, shown units) array of gate activations or states; `units` names each column's
-    unit (0, 1, ... when None), and the rows keep that order."""
-    units = list(range(len(values[0]) if len(values) else 0)) if units is None else list(units)
-    rows = [{"t": t + 1, "unit": units[column], "value": float(v)}
-            for t, row in enumerate(values) for column, v in enumerate(row)]
-    # Binning t in steps of one draws one cell per time step that stretches with the column.
-    return alt.Chart(pd.DataFrame(rows), title=title).mark_rect().encode(
-        x=alt.X("t:Q", title=x_title, bin=alt.Bin(step=1)),
-        y=alt.Y("unit:O", title="Unit", sort=units, axis=alt.Axis(labelOverlap=True)),
-        color=alt.Color("value:Q", scale=alt.Scale(domain=list(color_domain), scheme="viridis"), title=None),
-        tooltip=["t", "unit", alt.Tooltip("value:Q", format=".3f")],
-    ).properties(height=180)
-
-
-STATES = ["cell c_t", "hidden h_t"]
-
-
-def state_chart(cell_states, hidden_states, units: list[int]) -> alt.Chart:
-    """Cell state against hidden state over time for a few units; each array is (time, units)."""
-    names = [f"unit {unit}" for unit in units]
-    rows = []
-    for unit in units:
-        for t in range(len(cell_states)):
-            rows.append({"t": t + 1, "value": float(cell_states[t][unit]), "state": STATES[0], "unit": f"unit {unit}"})
-            rows.append({"t": t + 1, "value": float(hidden_states[t][unit]), "state": STATES[1],
-                         "unit": f"unit {unit}"})
-    title = alt.Title("Cell state vs hidden state", subtitle="long-term memory vs what the layer outputs")
-    return alt.Chart(pd.DataFrame(rows), title=title).mark_line(
-    ).encode(
-        x=alt.X("t:Q", title="Time step"),
-        y=alt.Y("value:Q", title="Value"),
-        color=alt.Color("unit:N", title="Unit", scale=alt.Scale(domain=names, scheme="dark2"), legend=legend(names)),
-        strokeDash=alt.StrokeDash("state:N", title="State", scale=alt.Scale(domain=STATES), legend=legend(STATES, "top")),
-        tooltip=["unit", "state", "t", alt.Tooltip("value:Q", format=".3f")],
-    ).properties(height=HEIGHT)
-
-
 def distance_chart(rows: list[dict], chance: float) -> alt.Chart:
     """Final validation accuracy against the distance remembered; rows: distance, model, accuracy."""
     frame = pd.DataFrame(rows, columns=["distance", "model", "accuracy"])
@@ -319,42 +243,6 @@ def group_chart(histories: list[History], columns: int = 4) -> alt.VConcatChart:
     return alt.vconcat(*group_panels(histories), title="Validation accuracy by kind of example")
 
 
-def confusion_chart(confusion: list[list[int]], class_names: list[str], title: str) -> alt.Chart:
-    """counts[true][predicted] as a heatmap with the counts written in."""
-    rows = [{"true": class_names[t], "predicted": class_names[p], "count": count,
-             "share": count / max(sum(row), 1)}
-            for t, row in enumerate(confusion) for p, count in enumerate(row)]
-    frame = pd.DataFrame(rows, columns=["true", "predicted", "count", "share"])
-    base = alt.Chart(frame, title=title).encode(
-        x=alt.X("predicted:N", title="Predicted", sort=class_names),
-        y=alt.Y("true:N", title="True", sort=class_names),
-    )
-    cells = base.mark_rect().encode(
-        color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), title="Share of row",
-                        legend=alt.Legend(orient="bottom")),
-        tooltip=["true", "predicted", "count", alt.Tooltip("share:Q", format=".1%")],
-    )
-    text = base.mark_text(fontSize=10).encode(
-        text=alt.condition(alt.datum.count > 0, alt.Text("count:Q"), alt.value("")),
-        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black")),
-    )
-    return alt.layer(cells, text).properties(height=alt.Step(BAND))
-
-
-def probability_chart(rows: list[dict]) -> alt.Chart:
-    """Each model's probability of each class; rows: model, class, probability."""
-    frame = pd.DataFrame(rows, columns=["model", "class", "probability"])
-    labels = list(dict.fromkeys(frame["model"]))
-    return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("class:N", title=None),
-        color=alt.Color("model:N", title="Model", legend=legend(labels),
-                        scale=alt.Scale(domain=labels, range=[colour_of(label) for label in labels])),
-        yOffset="model:N",
-        tooltip=["model", "class", alt.Tooltip("probability:Q", format=".1%")],
-    ).properties(height=max(120, 28 * len(set(frame["class"])) * max(1, len(labels)) // 2))
-
-
 def score_frame(histories: list[History], name: str) -> pd.DataFrame:
     rows = [{"step": step, "value": value, "model": _label(history.cell)}
             for history in histories for step, value in zip(history.eval_steps, history.scores.get(name, []))
@@ -377,20 +265,3 @@ def score_chart(histories: list[History], name: str, baseline: float | None = No
         return lines.properties(height=HEIGHT)
     return alt.layer(lines, reference_rule(baseline, baseline_label, number_format=".1f"),
                      title=title).properties(height=HEIGHT)
-
-
-def attention_chart(weights: list[list[float]], source: list[str], target: list[str], title: str) -> alt.Chart:
-    """Attention weights as a heatmap: output pieces down, source pieces across (weights: target x source)."""
-    # Positions keep repeated pieces apart; the axis shows the pieces themselves.
-    source_labels = [f"{index + 1}:{piece}" for index, piece in enumerate(source)]
-    target_labels = [f"{index + 1}:{piece}" for index, piece in enumerate(target)]
-    rows = [{"source": source_labels[s], "target": target_labels[t], "weight": float(value)}
-            for t, row in enumerate(weights[: len(target_labels)])
-            for s, value in enumerate(row[: len(source_labels)])]
-    frame = pd.DataFrame(rows, columns=["source", "target", "weight"])
-    return alt.Chart(frame, title=title).mark_rect().encode(
-        x=alt.X("source:N", sort=source_labels, title="Source piece", axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("target:N", sort=target_labels, title="Output piece"),
-        color=alt.Color("weight:Q", scale=alt.Scale(domain=[0, 1], scheme="greens"), title="Attention"),
-        tooltip=["target", "source", alt.Tooltip("weight:Q", format=".2f")],
-    ).properties(height=alt.Step(BAND))
