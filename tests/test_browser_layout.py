@@ -63,7 +63,8 @@ MEASURE = """() => {
     if (box.left < holder.left - 1 || box.right > holder.right + 1)
       problems.push(`${name} spans ${Math.round(box.left)}-${Math.round(box.right)} px, its container ` +
                     `${Math.round(holder.left)}-${Math.round(holder.right)} px`);
-    if (box.right > window.innerWidth + 1) problems.push(`${name} ends at ${Math.round(box.right)} px, past the window`);
+    if (box.right > window.innerWidth + 1)
+      problems.push(`${name} ends at ${Math.round(box.right)} px, past the window`);
     if (chart.scrollWidth > chart.clientWidth + 1) problems.push(`${name} scrolls sideways inside its frame`);
     for (const text of chart.querySelectorAll('.role-legend text, .role-title text')) {
       if (text.textContent.endsWith('…')) problems.push(`${name}: "${text.textContent}" is cut short`);
@@ -79,7 +80,9 @@ MEASURE = """() => {
 # Charts drawn (each has its SVG or canvas), and their sizes, so a settled page can be told apart.
 SIZES = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(chart => {
   const drawing = chart.querySelector('svg, canvas');
-  return drawing ? `${Math.round(drawing.getBoundingClientRect().width)}x${Math.round(drawing.getBoundingClientRect().height)}` : 'none';
+  if (!drawing) return 'none';
+  const box = drawing.getBoundingClientRect();
+  return `${Math.round(box.width)}x${Math.round(box.height)}`;
 }).join(',')"""
 
 
@@ -186,7 +189,8 @@ def other_paths() -> list[str]:
 def test_every_other_page_fits_phone_and_desktop(server, page, stored_runs, path):
     name = path.removeprefix("pages/").removesuffix(".py")
     # The Compare page opens on the runs the lab pages stored (all of them when the whole module runs).
-    query = "?" + urlencode({"runs": list(stored_runs.values())}, doseq=True) if name == "compare" and stored_runs else ""
+    runs = list(stored_runs.values()) if name == "compare" else []
+    query = "?" + urlencode({"runs": runs}, doseq=True) if runs else ""
     page.goto(server.url("" if path == PAGES[0][0] else name) + query)
     expect(page.locator("h1").first).to_be_visible(timeout=60_000)
     if query:

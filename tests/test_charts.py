@@ -105,7 +105,8 @@ def test_every_log_axis_uses_one_number_format():
 
 def test_every_reference_line_has_a_legend_entry():
     runs = [history("rnn")]
-    for chart, name in ((charts.metric_chart(runs, 0.25), "chance"), (charts.score_chart(runs, "chrF", 12.5), "copy the source"),
+    for chart, name in ((charts.metric_chart(runs, 0.25), "chance"),
+                        (charts.score_chart(runs, "chrF", 12.5), "copy the source"),
                         (charts.distance_chart([{"distance": 5, "model": "RNN", "accuracy": 0.5}], 0.25), "chance")):
         [rule] = [layer for layer in chart.to_dict()["layer"] if layer["mark"]["type"] == "rule"]
         dash = rule["encoding"]["strokeDash"]

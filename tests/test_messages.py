@@ -103,3 +103,16 @@ def test_a_refused_or_failed_train_is_the_only_status_box(monkeypatch):
     app.run()
     [box] = status_boxes(app)
     assert "Not trained yet" in box and "other settings" in box
+
+
+def test_a_run_without_weights_says_so_once():
+    # An imported run carries curves but no weights: the status box says it, the views that need the
+    # models (here the look inside the LSTM) only point back to it.
+    params = {**TINY, "seed": "80"}
+    experiment = config.from_params(params)[0]
+    run_store().save(experiment, {name: History(cell=name, steps=[1, 2], status="finished")
+                                  for name in config.model_names(experiment)}, status="finished")
+    app = open_page("memory_lab", params)
+    [box] = status_boxes(app)
+    assert "no saved weights" in box and "Loaded finished run" in box
+    assert any("see above" in caption.value for caption in app.caption)

@@ -117,8 +117,8 @@ def test_an_uploaded_tables_name_and_labels_are_plain_text(payload):
 def test_a_pen_files_name_and_labels_are_plain_text(payload):
     label = payload.replace("\n", " ").replace(" ", "")
     # A third of the samples carry the payload as their label; the rest are enough digits to train on.
-    records = "".join(f"WORD {label if i % 3 == 0 else '37'[i % 2]} w{i}\nNUMSTROKES 1\nPOINTS 3 # 0 0 {i % 90 + 5} 9 20 30\n"
-                      for i in range(120))
+    records = "".join(f"WORD {label if i % 3 == 0 else '37'[i % 2]} w{i}\nNUMSTROKES 1\n"
+                      f"POINTS 3 # 0 0 {i % 90 + 5} 9 20 30\n" for i in range(120))
     app = open_page("handwriting", {"source": "upload", "points": "16"})
     app.file_uploader(key="pen_file").set_value((f"{label}.uji", b"nothing here", "text/plain")).run()
     assert not app.exception and shows_host(app.error) and not markup_on(app)

@@ -20,7 +20,8 @@ from core.order import numeric_order
 from ui.chart_style import (  # noqa: F401
     BAND, CHARACTER_WIDTH, FLOOR, HEIGHT, LEGEND_WIDTH, LOG_FORMAT, MAX_POINTS, PALETTE, SPARE_COLOURS,
     SYMBOL_WIDTH, VARIANT_PALETTE, colour_of, legend)
-from ui.example_charts import STATES, attention_chart, confusion_chart, heatmap, probability_chart, state_chart  # noqa: F401
+from ui.example_charts import (  # noqa: F401
+    STATES, attention_chart, confusion_chart, heatmap, probability_chart, state_chart)
 
 def _label(cell: str) -> str:
     return model_label(cell)
@@ -64,7 +65,8 @@ def loss_chart(histories: list[History]) -> alt.Chart:
         x=alt.X("step:Q", title="Step"),
         y=alt.Y("loss:Q", title="Cross-entropy"),
         color=_cell_color(cells),
-        strokeDash=alt.StrokeDash("split:N", title="Split", scale=alt.Scale(domain=SPLITS), legend=legend(SPLITS, "top")),
+        strokeDash=alt.StrokeDash("split:N", title="Split", scale=alt.Scale(domain=SPLITS),
+                                  legend=legend(SPLITS, "top")),
         opacity=alt.condition(alt.datum.split == "train", alt.value(0.55), alt.value(1.0)),
         tooltip=["model", "split", "step", alt.Tooltip("loss:Q", format=".3f")],
     ).properties(height=HEIGHT)
@@ -141,7 +143,8 @@ def gradient_chart(histories: list[History], probe_step: int | None = None,
         x=alt.X("back:Q", title=position_label.capitalize()),
         y=alt.Y("norm:Q", title="|dL/dh_t| (log)", scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_FORMAT)),
         color=_cell_color(cells),
-        strokeDash=alt.StrokeDash("layer:N", title="Layer", scale=alt.Scale(domain=layers), legend=legend(layers, "top")),
+        strokeDash=alt.StrokeDash("layer:N", title="Layer", scale=alt.Scale(domain=layers),
+                                  legend=legend(layers, "top")),
         tooltip=["model", "layer", "back", alt.Tooltip("norm:Q", format=".2e")],
     ).properties(height=HEIGHT)
 
@@ -157,7 +160,8 @@ def ratio_chart(histories: list[History]) -> alt.Chart:
     return alt.Chart(ratio_frame(histories), title="How much gradient reaches the first step").mark_line(
         point=True).encode(
         x=alt.X("step:Q", title="Training step"),
-        y=alt.Y("ratio:Q", title="|dL/dh_1| / |dL/dh_T| (log)", scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_FORMAT)),
+        y=alt.Y("ratio:Q", title="|dL/dh_1| / |dL/dh_T| (log)", scale=alt.Scale(type="log"),
+                axis=alt.Axis(format=LOG_FORMAT)),
         color=_cell_color(cells),
         tooltip=["model", "step", alt.Tooltip("ratio:Q", format=".2e")],
     ).properties(height=HEIGHT)
@@ -210,7 +214,8 @@ def distance_chart(rows: list[dict], chance: float) -> alt.Chart:
         color=color,
         tooltip=["model", "distance", alt.Tooltip("accuracy:Q", format=".3f")],
     )
-    return alt.layer(lines, chance_rule(chance), title="Memory against distance (your stored runs)").properties(height=HEIGHT)
+    return alt.layer(lines, chance_rule(chance),
+                     title="Memory against distance (your stored runs)").properties(height=HEIGHT)
 
 
 def group_frame(histories: list[History]) -> pd.DataFrame:

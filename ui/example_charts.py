@@ -46,7 +46,8 @@ def state_chart(cell_states, hidden_states, units: list[int]) -> alt.Chart:
         x=alt.X("t:Q", title="Time step"),
         y=alt.Y("value:Q", title="Value"),
         color=alt.Color("unit:N", title="Unit", scale=alt.Scale(domain=names, scheme="dark2"), legend=legend(names)),
-        strokeDash=alt.StrokeDash("state:N", title="State", scale=alt.Scale(domain=STATES), legend=legend(STATES, "top")),
+        strokeDash=alt.StrokeDash("state:N", title="State", scale=alt.Scale(domain=STATES),
+                                  legend=legend(STATES, "top")),
         tooltip=["unit", "state", "t", alt.Tooltip("value:Q", format=".3f")],
     ).properties(height=HEIGHT)
 

@@ -221,6 +221,11 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
     inspect_view.render(experiment, stored, parts.inspect_caption)
 
 
+NO_WEIGHTS = ("This run has no saved weights (a run imported from a bundle carries none): its curves are below; "
+              "train it again to use its trained models on this page.")
+WEIGHTS_NEEDED = "This needs the run's trained weights, which it does not have (see above)."
+
+
 def state_message(experiment: Experiment, stored: runs.StoredRun | None, blocked: str | None,
                   refused: str | None, failure: str | None, other_settings: bool = False) -> None:
     """The one status box about the run's state: the newest news first (a refused Train, a job that
@@ -258,6 +263,9 @@ def _stored_status(stored: runs.StoredRun, histories: list[History]) -> None:
     if stored.status == "finished":
         # A run id is hexadecimal, made here, so it needs no escaping.
         lines.append(f"Loaded finished run `{stored.run_id}` from the run store: no retraining needed.")
+    if not run_store().has_weights(stored.run_id):
+        # Said once here; the views below that need the trained models only point back to it.
+        lines.append(NO_WEIGHTS)
     statuses = {history.status for history in histories}
     kind, icon = (("error", ":material/warning:") if "diverged" in statuses else
                   ("warning", ":material/stop_circle:") if "stopped" in statuses else

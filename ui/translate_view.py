@@ -98,8 +98,7 @@ def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     models = {name: model for name in model_names(experiment) if name in stored.histories
               and (model := reading.stored_model(experiment, data, stored.run_id, name)) is not None}
     if not models:
-        st.info("This run has no saved weights (it was imported from a bundle); train it to translate your own "
-                "phrases.", icon=":material/info:")
+        st.caption(lab.WEIGHTS_NEEDED)
         return
     type_a_phrase(experiment, data, models)
     learned_alignment(data, [stored.histories[name] for name in models])
