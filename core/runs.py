@@ -316,6 +316,12 @@ class RunStore:
                          histories=histories, versions=json.loads(row[5]), code_version=row[6],
                          created=row[7], updated=row[8], message=row[9])
 
+    def has_weights(self, run_id: str) -> bool:
+        """Whether any model of the run has stored weights (an imported bundle has none)."""
+        with self._connect() as connection:
+            found = connection.execute("SELECT 1 FROM weights WHERE run_id = ? LIMIT 1", (run_id,)).fetchone()
+        return found is not None
+
     def load_weights(self, run_id: str, cell: str) -> dict[str, torch.Tensor] | None:
         """A cell's state dict, or None if none is stored; ValueError if the blob is unsafe."""
         with self._connect() as connection:

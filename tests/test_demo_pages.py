@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from test_pages import chart_frames, open_page, train_to_the_end
+from test_pages import assert_charts_fit, chart_frames, open_page, train_to_the_end
 
 TINY_TEXT = {"steps": "30", "hidden_size": "8", "batch_size": "16", "eval_every": "10", "probe_every": "10",
              "train_size": "500", "vocab_size": "200", "embedding_size": "8", "cells": ["LSTM", "BiLSTM", "BoW"]}
@@ -23,8 +23,12 @@ def test_sentiment_trains_and_reads_a_typed_review_piece_by_piece():
     text = texts(app)
     assert "What this run shows" in [h.value for h in app.subheader]
     assert "by kind" in text and "BoW" in text
+    assert any("by kind of example" in m.value for m in app.markdown)
+    # One small chart per kind of example, the distance buckets in numeric order.
     titles = [str(spec.get("title", "")) for spec, _ in chart_frames(app)]
-    assert any("by kind of example" in title for title in titles)
+    buckets = [title for title in titles if title.startswith("distance ")]
+    assert buckets and buckets == sorted(buckets, key=lambda title: int(title.split()[1].split("-")[0].rstrip("+")))
+    assert_charts_fit(app)
     review = app.text_area(key="review_text")
     review.input("not good at all").run()
     assert not app.exception, app.exception
@@ -69,3 +73,4 @@ def test_handwriting_trains_then_reads_a_sample_and_shows_confusions():
     paths = [frame for spec, frame in frames if frame is not None and "confidence" in frame.columns]
     assert paths and len(paths[0]) == 2 * 16
     assert "Which characters get confused" in [h.value for h in app.subheader]
+    assert_charts_fit(app)

@@ -1,12 +1,16 @@
-"""Messages and chart details that must read right: progress per model, stored runs not retrained
-silently, numeric order of bucket panels, one number format on log axes, a legend for chance."""
+"""Messages that must read right: progress per model, stored runs not retrained silently.
+
+Chart details (natural order of panels, log-axis format, reference-line legends) are in
+tests/test_charts.py."""
 
 from __future__ import annotations
 
-from core import config
+from types import SimpleNamespace
+
+from core import config, runs
 from core.history import History
+from core.jobs import JobRefused
 from test_pages import TINY, open_page
-from ui import charts
 from ui.lab import progress_text, train_note
 from ui.services import run_store
 
@@ -15,38 +19,6 @@ def test_progress_counts_steps_per_model():
     # Two models of 800 steps: the job counts 1600 steps in all.
     assert progress_text(312, 1600, 2, 4.25) == "Training 2 models: 156 of 800 steps each, 4.2 s"
     assert progress_text(5, 800, 1, 1.0) == "Training 1 model: 5 of 800 steps each, 1.0 s"
-
-
-def test_distance_buckets_sort_by_number_and_other_kinds_keep_their_places():
-    names = ["plain", "distance 11-20", "distance 3-5", "negation", "distance 0-2"]
-    assert charts.numeric_order(names) == ["plain", "distance 0-2", "distance 3-5", "negation", "distance 11-20"]
-    history = History(cell="lstm", eval_steps=[1], group_metric={name: [0.5] for name in names})
-    facet = charts.group_chart([history]).to_dict()["facet"]
-    assert facet["sort"] == ["plain", "distance 0-2", "distance 3-5", "negation", "distance 11-20"]
-
-
-def probed() -> History:
-    history = History(cell="rnn", steps=[1, 2], train_loss=[1.0, 0.9], grad_norm=[1.0, 1.0],
-                      layer_grad_norms={"head": [1e-6, 1e-10]}, probe_steps=[1],
-                      grad_through_time=[{"layer 1": [1e-10, 1e-3, 1.0]}])
-    return history
-
-
-def test_every_log_axis_uses_one_number_format():
-    for chart in (charts.gradient_chart([probed()]), charts.ratio_chart([probed()])):
-        y = chart.to_dict()["encoding"]["y"]
-        assert y["scale"]["type"] == "log" and y["axis"]["format"] == charts.LOG_FORMAT
-    layers = charts.layer_norm_chart([probed()]).to_dict()["spec"]["encoding"]["y"]
-    assert layers["axis"]["format"] == charts.LOG_FORMAT
-
-
-def test_the_chance_line_has_a_legend_entry():
-    for chart in (charts.metric_chart([probed()], 0.25),
-                  charts.distance_chart([{"distance": 5, "model": "RNN", "accuracy": 0.5}], 0.25)):
-        rule = chart.to_dict()["layer"][1]
-        assert rule["mark"]["type"] == "rule"
-        assert rule["encoding"]["strokeDash"]["scale"]["domain"] == ["chance"]
-        assert rule["encoding"]["strokeDash"]["title"] == "Reference"
 
 
 def test_train_says_what_it_will_do_to_a_stored_run():
@@ -66,3 +38,81 @@ def test_train_says_what_it_will_do_to_a_stored_run():
     app.run()
     assert any("from step 0" in caption.value for caption in app.caption)
     assert train_note(None) is None
+
+
+def status_boxes(app) -> list[str]:
+    return [box.value for kind in ("error", "warning", "info", "success") for box in getattr(app, kind)]
+
+
+def test_each_run_state_shows_one_status_box():
+    # Cells without gates, so the look-inside view (which needs saved weights) stays quiet.
+    params = {**TINY, "seed": "78", "cells": ["RNN", "BiRNN"]}
+    app = open_page("memory_lab", params)
+    [fresh] = status_boxes(app)
+    assert "Not trained yet" in fresh
+    experiment = config.from_params(params)[0]
+    rnn, lstm = config.model_names(experiment)
+    # A finished run whose RNN diverged: the divergence and the stored run, in one red box.
+    run_store().save(experiment, {rnn: History(cell=rnn, steps=[1, 2], status="diverged",
+                                               message="The loss became NaN."),
+                                  lstm: History(cell=lstm, steps=[1, 2], status="finished")}, status="finished")
+    app.run()
+    [box] = status_boxes(app)
+    assert len(app.error) == 1 and "NaN" in box and "Loaded finished run" in box
+    # A stopped run: one amber box saying each model stopped and that Train restarts from step 0.
+    run_store().save(experiment, {name: History(cell=name, steps=[1], status="stopped", message="Stopped.")
+                                  for name in (rnn, lstm)}, status="stopped")
+    app.run()
+    [box] = status_boxes(app)
+    assert len(app.warning) == 1 and box.count("stopped after 1 steps") == 2 and "step 0" in box
+
+
+class RefusingRunner:
+    """A job runner whose budgets refuse every job, or whose one job failed to start."""
+
+    def __init__(self, failed=None):
+        self.failed = failed
+
+    def submit(self, experiment, **_):
+        raise JobRefused("This server trains at most 1 job per browser session.")
+
+    def job(self, job_id):
+        return self.failed
+
+
+def test_a_refused_or_failed_train_is_the_only_status_box(monkeypatch):
+    import ui.lab
+
+    params = {**TINY, "seed": "79"}
+    monkeypatch.setattr(ui.lab, "job_runner", lambda: RefusingRunner())
+    app = open_page("memory_lab", params)
+    [train] = [button for button in app.button if button.label == "Train"]
+    train.click().run()
+    [box] = status_boxes(app)
+    assert len(app.warning) == 1 and "at most 1 job" in box
+    experiment = config.from_params(params)[0]
+    failed = SimpleNamespace(done=True, status="failed", message="no memory left", run_id=runs.run_id(experiment))
+    monkeypatch.setattr(ui.lab, "job_runner", lambda: RefusingRunner(failed))
+    app.session_state["memory_job"] = "someone"
+    app.run()
+    [box] = status_boxes(app)
+    assert len(app.error) == 1 and "could not start" in box and "no memory left" in box
+    # After a run of other settings, "not trained yet" says the earlier results are kept, in the same box.
+    other = SimpleNamespace(done=True, status="finished", message="", run_id="0123456789abcdef")
+    monkeypatch.setattr(ui.lab, "job_runner", lambda: RefusingRunner(other))
+    app.run()
+    [box] = status_boxes(app)
+    assert "Not trained yet" in box and "other settings" in box
+
+
+def test_a_run_without_weights_says_so_once():
+    # An imported run carries curves but no weights: the status box says it, the views that need the
+    # models (here the look inside the LSTM) only point back to it.
+    params = {**TINY, "seed": "80"}
+    experiment = config.from_params(params)[0]
+    run_store().save(experiment, {name: History(cell=name, steps=[1, 2], status="finished")
+                                  for name in config.model_names(experiment)}, status="finished")
+    app = open_page("memory_lab", params)
+    [box] = status_boxes(app)
+    assert "no saved weights" in box and "Loaded finished run" in box
+    assert any("see above" in caption.value for caption in app.caption)

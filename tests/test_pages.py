@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from core import config
+from core.analysis import trace_example
 from ui import share
 from ui.presets import PAGES, PRESETS
-from ui.services import job_runner, run_store
+from ui.services import job_runner, run_store, task_data
 
 APP = "../app.py"
 TINY = {"distance": "8", "steps": "40", "hidden_size": "8", "batch_size": "16", "eval_every": "10",
@@ -29,6 +31,12 @@ def open_page(page: str, params: dict | None = None) -> AppTest:
     return app
 
 
+def title_of(spec: dict) -> str:
+    """A chart's title text, whether given as a string or with a subtitle."""
+    title = spec.get("title") or spec.get("spec", {}).get("title") or ""
+    return title.get("text", "") if isinstance(title, dict) else str(title)
+
+
 def chart_frames(app: AppTest) -> list[tuple[dict, object]]:
     """(Vega-Lite spec, data frame) for every chart on the page."""
     frames = []
@@ -37,6 +45,31 @@ def chart_frames(app: AppTest) -> list[tuple[dict, object]]:
         tables = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
         frames.append((spec, tables[0] if tables else None))
     return frames
+
+
+# A phone's chart column inside an expander (390 px less Streamlit's padding), less the ~45 px that
+# Vega adds around a facet's panels; the browser test measures the real width.
+PHONE_COLUMN = 280
+
+
+def facet_width(spec: dict) -> int:
+    """The drawn width of a fixed-size faceted chart: its columns of panels and the gaps between."""
+    inner = spec["spec"]
+    width = inner.get("width", 0)
+    columns = spec.get("columns", 1)
+    return columns * width + (columns - 1) * spec.get("spacing", 20)
+
+
+def assert_charts_fit(app: AppTest) -> None:
+    """Every chart on the page either stretches to its column (Vega-Lite's fit-x, as
+    ui/figures.show draws it) or is a fixed-size small multiple narrow enough for a phone."""
+    for spec, _ in chart_frames(app):
+        title = spec.get("title") or spec.get("spec", {}).get("title")
+        if "facet" in spec:
+            assert facet_width(spec) <= PHONE_COLUMN, (title, facet_width(spec))
+        else:
+            assert spec.get("autosize", {}).get("type") == "fit-x", (title, spec.get("autosize"))
+            assert "width" not in spec, title
 
 
 def train_to_the_end(app: AppTest) -> None:
@@ -114,8 +147,19 @@ def test_training_a_tiny_job_draws_its_curves_and_stores_the_run():
     text = " ".join(m.value for m in app.markdown)
     assert "orders of magnitude" in text
     # The look-inside view draws the LSTM's three gates from the stored weights.
-    gate_titles = {spec.get("title") for spec, _ in frames}
+    gate_titles = {title_of(spec) for spec, _ in frames}
     assert {"Input gate", "Forget gate", "Output gate"} <= gate_titles
+    # Every gate heatmap shows the same units, strongest final cell state first, and the state traces
+    # follow the first three of them (checked against the trace recomputed from the stored weights).
+    trace = trace_example(experiment, "lstm", task_data(experiment), run_store().load_weights(stored.run_id, "lstm"), 0)
+    strongest = [int(unit) for unit in np.argsort(-np.abs(trace.cell_state[-1]))]
+    for spec, frame in frames:
+        if title_of(spec).endswith(" gate"):
+            assert spec["encoding"]["y"]["sort"] == strongest
+    [states] = [frame for spec, frame in frames if title_of(spec) == "Cell state vs hidden state"]
+    assert list(dict.fromkeys(states["unit"])) == [f"unit {unit}" for unit in strongest[:3]]
+    assert any("units " + ", ".join(map(str, strongest[:3])) in caption.value for caption in app.caption)
+    assert_charts_fit(app)
 
 
 def test_a_stored_run_reopens_without_training():

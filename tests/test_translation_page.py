@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_pages import chart_frames, open_page, train_to_the_end
+from test_pages import assert_charts_fit, chart_frames, open_page, train_to_the_end
 
 TINY = {"steps": "30", "hidden_size": "16", "batch_size": "16", "eval_every": "10", "probe_every": "10",
         "train_size": "300", "largest": "499", "beam_width": "3"}
@@ -38,6 +38,7 @@ def test_translation_trains_and_translates_a_typed_phrase_with_its_attention():
     beams = [table.value for table in app.dataframe if "log-probability" in table.value.columns]
     assert beams and len(beams[0]) == 3 and beams[0]["log-probability"].is_monotonic_decreasing
     assert "No attention" in texts(app)
+    assert_charts_fit(app)
 
 
 def test_translation_explains_an_empty_phrase_and_waits_for_an_upload():

@@ -7,7 +7,7 @@ import streamlit as st
 from core import runs
 from core.analysis import has_gates, trace_example
 from core.config import Experiment, model_label, model_names
-from ui import charts, plain
+from ui import charts, figures, plain
 from ui.services import run_store, task_data
 
 GATE_HELP = {
@@ -18,6 +18,8 @@ GATE_HELP = {
     "update": "Update gate: how much of the previous state is kept (1 = keep).",
 }
 MAX_UNITS = 32
+# The strongest units, traced as cell state against hidden state (the top rows of every heatmap).
+TRACED_UNITS = 3
 
 
 def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") -> None:
@@ -33,17 +35,33 @@ def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") ->
                                value=0, step=1, key="inspect_example")
     weights = run_store().load_weights(stored.run_id, cell)
     if weights is None:
-        st.info("This run has no saved weights (it was imported from a bundle); train it to look inside.")
+        # The page's status box already says the run has no weights (ui/lab.NO_WEIGHTS).
+        st.caption("Looking inside needs the run's trained weights, which it does not have (see above).")
         return
     trace = trace_example(experiment, cell, data, weights, int(index))
     # The sentence quotes the example's text and class names, which may come from an upload.
     plain.markdown("{summary}", summary=trace.summary)
-    units = min(MAX_UNITS, trace.hidden.shape[1])
+    units = trace.strongest_units(min(MAX_UNITS, trace.hidden.shape[1]))
+    traced = units[:TRACED_UNITS]
+    st.caption(units_caption(trace, units, traced))
     columns = st.columns(len(trace.gates))
     for column, (name, values) in zip(columns, trace.gates.items()):
-        column.altair_chart(charts.heatmap(values[:, :units], f"{name.capitalize()} gate"), width="stretch")
+        figures.show(charts.heatmap(values[:, units], f"{name.capitalize()} gate", units=units), column)
         column.caption(GATE_HELP.get(name, ""))
     if trace.cell_state is not None:
-        st.altair_chart(charts.state_chart(trace.cell_state, trace.hidden, trace.strongest_units()), width="stretch")
+        figures.show(charts.state_chart(trace.cell_state, trace.hidden, traced))
         st.caption("The cell state c_t is the LSTM's long-term memory; the hidden state h_t = o_t · tanh(c_t) is "
                    "what the layer shows, and it can stay small while the memory is held. " + caption)
+
+
+def units_caption(trace, units: list[int], traced: list[int]) -> str:
+    """The one rule that picks the units every view of this example shows, said in words."""
+    state = "cell state" if trace.cell_state is not None else "hidden state"
+    total = trace.hidden.shape[1]
+    shown = f"all {total} units" if len(units) == total else f"the {len(units)} of {total} units"
+    text = (f"Showing {shown} ordered by the size of their final {state}, largest at the top "
+            "(where the memory most likely lives)")
+    if trace.cell_state is None:
+        return text + "."
+    return text + f"; the cell- and hidden-state traces follow the top {len(traced)}: units " + \
+        ", ".join(map(str, traced)) + "."

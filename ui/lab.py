@@ -18,11 +18,14 @@ from core.config import Experiment, model_label, model_names
 from core.explain import memory_lines
 from core.history import History
 from core.jobs import Job, JobRefused
-from ui import charts, inspect_view, plain, share
+from ui import charts, figures, inspect_view, plain, share
 from core.tasks.base import DataError, TaskData
 from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
 
 REFRESH_SECONDS = 1.0
+# Small charts per row on a desktop (Streamlit stacks columns on a phone).
+GROUP_PANELS_PER_ROW = 4
+LAYER_PANELS_PER_ROW = 3
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,20 @@ class PageParts:
     baselines: Callable[[Experiment], dict[str, float]] | None = None
 
 
-def upload_blocker(what: str) -> Callable[[Experiment], str | None]:
-    """A PageParts.blocker for pages whose data source can be an upload that has not happened yet."""
+def upload_blocker(what: str, uploader_key: str | None = None) -> Callable[[Experiment], str | None]:
+    """A PageParts.blocker for pages whose data panel builds the data and whose source can be an
+    upload: a message while no file is kept; "" (blocked, nothing more to say) while the upload box
+    holds a file it refused or waits for its confirmation, or while the data cannot be built, since
+    the box or the data panel above already says why (one message for one problem)."""
     def blocker(experiment: Experiment) -> str | None:
         if experiment.task_config.source == "upload" and not experiment.task_config.upload:
+            if uploader_key and st.session_state.get(uploader_key) is not None:
+                return ""
             return f"Upload {what} above, then press **Train**."
+        try:
+            task_data(experiment)
+        except DataError:
+            return ""
         return None
 
     return blocker
@@ -91,33 +103,26 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
     blocked = parts.blocker(experiment) if parts.blocker else None
     stored = None if running else run_store().find(experiment)
     left, right, _ = st.columns([1, 1, 4])
-    if left.button("Train", type="primary", disabled=running or bool(blocked),
+    refused = None
+    if left.button("Train", type="primary", disabled=running or blocked is not None,
                    icon=":material/play_arrow:", key="train", help=train_note(stored)):
         try:
             job = job_runner().submit(experiment, is_alive=session_liveness(), owner=session_owner())
         except JobRefused as refusal:
-            plain.warning("{reason}", reason=str(refusal), icon=":material/block:")
+            refused = str(refusal)
         else:
             st.session_state[_job_key(experiment)] = job.id
             # Rerun so the whole page, Train button included, redraws in its training state.
             st.rerun()
-    if blocked:
-        st.info(blocked, icon=":material/upload_file:")
-    elif train_note(stored):
+    if blocked is None and train_note(stored):
         st.caption(train_note(stored))
     if running:
         _live(job.id, right, parts, parts.baselines(experiment) if parts.baselines else {})
         return
-    if job is not None and job.status == "failed" and job.run_id == runs.run_id(experiment):
-        plain.error("Training could not start: {message}", message=job.message, icon=":material/error:")
-    if job is not None and job.run_id != runs.run_id(experiment):
-        st.info("Your last run used other settings; its results stay in the run store. "
-                "Press **Train** to run the settings shown in the sidebar.", icon=":material/history:")
-    if stored is None:
-        if not blocked:
-            st.info("Not trained yet. Press **Train** to train the selected cells side by side; the curves grow "
-                    "live and you can keep using the page.", icon=":material/model_training:")
-    else:
+    failed = job is not None and job.status == "failed" and job.run_id == runs.run_id(experiment)
+    state_message(experiment, stored, blocked, refused, job.message if failed else None,
+                  other_settings=job is not None and job.run_id != runs.run_id(experiment))
+    if stored is not None:
         _stored_results(experiment, stored, parts)
     if parts.footer:
         parts.footer(experiment)
@@ -211,25 +216,24 @@ def curves(histories: list[History], parts: PageParts, probe_step: int | None = 
     classes = max((len(h.class_names) for h in histories), default=0)
     chance = 1 / classes if classes else None
     left, right = st.columns(2)
-    left.altair_chart(charts.loss_chart(histories), width="stretch")
-    right.altair_chart(charts.metric_chart(histories, chance), width="stretch")
+    figures.show(charts.loss_chart(histories), left)
+    figures.show(charts.metric_chart(histories, chance), right)
     score_names = list(dict.fromkeys(name for h in histories for name in h.scores))
     if score_names:
         columns = st.columns(2)
         for index, name in enumerate(score_names):
-            columns[index % 2].altair_chart(charts.score_chart(histories, name, (baselines or {}).get(name)),
-                                            width="stretch")
+            figures.show(charts.score_chart(histories, name, (baselines or {}).get(name)), columns[index % 2])
     if any(h.group_metric for h in histories):
-        st.altair_chart(charts.group_chart(histories))
+        st.markdown("**Validation accuracy by kind of example** (colours are the models, as on the charts above)")
+        figures.panels(charts.group_panels(histories), GROUP_PANELS_PER_ROW)
     left, right = st.columns(2)
-    left.altair_chart(charts.gradient_chart(histories, probe_step, parts.position_label), width="stretch")
-    right.altair_chart(charts.ratio_chart(histories), width="stretch")
-    st.altair_chart(charts.layer_norm_chart(histories))
+    figures.show(charts.gradient_chart(histories, probe_step, parts.position_label), left)
+    figures.show(charts.ratio_chart(histories), right)
+    figures.panels(charts.layer_norm_panels(histories), LAYER_PANELS_PER_ROW)
 
 
 def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageParts) -> None:
     histories = [stored.histories[name] for name in model_names(experiment) if name in stored.histories]
-    _status_line(stored, histories)
     probe_steps = sorted({step for h in histories for step in h.probe_steps})
     probe_step = None
     if len(probe_steps) > 1:
@@ -247,19 +251,57 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
     inspect_view.render(experiment, stored, parts.inspect_caption)
 
 
-def _status_line(stored: runs.StoredRun, histories: list[History]) -> None:
+NO_WEIGHTS = ("This run has no saved weights (a run imported from a bundle carries none): its curves are below; "
+              "train it again to use its trained models on this page.")
+WEIGHTS_NEEDED = "This needs the run's trained weights, which it does not have (see above)."
+
+
+def state_message(experiment: Experiment, stored: runs.StoredRun | None, blocked: str | None,
+                  refused: str | None, failure: str | None, other_settings: bool = False) -> None:
+    """The one status box about the run's state: the newest news first (a refused Train, a job that
+    could not start), then the stored run, then why Train waits, then "not trained yet". Two boxes
+    for one state read as two problems, so each case says all it has to say in one."""
+    if refused is not None:
+        plain.warning("{reason}", reason=refused, icon=":material/block:")
+    elif failure is not None:
+        plain.error("Training could not start: {message}", message=failure, icon=":material/error:")
+    elif stored is not None:
+        _stored_status(stored, [stored.histories[name] for name in model_names(experiment)
+                                if name in stored.histories])
+    elif blocked is not None:
+        if blocked:  # "" means the upload box or the data panel above already says why
+            st.info(blocked, icon=":material/upload_file:")
+    else:
+        earlier = (" Your last run used other settings; its results stay in the run store."
+                   if other_settings else "")
+        st.info("Not trained yet. Press **Train** to train the selected cells side by side; the curves grow "
+                "live and you can keep using the page." + earlier, icon=":material/model_training:")
+
+
+def _stored_status(stored: runs.StoredRun, histories: list[History]) -> None:
+    """A stored run's state in one box: red if a model diverged, amber if one stopped, else green."""
+    lines = []
     for history in histories:
         name = model_label(history.cell)
         if history.status == "diverged":
-            plain.error("{name}: {message} The curves up to that point are kept below.", name=name,
-                        message=history.message, icon=":material/warning:")
+            lines.append(plain.fill("{name}: {message} The curves up to that point are kept below.", name=name,
+                                    message=history.message))
         elif history.status == "stopped":
-            plain.warning("{name} stopped after {steps} steps: {message} Training again starts from step 0 "
-                          "(a stopped run does not resume).",
-                          name=name, steps=len(history.steps), message=history.message, icon=":material/stop_circle:")
+            lines.append(plain.fill("{name} stopped after {steps} steps: {message} Training again starts from "
+                                    "step 0 (a stopped run does not resume).", name=name, steps=len(history.steps),
+                                    message=history.message))
     if stored.status == "finished":
-        st.success(f"Loaded finished run `{stored.run_id}` from the run store: no retraining needed.",
-                   icon=":material/check_circle:")
+        # A run id is hexadecimal, made here, so it needs no escaping.
+        lines.append(f"Loaded finished run `{stored.run_id}` from the run store: no retraining needed.")
+    if not run_store().has_weights(stored.run_id):
+        # Said once here; the views below that need the trained models only point back to it.
+        lines.append(NO_WEIGHTS)
+    statuses = {history.status for history in histories}
+    kind, icon = (("error", ":material/warning:") if "diverged" in statuses else
+                  ("warning", ":material/stop_circle:") if "stopped" in statuses else
+                  ("success", ":material/check_circle:"))
+    if lines:
+        getattr(st, kind)("\n\n".join(lines), icon=icon)
 
 
 def distance_view(experiment: Experiment) -> None:
@@ -279,7 +321,7 @@ def distance_view(experiment: Experiment) -> None:
                    "to draw accuracy against the distance the model must remember.")
         return
     rows.sort(key=lambda row: row["distance"])
-    st.altair_chart(charts.distance_chart(rows, 1 / experiment.task_config.symbols), width="stretch")
+    figures.show(charts.distance_chart(rows, 1 / experiment.task_config.symbols))
 
 
 MEMORY_PARTS = PageParts(explain=memory_lines, footer=distance_view,

@@ -11,18 +11,17 @@ import torch
 from core import runs, strokes
 from core.analysis import load_model
 from core.config import Experiment, model_label, model_names
-from core.tasks import handwriting, read_file
+from core.tasks import check_training_file, handwriting
 from core.tasks.base import DataError, TaskData
 from core.problems import evaluate_model
-from core.training_data import check_training_file
-from ui import charts, lab, plain, reading
+from ui import charts, figures, lab, plain, reading
 from ui.services import run_store
 
 CANVAS_SIZE = 280
 PICTURES = 24
 
 
-blocker = lab.upload_blocker("a pen-data file")
+blocker = lab.upload_blocker("a pen-data file", "pen_file")
 
 
 def data_panel(experiment: Experiment) -> TaskData | None:
@@ -43,7 +42,7 @@ def data_panel(experiment: Experiment) -> TaskData | None:
                        classes=", ".join(data.class_names), points=experiment.task_config.points,
                        features=", ".join(info.get("features", ())))
         plain.notes(info.get("notices", []))
-        st.altair_chart(pictures_chart(pictures), width="content")
+        figures.show(pictures_chart(pictures))
         st.caption("Colours follow the order of the strokes (first stroke darkest). Some training samples are "
                    "shown coarsened to a few points or with the pen never lifted, as tablets and other writers "
                    "record them, so the models learn shapes rather than one plotter's habits.")
@@ -63,7 +62,13 @@ def _pictures(experiment: Experiment) -> pd.DataFrame:
     return pd.DataFrame(_picture_rows(experiment, runs.run_id(experiment)))
 
 
-def pictures_chart(frame: pd.DataFrame, columns: int = 8) -> alt.Chart:
+# Fixed-size small multiples cannot stretch, so they are sized to fit a phone's column inside an
+# expander (about 326 px; Vega adds some 45 px of padding and headers to the panels and gaps).
+PICTURE_SIZE, PICTURE_COLUMNS, PICTURE_GAP = 42, 5, 8
+PATH_SIZE, PATH_COLUMNS = 125, 2
+
+
+def pictures_chart(frame: pd.DataFrame, columns: int = PICTURE_COLUMNS) -> alt.Chart:
     """Small pictures of characters; rows hold x, y, stroke, order, sample and a title."""
     titles = frame.drop_duplicates("sample").set_index("sample")["label"].to_dict() if len(frame) else {}
     frame = frame.assign(title=[f"{sample + 1}: {titles[sample]}" for sample in frame["sample"]])
@@ -74,8 +79,9 @@ def pictures_chart(frame: pd.DataFrame, columns: int = 8) -> alt.Chart:
         detail="stroke:N",
         order="order:Q",
         color=alt.Color("stroke:O", scale=alt.Scale(scheme="darkblue", reverse=True), legend=None),
-    ).properties(width=70, height=70).facet(
-        facet=alt.Facet("title:N", title=None, sort=order, header=alt.Header(labelFontSize=11)), columns=columns)
+    ).properties(width=PICTURE_SIZE, height=PICTURE_SIZE).facet(
+        facet=alt.Facet("title:N", title=None, sort=order, header=alt.Header(labelFontSize=11)), columns=columns,
+        spacing=PICTURE_GAP)
 
 
 def upload_box(experiment: Experiment) -> None:
@@ -90,7 +96,9 @@ def upload_box(experiment: Experiment) -> None:
     format = st.radio("Format", handwriting.FORMATS, index=guess, horizontal=True, key="pen_format")
     content = uploaded.getvalue()
     try:
-        penset = check_training_file(read_file("handwriting", format, content))
+        # Read as training will read it (only the chosen classes) and refused now if too little is left.
+        penset = check_training_file("handwriting", handwriting.read_file(
+            format, content, handwriting.charset_of(experiment.task_config)))
     except DataError as error:
         plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
@@ -149,8 +157,8 @@ def show_reading(experiment: Experiment, stored: runs.StoredRun, data: TaskData,
     readings = reading.read_and_answer(experiment, stored, data, inputs, "read drawings")
     if not readings:
         return
-    st.altair_chart(reading.answer_chart(readings, data.class_names), width="stretch")
-    st.altair_chart(confidence_paths(readings, inputs[0].numpy(), data.class_names), width="content")
+    figures.show(reading.answer_chart(readings, data.class_names))
+    figures.show(confidence_paths(readings, inputs[0].numpy(), data.class_names))
     st.caption("Each dot is a point the model read, in pen order; its colour is the model's probability, at that "
                "point, of the answer it finally gave. Dots fade where the pen was lifted. "
                + reading.bidirectional_note(readings))
@@ -167,12 +175,14 @@ def confidence_paths(readings: list[reading.Reading], inputs: np.ndarray, class_
     base = alt.Chart(frame).encode(x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None))
     line = base.mark_line(color="#bbb", strokeWidth=1).encode(order="order:Q", detail="segment:N")
     dots = base.mark_circle(size=70).encode(
-        color=alt.Color("confidence:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="P(answer)"),
+        color=alt.Color("confidence:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="P(answer)",
+                        legend=alt.Legend(orient="bottom")),
         opacity=alt.condition(alt.datum.pen_up, alt.value(0.25), alt.value(1.0)),
         tooltip=["model", "order", "answer", alt.Tooltip("confidence:Q", format=".2f")],
     )
-    return alt.layer(line, dots).properties(width=190, height=190).facet(
-        column=alt.Column("model:N", title=None, sort=[item.label for item in readings]))
+    return alt.layer(line, dots).properties(width=PATH_SIZE, height=PATH_SIZE).facet(
+        facet=alt.Facet("model:N", title=None, sort=[item.label for item in readings]), columns=PATH_COLUMNS,
+        spacing=PICTURE_GAP)
 
 
 def confusions(experiment: Experiment, stored: runs.StoredRun) -> None:
@@ -184,9 +194,8 @@ def confusions(experiment: Experiment, stored: runs.StoredRun) -> None:
     st.subheader("Which characters get confused")
     cell = st.selectbox("Model", list(histories), format_func=model_label, key="confusion_cell")
     history = histories[cell]
-    st.altair_chart(charts.confusion_chart(history.confusion, history.class_names,
-                                           f"{model_label(cell)}: true against predicted (validation)"),
-                    width="content")
+    figures.show(charts.confusion_chart(history.confusion, history.class_names,
+                                           f"{model_label(cell)}: true against predicted (validation)"))
     data = lab.data_or_error(experiment)
     weights = run_store().load_weights(stored.run_id, cell)
     if data is None or weights is None:
@@ -203,7 +212,7 @@ def confusions(experiment: Experiment, stored: runs.StoredRun) -> None:
                   "label": f"{data.class_names[true]}→{data.class_names[predicted]}"}
                  for x, y, segment, order in zip(path["x"], path["y"], path["segment"], path["order"])]
     st.markdown("**Most-confused samples** (true → predicted), from the most common confusions:")
-    st.altair_chart(pictures_chart(pd.DataFrame(rows)), width="content")
+    figures.show(pictures_chart(pd.DataFrame(rows)))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -12,13 +12,13 @@ import streamlit as st
 from core import runs, tables
 from core.config import Experiment
 from core.tasks.base import DataError, TaskData
-from core.training_data import check_training_file
-from ui import lab, plain, reading
+from core.tasks import check_training_file
+from ui import figures, lab, plain, reading
 
 SAMPLE_TEXT = "I expected to hate it, but the acting was not bad at all."
 
 
-blocker = lab.upload_blocker("a table of texts and labels")
+blocker = lab.upload_blocker("a table of texts and labels", "sentiment_file")
 
 
 def data_panel(experiment: Experiment) -> TaskData | None:
@@ -96,8 +96,8 @@ def upload_box(experiment: Experiment) -> None:
     label_column = right.selectbox("Label column", columns, index=columns.index(label_column),
                                    key="label_column")
     try:
-        table = check_training_file(tables.read_table(content, format, text_column=text_column,
-                                                      label_column=label_column))
+        table = check_training_file("sentiment", tables.read_table(content, format, text_column=text_column,
+                                                                   label_column=label_column))
     except DataError as error:
         plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
@@ -141,7 +141,7 @@ def type_a_review(experiment: Experiment, stored: runs.StoredRun) -> None:
     if not readings:
         return
     pieces = [piece for piece, _, _ in data.codec.pieces(text)][: int(lengths[0])]
-    st.altair_chart(reading_chart(readings, pieces, data.class_names), width="stretch")
+    figures.show(reading_chart(readings, pieces, data.class_names))
     pieces_view(data, text)
     if note := reading.bidirectional_note(readings):
         st.caption(note)

@@ -10,15 +10,16 @@ from core import phrases, runs
 from core.config import Experiment, model_label, model_names
 from core.explain import translation_lines
 from core.history import History
-from core.tasks import translation
+from core.order import numeric_order
+from core.tasks import check_training_file, translation
 from core.tasks.base import DataError, TaskData
-from ui import charts, lab, plain, reading
+from ui import charts, figures, lab, plain, reading
 from ui.services import task_data
 
 EXAMPLES = {"numbers": "four hundred seventy-two", "dates": "March 3, 1999"}
 ERROR_ROWS = 12
 
-blocker = lab.upload_blocker("a file of sentence pairs")
+blocker = lab.upload_blocker("a file of sentence pairs", "pairs_file")
 
 
 def data_panel(experiment: Experiment) -> TaskData | None:
@@ -59,7 +60,7 @@ def upload_box(experiment: Experiment) -> None:
         return
     content = uploaded.getvalue()
     try:
-        pairs = translation.read_file("tsv", content)
+        pairs = check_training_file("translation", translation.read_file("tsv", content))
     except DataError as error:
         plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
@@ -97,8 +98,7 @@ def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     models = {name: model for name in model_names(experiment) if name in stored.histories
               and (model := reading.stored_model(experiment, data, stored.run_id, name)) is not None}
     if not models:
-        st.info("This run has no saved weights (it was imported from a bundle); train it to translate your own "
-                "phrases.", icon=":material/info:")
+        st.caption(lab.WEIGHTS_NEEDED)
         return
     type_a_phrase(experiment, data, models)
     learned_alignment(data, [stored.histories[name] for name in models])
@@ -142,8 +142,7 @@ def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:
             st.code(data.codec.decode(best.tokens) or "(nothing)", language=None, wrap_lines=True)
             if best.attention:
                 outputs = data.codec.target_pieces(best.tokens + ([data.codec.end] if best.finished else []))
-                st.altair_chart(charts.attention_chart(best.attention, pieces, outputs, "Where each piece looked"),
-                                width="stretch")
+                figures.show(charts.attention_chart(best.attention, pieces, outputs, "Where each piece looked"))
             else:
                 st.caption("No attention: the decoder reads the source only through the encoder's last state.")
             if width > 1:
@@ -170,8 +169,7 @@ def learned_alignment(data: TaskData, histories: list[History]) -> None:
     for column, history in zip(columns, with_maps):
         index = max(i for i, probe in enumerate(history.probe_steps) if probe <= step)
         matrix = history.probe_maps["attention"][min(index, len(history.probe_maps["attention"]) - 1)]
-        column.altair_chart(charts.attention_chart(matrix, source, target, model_label(history.cell)),
-                            width="stretch")
+        figures.show(charts.attention_chart(matrix, source, target, model_label(history.cell)), column)
     plain.caption("Validation example “{source}” → “{reference}”, read with the correct previous pieces (teacher "
                   "forcing). Early on the weights are spread out; as the model learns, each output piece looks at "
                   "the source pieces it translates.", source=data.info["val_sources"][0],
@@ -196,9 +194,9 @@ def common_errors(data: TaskData, models: dict, run_id: str) -> None:
         plain.success("{model} translates all {count:,} validation pairs exactly.", model=model_label(name),
                       count=len(references), icon=":material/check_circle:")
         return
-    by_group = sorted(((group, count, total) for group, (count, total) in
-                       translation.counted_by_group(misses, data.val_groups).items()),
-                      key=lambda item: -item[1] / max(item[2], 1))
+    counts = translation.counted_by_group(misses, data.val_groups)
+    # Kinds in their natural order ("2 digits" before "10+ digits"), as the charts list them.
+    by_group = [(group, *counts[group]) for group in numeric_order(list(counts))]
     kinds = "; by kind: " + ", ".join(f"{group} {count} of {total}" for group, count, total in by_group) \
         if by_group else ""
     plain.markdown("{model} gets **{wrong:,}** of {total:,} validation pairs wrong{kinds}. The closest misses first:",

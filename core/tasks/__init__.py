@@ -41,7 +41,8 @@ def read_file(task: str, format: str, content: bytes):
 
 def check_training_file(task: str, dataset):
     """The read file, once it meets the task's rules for training on it (for classifiers: enough
-    samples of at least two classes); DataError saying what to add otherwise."""
+    samples of at least two classes; for handwriting also enough samples in all); DataError saying
+    what to add otherwise. The upload boxes, the CLI and the tasks' own data building share it."""
     from core import training_data
 
     return getattr(task_module(task), "check_training_file", training_data.check_training_file)(dataset)

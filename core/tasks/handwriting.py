@@ -478,10 +478,7 @@ def _upload_splits(config: HandwritingTaskConfig, classes: tuple[str, ...],
     from core import uploads
 
     file_format, content = uploads.load(config.upload)
-    penset = read_file(file_format, content, classes)
-    if len(penset) < MIN_UPLOAD_SAMPLES:
-        raise DataError(f"The file has {len(penset)} usable samples; training needs at least {MIN_UPLOAD_SAMPLES}.")
-    check_classes(penset.labels)
+    penset = check_training_file(read_file(file_format, content, classes))
     inputs = encode(penset.strokes, config.points)
     targets = torch.tensor([classes.index(label) for label in penset.labels])
     order = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))
@@ -489,6 +486,17 @@ def _upload_splits(config: HandwritingTaskConfig, classes: tuple[str, ...],
     val, train = order[:val_count], order[val_count:]
     probe = val[:PROBE_SIZE]
     return [(inputs[train], targets[train]), (inputs[val], targets[val]), (inputs[probe], targets[probe])], penset.notices
+
+
+def check_training_file(penset: PenSet) -> PenSet:
+    """The read file (of the chosen classes), once it is enough to train on: MIN_UPLOAD_SAMPLES in all
+    and enough of each of two or more classes. The upload box and the training data use this one rule,
+    so a file is refused when it is uploaded rather than accepted and then failing at Train."""
+    if len(penset) < MIN_UPLOAD_SAMPLES:
+        raise DataError(f"The file has {len(penset)} usable samples of the chosen classes; training needs at "
+                        f"least {MIN_UPLOAD_SAMPLES}.")
+    check_classes(penset.labels)
+    return penset
 
 
 def read_file(file_format: str, content: bytes | str, classes: tuple[str, ...] | None = None) -> PenSet:
