@@ -18,7 +18,7 @@ from core.config import Experiment, model_label, model_names
 from core.explain import memory_lines
 from core.history import History
 from core.jobs import Job, JobRefused
-from ui import charts, inspect_view, plain, share
+from ui import charts, ghosts, inspect_view, lab_seeds, plain, share
 from core.tasks.base import DataError, TaskData
 from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
 
@@ -40,6 +40,8 @@ class PageParts:
     inspect_caption: str = ""
     # Dashed reference lines on the charts of further scores, e.g. {"chrF": copying the source}.
     baselines: Callable[[Experiment], dict[str, float]] | None = None
+    # Earlier runs drawn faded on the step charts (set by render from the session's ghosts and pins).
+    ghosts: tuple[ghosts.Ghost, ...] = ()
 
 
 def upload_blocker(what: str) -> Callable[[Experiment], str | None]:
@@ -105,6 +107,10 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
         st.info(blocked, icon=":material/upload_file:")
     elif train_note(stored):
         st.caption(train_note(stored))
+    shown = job if running else stored
+    if shown is not None:
+        params = config.to_params(job.experiment) if running else stored.params
+        parts = dataclasses.replace(parts, ghosts=ghosts.render(experiment.task, shown.run_id, params, not running))
     if running:
         _live(job.id, right, parts, parts.baselines(experiment) if parts.baselines else {})
         return
@@ -119,6 +125,7 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
                     "live and you can keep using the page.", icon=":material/model_training:")
     else:
         _stored_results(experiment, stored, parts)
+        lab_seeds.render(stored)
     if parts.footer:
         parts.footer(experiment)
 
@@ -181,19 +188,22 @@ def curves(histories: list[History], parts: PageParts, probe_step: int | None = 
     classes = max((len(h.class_names) for h in histories), default=0)
     chance = 1 / classes if classes else None
     left, right = st.columns(2)
-    left.altair_chart(charts.loss_chart(histories), width="stretch")
-    right.altair_chart(charts.metric_chart(histories, chance), width="stretch")
+    left.altair_chart(ghosts.over(charts.loss_chart(histories), parts.ghosts, charts.loss_frame), width="stretch")
+    right.altair_chart(ghosts.over(charts.metric_chart(histories, chance), parts.ghosts, charts.metric_frame),
+                       width="stretch")
     score_names = list(dict.fromkeys(name for h in histories for name in h.scores))
     if score_names:
         columns = st.columns(2)
         for index, name in enumerate(score_names):
-            columns[index % 2].altair_chart(charts.score_chart(histories, name, (baselines or {}).get(name)),
-                                            width="stretch")
+            chart = charts.score_chart(histories, name, (baselines or {}).get(name))
+            columns[index % 2].altair_chart(
+                ghosts.over(chart, parts.ghosts, lambda shown, name=name: charts.score_frame(shown, name)),
+                width="stretch")
     if any(h.group_metric for h in histories):
         st.altair_chart(charts.group_chart(histories))
     left, right = st.columns(2)
     left.altair_chart(charts.gradient_chart(histories, probe_step, parts.position_label), width="stretch")
-    right.altair_chart(charts.ratio_chart(histories), width="stretch")
+    right.altair_chart(ghosts.over(charts.ratio_chart(histories), parts.ghosts, charts.ratio_frame), width="stretch")
     st.altair_chart(charts.layer_norm_chart(histories))
 
 
