@@ -31,7 +31,7 @@ OPACITY = 0.5
 TRAIN_OPACITY = 0.3
 LEGEND_TITLE = "Earlier runs"
 # Long change labels are cut (with their full text in the tooltip) rather than widening a phone's chart.
-LABEL_LIMIT = 240
+LABEL_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def over(chart: alt.TopLevelMixin, ghosts: tuple[Ghost, ...],
         strokeDash=alt.StrokeDash("ghost:N", title=LEGEND_TITLE, sort=labels,
                                   scale=alt.Scale(domain=labels, range=[list(DASHES[i % len(DASHES)])
                                                                         for i in range(len(labels))]),
-                                  legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=LABEL_LIMIT)),
+                                  legend=alt.Legend(labelLimit=LABEL_LIMIT)),
         detail=alt.Detail("split:N") if "split" in rows else alt.Undefined,
         opacity=opacity,
         tooltip=[alt.Tooltip("ghost:N", title="earlier run"), "model", "step", alt.Tooltip(value, format=".4g")],
