@@ -86,14 +86,15 @@ def render(stored: StoredRun) -> None:
     if stored.status != "finished":
         st.caption("Repeating with other seeds starts from a finished run: train these settings to the end first.")
         return
-    count = int(st.number_input("Seeds in all", min_value=2, max_value=seed_bands.MAX_SEEDS, value=3,
-                                key="lab_seed_count", help="This run's seed and the next ones."))
+    left, right, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
+    count = int(left.number_input("Seeds in all", min_value=2, max_value=seed_bands.MAX_SEEDS, value=3,
+                                  key="lab_seed_count", help="This run's seed and the next ones."))
     base = stored.experiment().seed
     members = {seed: run_store().find(seed_bands.with_seed(stored, seed), finished_only=True)
                for seed in seeds(base, count)}
     missing = [seed for seed, run in members.items() if run is None]
     pending = _pending(stored.run_id)
-    if st.button(f"Repeat with {count} seeds", key="lab_repeat", icon=":material/replay:",
+    if right.button(f"Repeat with {count} seeds", key="lab_repeat", icon=":material/replay:",
                  disabled=pending or not missing,
                  help=f"Trains these settings again with seeds {base + 1} to {base + count - 1} through the job "
                       "queue (seeds already stored are not retrained); the band appears when they are stored."):
