@@ -7,8 +7,10 @@ the mean, min-max and deviation of the stored seed histories at the very same st
 
 from __future__ import annotations
 
+import json
 import math
 
+import pyarrow as pa
 import pytest
 
 from core import compare, config
@@ -31,12 +33,8 @@ def test_change_label_names_what_changed_from_before_to_after():
 
 def ghost_frames(app, title: str) -> list:
     """The data sets of the chart titled `title` that hold ghost rows (a "ghost" column)."""
-    import pyarrow as pa
-
     found = []
     for chart in app.get("vega_lite_chart"):
-        import json
-
         if json.loads(chart.proto.spec).get("title") != title:
             continue
         tables = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
