@@ -167,7 +167,9 @@ def test_two_learning_rates_ghost_then_compare_export_and_share(server, new_page
     assert exported == compare.to_csv(expected)
 
     link = page.get_by_test_id("stCode").locator("code").first
+    # The link is drawn after the charts, so wait for it to hold both view options before reading it.
     expect(link).to_contain_text("log_y=true")
+    expect(link).to_contain_text("smoothing=0.01")
     shared = re.sub(r"\s+", "", link.inner_text())
     assert shared.startswith(server.url("compare") + "?"), shared
     assert parse_qs(urlsplit(shared).query)["runs"] == run_ids
