@@ -69,6 +69,26 @@ def settings_diff(params: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str
     return differing
 
 
+def change_label(before: Mapping[str, Any], after: Mapping[str, Any], most: int = 3) -> str:
+    """What changed from one run's settings to another's, e.g. "lr 0.003 -> 0.01, seed 0 -> 1".
+
+    The names of settings_diff in order; past `most` of them the rest are counted, not spelled out.
+    An empty string when the settings are the same.
+    """
+    differing = settings_diff({"before": before, "after": after})
+    parts = [f"{name} {_spelled(values['before'])} -> {_spelled(values['after'])}"
+             for name, values in differing.items()]
+    if len(parts) > most:
+        parts = [*parts[:most], f"{len(parts) - most} more"]
+    return ", ".join(parts)
+
+
+def _spelled(value: Any) -> str:
+    if value is None:
+        return "-"
+    return "+".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
 def _wall_at(history: History) -> dict[int, float]:
     return dict(zip(history.steps, history.wall_seconds))
 

@@ -18,7 +18,7 @@ from core.config import Experiment, model_label, model_names
 from core.explain import memory_lines
 from core.history import History
 from core.jobs import Job, JobRefused
-from ui import charts, figures, inspect_view, plain, share
+from ui import charts, figures, ghosts, inspect_view, lab_seeds, plain, share
 from core.tasks.base import DataError, TaskData
 from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
 
@@ -43,6 +43,8 @@ class PageParts:
     inspect_caption: str = ""
     # Dashed reference lines on the charts of further scores, e.g. {"chrF": copying the source}.
     baselines: Callable[[Experiment], dict[str, float]] | None = None
+    # Earlier runs drawn faded on the step charts (set by render from the session's ghosts and pins).
+    ghosts: tuple[ghosts.Ghost, ...] = ()
 
 
 def upload_blocker(what: str, uploader_key: str | None = None) -> Callable[[Experiment], str | None]:
@@ -116,6 +118,10 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
             st.rerun()
     if blocked is None and train_note(stored):
         st.caption(train_note(stored))
+    shown = job if running else stored
+    if shown is not None:
+        params = config.to_params(job.experiment) if running else stored.params
+        parts = dataclasses.replace(parts, ghosts=ghosts.render(experiment.task, shown.run_id, params, not running))
     if running:
         _live(job.id, right, parts, parts.baselines(experiment) if parts.baselines else {})
         return
@@ -124,6 +130,7 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
                   other_settings=job is not None and job.run_id != runs.run_id(experiment))
     if stored is not None:
         _stored_results(experiment, stored, parts)
+        lab_seeds.render(stored)
     if parts.footer:
         parts.footer(experiment)
 
@@ -216,19 +223,21 @@ def curves(histories: list[History], parts: PageParts, probe_step: int | None = 
     classes = max((len(h.class_names) for h in histories), default=0)
     chance = 1 / classes if classes else None
     left, right = st.columns(2)
-    figures.show(charts.loss_chart(histories), left)
-    figures.show(charts.metric_chart(histories, chance), right)
+    figures.show(ghosts.over(charts.loss_chart(histories), parts.ghosts, charts.loss_frame), left)
+    figures.show(ghosts.over(charts.metric_chart(histories, chance), parts.ghosts, charts.metric_frame), right)
     score_names = list(dict.fromkeys(name for h in histories for name in h.scores))
     if score_names:
         columns = st.columns(2)
         for index, name in enumerate(score_names):
-            figures.show(charts.score_chart(histories, name, (baselines or {}).get(name)), columns[index % 2])
+            chart = charts.score_chart(histories, name, (baselines or {}).get(name))
+            figures.show(ghosts.over(chart, parts.ghosts, lambda shown, name=name: charts.score_frame(shown, name)),
+                         columns[index % 2])
     if any(h.group_metric for h in histories):
         st.markdown("**Validation accuracy by kind of example** (colours are the models, as on the charts above)")
         figures.panels(charts.group_panels(histories), GROUP_PANELS_PER_ROW)
     left, right = st.columns(2)
     figures.show(charts.gradient_chart(histories, probe_step, parts.position_label), left)
-    figures.show(charts.ratio_chart(histories), right)
+    figures.show(ghosts.over(charts.ratio_chart(histories), parts.ghosts, charts.ratio_frame), right)
     figures.panels(charts.layer_norm_panels(histories), LAYER_PANELS_PER_ROW)
 
 

@@ -72,11 +72,14 @@ def band_frame(groups: dict[str, list[StoredRun]], series: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "model", "seeds", "step", "mean", "low", "high", "deviation"])
 
 
-def band_chart(frame: pd.DataFrame, title: str, runs: list[str], kind: str) -> alt.LayerChart:
+def band_chart(frame: pd.DataFrame, title: str, runs: list[str], kind: str,
+               colour: alt.Color | None = None) -> alt.LayerChart:
+    """Mean line and shaded band per run and model; colour by run unless told otherwise (a lab page
+    colours by model, as its other charts do)."""
     if kind == BAND_KINDS[1]:
         frame = frame.assign(low=frame["mean"] - frame["deviation"], high=frame["mean"] + frame["deviation"])
-    base = alt.Chart(frame).encode(x=alt.X("step:Q", title="Step"),
-                                   color=alt.Color("run:N", title="Run", scale=run_colours(runs)))
+    colour = colour or alt.Color("run:N", title="Run", scale=run_colours(runs))
+    base = alt.Chart(frame).encode(x=alt.X("step:Q", title="Step"), color=colour)
     area = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title=title), y2="high:Q", detail="model:N")
     line = base.mark_line().encode(y="mean:Q", strokeDash=alt.StrokeDash("model:N", title="Model"),
                                    tooltip=["run", "model", "seeds", "step", alt.Tooltip("mean:Q", format=".4g")])
