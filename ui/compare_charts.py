@@ -70,6 +70,16 @@ def _axis(log: bool) -> tuple[alt.Scale, alt.Axis]:
     return alt.Scale(zero=False), alt.Axis()
 
 
+def _y_title(title: str, layout: str) -> str | None:
+    # A panel's y title would sit beside its plot and overflow the column; the chart's title names it.
+    return title if LAYOUTS[layout] is None else None
+
+
+def _dashes(frame: pd.DataFrame) -> alt.StrokeDash:
+    """Dash = model, the legend listing models in the frame's order (RNN before LSTM, as the labs do)."""
+    return alt.StrokeDash("model:N", title="Model", scale=alt.Scale(domain=list(dict.fromkeys(frame["model"]))))
+
+
 def arrange(layer: alt.LayerChart, frame: pd.DataFrame, title: str, layout: str = "overlay") -> alt.TopLevelMixin:
     """One layered chart as the layout asks: itself over `frame`, or a vconcat of panels (one per run
     or per model, in the frame's order) filtered from the same data, on shared scales and legends."""
@@ -80,8 +90,13 @@ def arrange(layer: alt.LayerChart, frame: pd.DataFrame, title: str, layout: str 
               for value in dict.fromkeys(frame[panel])]
     if not panels:
         return layer.properties(data=frame, title=title, height=HEIGHT)
-    return alt.vconcat(*panels, data=frame, title=title).resolve_scale(
-        x="shared", y="shared", color="shared", strokeDash="shared")
+    # Streamlit gives each panel of a vconcat the column's whole width as its plot width, so anything
+    # beside the plot would overflow: the y labels go inside the plot, the legend below it.
+    return alt.vconcat(*panels, data=frame, title=title, padding={"left": 0, "right": 0, "top": 5}).resolve_scale(
+        x="shared", y="shared", color="shared", strokeDash="shared").configure_axisY(
+        title=None, labelAlign="left", labelPadding=-4, labelBaseline="bottom", ticks=False, domain=False,
+        labelFlush=True).configure_axisX(labelFlush=True).configure_legend(
+        orient="bottom", direction="horizontal", columns=4).configure_view(stroke=None)
 
 
 def curve_chart(rows: list[dict], series: str, title: str, runs: list[str], smoothing: float = 0.0,
@@ -94,14 +109,15 @@ def curve_chart(rows: list[dict], series: str, title: str, runs: list[str], smoo
     base = alt.Chart().encode(
         x=alt.X("x:Q", title=X_AXES[x_axis][1], scale=x_scale, axis=x_axis_format),
         color=alt.Color("run:N", title="Run", scale=run_colours(runs)),
-        strokeDash=alt.StrokeDash("model:N", title="Model"),
+        strokeDash=_dashes(frame),
     )
-    raw = base.mark_line(opacity=0.2 if smoothing else 1.0).encode(
-        y=alt.Y("value:Q", title=series, scale=y_scale, axis=y_axis))
+    # Clipped lines: a line's stroke and joins would otherwise reach past the plot's edge.
+    raw = base.mark_line(opacity=0.2 if smoothing else 1.0, clip=True).encode(
+        y=alt.Y("value:Q", title=_y_title(series, layout), scale=y_scale, axis=y_axis))
     if not smoothing:
         layer = alt.layer(raw.encode(tooltip=[*NAMES, alt.Tooltip("value:Q", format=".4g")]))
     else:
-        line = base.mark_line().encode(
+        line = base.mark_line(clip=True).encode(
             y=alt.Y("smoothed:Q", scale=y_scale, axis=y_axis),
             tooltip=[*NAMES, alt.Tooltip("smoothed:Q", format=".4g"), alt.Tooltip("value:Q", format=".4g")])
         layer = alt.layer(raw, line)
@@ -121,11 +137,12 @@ def gradient_chart(rows: list[dict], probe_step: int, runs: list[str], layer: st
     frame = _log_ready(frame, log_x, True, ("norm",))
     x_scale, x_axis = _axis(log_x)
     title = f"Gradient through time at step {probe_step}" + (f", {layer}" if layer else "")
-    layered = alt.layer(alt.Chart().mark_line().encode(
+    layered = alt.layer(alt.Chart().mark_line(clip=True).encode(
         x=alt.X("x:Q", title="Steps back from the end", scale=x_scale, axis=x_axis),
-        y=alt.Y("norm:Q", title="|dL/dh_t| (log)", scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_FORMAT)),
+        y=alt.Y("norm:Q", title=_y_title("|dL/dh_t| (log)", layout), scale=alt.Scale(type="log"),
+                axis=alt.Axis(format=LOG_FORMAT)),
         color=alt.Color("run:N", title="Run", scale=run_colours(runs)),
-        strokeDash=alt.StrokeDash("model:N", title="Model"),
+        strokeDash=_dashes(frame),
         detail=alt.Detail("layer:N"),
         tooltip=[*NAMES[:2], alt.Tooltip("layer:N"), alt.Tooltip("probe_step:Q", title="probe at step"),
                  alt.Tooltip("x:Q", title="steps back"), alt.Tooltip("norm:Q", format=".2e")]))

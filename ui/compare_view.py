@@ -104,13 +104,16 @@ class View:
 
 
 def view_options() -> View:
-    first, second, third, fourth = st.columns([3, 2, 3, 4], vertical_alignment="bottom")
+    # Two rows of two: the layout's three choices need half the page's width to show whole.
+    first, second = st.columns(2, vertical_alignment="bottom")
+    third, fourth = st.columns(2, vertical_alignment="bottom")
     smoothing = first.slider("Smoothing", 0.0, MAX_SMOOTHING, 0.0, 0.01, key="smoothing", bind="query-params",
                              help="Debiased exponential moving average, as TensorBoard's; the raw curve "
                                   "stays faint behind.")
-    log_x = second.toggle("Log x", key="log_x", bind="query-params",
-                          help="Early training spread out; points at x = 0 cannot be shown and are left out.")
-    log_y = second.toggle("Log y", key="log_y", bind="query-params")
+    log_x_column, log_y_column = second.columns(2)
+    log_x = log_x_column.toggle("Log x", key="log_x", bind="query-params",
+                                help="Early training spread out; points at x = 0 cannot be shown and are left out.")
+    log_y = log_y_column.toggle("Log y", key="log_y", bind="query-params")
     x_axis = third.segmented_control("x axis", list(compare_charts.X_AXES), default="step", key="x",
                                      required=True, bind="query-params") or "step"
     layout = fourth.segmented_control("Layout", list(compare_charts.LAYOUTS), default="overlay", key="layout",
