@@ -1,24 +1,41 @@
-"""Comparing stored runs: their curves as long rows, smoothing, the settings that differ, seed bands.
+"""Comparing stored runs: their curves as long rows, smoothing, the settings that differ, seed bands,
+gradient through time at a shared probe step, and the settings a share link carries.
 
 The Compare page draws and exports the same rows, so the CSV a person downloads holds exactly the
 numbers the charts plot. Nothing here knows about Streamlit or charts.
+
+A share link names its runs by id and also carries their settings (`pack_settings`), so a server
+that lacks a run can say what it was and retrain it. The settings of all linked runs go in one
+value: the settings every run shares once, then each run's own, as compact JSON, deflated and
+base64url-encoded. Twenty memory-lab runs that differ in seed and learning rate take about 650
+characters; a link refuses settings longer than MAX_SETTINGS_CHARACTERS (8,000), which keeps the
+whole address under the 8 KB that common proxies and servers accept for a request line.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
+import json
 import math
 import re
 import statistics
+import zlib
 from typing import Any, Iterable, Mapping
 
-from core.config import model_label
+from core.config import CELLS, cell_of, model_label
 from core.history import History
 
 # A run id is 16 hex characters (core/runs.py); anything else in a link was typed or tampered with.
 RUN_ID = re.compile(r"[0-9a-f]{16}")
 CSV_COLUMNS = ("run", "model", "series", "step", "wall_seconds", "value")
+GRADIENT_COLUMNS = ("run", "model", "layer", "probe_step", "back", "norm")
+SETTINGS_FORMAT = 1
+MAX_SETTINGS_CHARACTERS = 8_000
+# Deflated text this short cannot hold more than this once inflated, unless it was crafted to.
+MAX_INFLATED_BYTES = 400_000
 
 
 def check_run_ids(raw: Iterable[Any]) -> tuple[list[str], list[str]]:
@@ -120,10 +137,30 @@ def series_rows(run: str, history: History) -> list[dict]:
     return rows
 
 
+def series_values(history: History, series: str) -> tuple[list[int], list[float | None]]:
+    """(steps, values) of one series of series_rows, read straight from the history; empty when it has none."""
+    picked = {"train loss": (history.steps, history.train_loss), "validation loss": (history.eval_steps, history.val_loss),
+              f"validation {history.metric}": (history.eval_steps, history.val_metric)}.get(series)
+    if picked is not None:
+        return list(picked[0]), list(picked[1])
+    rows = [row for row in series_rows("", history) if row["series"] == series]
+    return [row["step"] for row in rows], [row["value"] for row in rows]
+
+
+def model_order(names: Iterable[str]) -> list[str]:
+    """Model names in the cell registry's order (RNN before LSTM), as the labs list them; a run's
+    histories come back from the store in alphabetical order."""
+    def rank(name: str) -> tuple[int, str]:
+        cell = cell_of(name)
+        return (CELLS.index(cell) if cell in CELLS else len(CELLS), name)
+
+    return sorted(names, key=rank)
+
+
 def comparison_rows(runs: Mapping[str, Mapping[str, History]]) -> list[dict]:
     """series_rows for every model of every run (run label -> model name -> history)."""
-    return [row for run, histories in runs.items() for history in histories.values()
-            for row in series_rows(run, history)]
+    return [row for run, histories in runs.items() for name in model_order(histories)
+            for row in series_rows(run, histories[name])]
 
 
 def to_csv(rows: list[dict]) -> str:
@@ -148,6 +185,90 @@ def band(curves: list[tuple[list[int], list[float | None]]]) -> list[dict]:
     result = []
     for step in common:
         values = [seed[step] for seed in by_seed]
-        result.append({"step": step, "mean": statistics.fmean(values), "low": min(values),
-                       "high": max(values), "deviation": statistics.pstdev(values)})
+        mean = statistics.fmean(values)
+        # By hand: statistics.pstdev works in exact fractions and was the page's slowest call.
+        deviation = math.sqrt(statistics.fmean([(value - mean) ** 2 for value in values]))
+        result.append({"step": step, "mean": mean, "low": min(values), "high": max(values), "deviation": deviation})
     return result
+
+
+def probe_steps_to_offer(histories: Iterable[History]) -> list[int]:
+    """The probe steps every history has a gradient-through-time probe at; when they share none
+    (runs probed at other intervals), every probe step any has, each run then drawn at its nearest."""
+    sets = [set(history.probe_steps[:len(history.grad_through_time)]) for history in histories]
+    sets = [steps for steps in sets if steps]
+    if not sets:
+        return []
+    shared = set.intersection(*sets)
+    return sorted(shared or set.union(*sets))
+
+
+def probe_nearest(history: History, step: int) -> tuple[int, dict[str, list[float]]] | None:
+    """The history's probe nearest to `step` (the earlier of two as near), with its step."""
+    probes = list(zip(history.probe_steps, history.grad_through_time))
+    if not probes:
+        return None
+    return min(probes, key=lambda pair: (abs(pair[0] - step), pair[0]))
+
+
+def gradient_rows(run: str, history: History, step: int) -> list[dict]:
+    """|dL/dh_t| per layer at the probe nearest `step`, against steps back from the end (0 = last),
+    as rows of GRADIENT_COLUMNS; probe_step says which probe each run's curve was measured at."""
+    picked = probe_nearest(history, step)
+    if picked is None:
+        return []
+    probe_step, probe = picked
+    rows = []
+    for layer, norms in probe.items():
+        rows += [{"run": run, "model": model_label(history.cell), "layer": layer, "probe_step": probe_step,
+                  "back": len(norms) - position, "norm": value}
+                 for position, value in enumerate(norms, start=1) if value is not None and math.isfinite(value)]
+    return rows
+
+
+class LinkError(ValueError):
+    """A share link's settings value that cannot be read; the message is meant for the user."""
+
+
+def _is_params(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(key, str) and (isinstance(item, str) or (
+            isinstance(item, list) and all(isinstance(part, str) for part in item)))
+        for key, item in value.items())
+
+
+def pack_settings(params: Mapping[str, Mapping[str, Any]]) -> str:
+    """The settings of runs (run id -> params) as one short URL-safe text (see the module docstring)."""
+    runs = {identifier: dict(values) for identifier, values in params.items()}
+    differing = settings_diff(runs) if len(runs) > 1 else {}
+    common = {name: value for values in runs.values() for name, value in values.items() if name not in differing}
+    own = {identifier: {name: value for name, value in values.items() if name in differing}
+           for identifier, values in runs.items()}
+    text = json.dumps({"v": SETTINGS_FORMAT, "common": common, "runs": own}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
+
+
+def unpack_settings(text: str) -> dict[str, dict[str, Any]]:
+    """Run id -> params from pack_settings' text; LinkError saying why when it cannot be read."""
+    text = text.strip()
+    if len(text) > MAX_SETTINGS_CHARACTERS:
+        raise LinkError(f"the link's run settings are {len(text):,} characters long; at most "
+                        f"{MAX_SETTINGS_CHARACTERS:,} are read")
+    try:
+        deflated = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(deflated, MAX_INFLATED_BYTES)
+        if inflater.unconsumed_tail:
+            raise LinkError("the link's run settings unpack to far more than any comparison holds")
+        data = json.loads(raw)
+    except (binascii.Error, zlib.error, ValueError) as error:
+        if isinstance(error, LinkError):
+            raise
+        raise LinkError("the link's run settings are damaged (perhaps cut short when copied)") from None
+    if not isinstance(data, dict) or data.get("v") != SETTINGS_FORMAT:
+        raise LinkError("the link's run settings are in a format this version does not read")
+    common, runs = data.get("common"), data.get("runs")
+    if not _is_params(common) or not isinstance(runs, dict) or not all(
+            RUN_ID.fullmatch(str(identifier)) and _is_params(values) for identifier, values in runs.items()):
+        raise LinkError("the link's run settings are not settings of runs")
+    return {identifier: {**common, **values} for identifier, values in runs.items()}

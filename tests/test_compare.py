@@ -87,3 +87,81 @@ def test_csv_round_trips_the_rows():
     read = list(csv.DictReader(io.StringIO(compare.to_csv(rows))))
     assert len(read) == len(rows) and tuple(read[0]) == compare.CSV_COLUMNS
     assert float(read[0]["value"]) == rows[0]["value"]
+
+
+def probed(steps: list[int], probes: list[list[float]]) -> History:
+    return History(cell="rnn", probe_steps=steps, grad_through_time=[{"layer 1": norms} for norms in probes])
+
+
+def test_probe_steps_offered_are_the_shared_ones_else_all():
+    first, second = probed([5, 10, 15], [[1.0]] * 3), probed([10, 15, 20], [[1.0]] * 3)
+    assert compare.probe_steps_to_offer([first, second]) == [10, 15]
+    # No step in common (runs probed at other intervals): every step any run has.
+    assert compare.probe_steps_to_offer([probed([4, 8], [[1.0]] * 2), probed([5], [[1.0]])]) == [4, 5, 8]
+    assert compare.probe_steps_to_offer([History(cell="rnn")]) == []
+
+
+def test_the_nearest_probe_is_picked_and_a_tie_goes_to_the_earlier():
+    history = probed([4, 8], [[0.1, 1.0], [0.2, 1.0]])
+    assert compare.probe_nearest(history, 5)[0] == 4
+    assert compare.probe_nearest(history, 7)[0] == 8
+    assert compare.probe_nearest(history, 6) == (4, {"layer 1": [0.1, 1.0]})
+    assert compare.probe_nearest(History(cell="rnn"), 6) is None
+
+
+def test_gradient_rows_count_steps_back_from_the_end():
+    history = probed([4, 8], [[0.1, 0.5, 1.0], [0.3, 0.6, 1.0]])
+    rows = compare.gradient_rows("run A", history, 8)
+    # t = 1..3 is 2, 1, 0 steps back from the end; the first step's gradient is 0.3 at probe 8.
+    assert [(row["back"], row["norm"]) for row in rows] == [(2, 0.3), (1, 0.6), (0, 1.0)]
+    assert {row["probe_step"] for row in rows} == {8} and {row["model"] for row in rows} == {"RNN"}
+    assert compare.gradient_rows("run A", history, 3)[0]["norm"] == 0.1
+
+
+def test_settings_pack_into_a_link_and_back():
+    first = config.to_params(config.replace(config.Experiment(), lr="0.003"))
+    second = config.to_params(config.replace(config.Experiment(), lr="0.01", seed=9))
+    packed = compare.pack_settings({"0123456789abcdef": first, "fedcba9876543210": second})
+    assert set(packed) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert compare.unpack_settings(packed) == {"0123456789abcdef": first, "fedcba9876543210": second}
+    # Shared settings are written once, so twenty runs cost little more than one.
+    many = {f"{index:016x}": config.to_params(config.replace(config.Experiment(), seed=index)) for index in range(20)}
+    assert len(compare.pack_settings(many)) < 20 * len(compare.pack_settings({"0123456789abcdef": first})) / 3
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("not base64 !!", "damaged"),
+    ("eJzLSM3JyVcozy/KSQEAGgQEXQ", "damaged"),  # "hello world", deflated: not JSON settings
+    ("A" * (compare.MAX_SETTINGS_CHARACTERS + 1), "at most"),
+])
+def test_unreadable_settings_are_refused_with_a_reason(text, reason):
+    with pytest.raises(compare.LinkError, match=reason):
+        compare.unpack_settings(text)
+
+
+def test_settings_of_the_wrong_shape_or_too_large_once_inflated_are_refused():
+    import base64
+    import json
+    import zlib
+
+    def packed(data) -> str:
+        return base64.urlsafe_b64encode(zlib.compress(json.dumps(data).encode(), 9)).decode().rstrip("=")
+
+    with pytest.raises(compare.LinkError, match="not settings of runs"):
+        compare.unpack_settings(packed({"v": 1, "common": {}, "runs": {"../etc": {"lr": "1"}}}))
+    with pytest.raises(compare.LinkError, match="not settings of runs"):
+        compare.unpack_settings(packed({"v": 1, "common": {"lr": 3}, "runs": {}}))
+    with pytest.raises(compare.LinkError, match="format"):
+        compare.unpack_settings(packed({"v": 2, "common": {}, "runs": {}}))
+    bomb = packed({"v": 1, "common": {"x": "a" * 5_000_000}, "runs": {}})
+    assert len(bomb) < compare.MAX_SETTINGS_CHARACTERS
+    with pytest.raises(compare.LinkError, match="far more"):
+        compare.unpack_settings(bomb)
+
+
+def test_series_values_read_the_same_numbers_as_the_rows():
+    for series in ("train loss", "validation loss", "validation accuracy", "group far", "gradient norm encoder"):
+        rows = [row for row in compare.series_rows("", history()) if row["series"] == series]
+        steps, values = compare.series_values(history(), series)
+        kept = [(step, value) for step, value in zip(steps, values) if value is not None]
+        assert kept == [(row["step"], row["value"]) for row in rows]

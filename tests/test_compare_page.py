@@ -9,6 +9,8 @@ import pytest
 from core import compare, config, runs
 from core.history import History
 from test_pages import chart_frames, open_page
+from ui import compare_charts, compare_export
+from ui.services import job_runner
 
 
 def tiny_history(cell: str, offset: float) -> History:
@@ -17,7 +19,8 @@ def tiny_history(cell: str, offset: float) -> History:
                    train_loss=[2.0 - 0.1 * s + offset + (0.3 if s % 2 else 0.0) for s in steps],
                    grad_norm=[1.0] * 10, layer_grad_norms={"rnn.layer0": [0.5] * 10},
                    eval_steps=[5, 10], val_loss=[1.6 + offset, 1.2 + offset], val_metric=[0.3, 0.5 + offset],
-                   probe_steps=[5, 10], grad_through_time=[{"layer0": [0.01, 1.0]}, {"layer0": [0.02, 1.0]}])
+                   group_metric={"far": [0.2, 0.4 + offset]},
+                   probe_steps=[5, 10], grad_through_time=[{"layer0": [0.01 + offset, 1.0]}, {"layer0": [0.02, 1.0]}])
 
 
 def stored_pair(seed: int) -> list[str]:
@@ -119,3 +122,145 @@ def test_stored_seeds_draw_their_mean_and_band():
     assert (at_one["low"], at_one["high"]) == pytest.approx((2.2, 2.8))
     assert at_one["deviation"] == pytest.approx((0.18 / 3) ** 0.5)
     assert any(button.key == "repeat" for button in app.button)
+
+
+def spec_titled(app, title: str) -> dict:
+    [spec] = [spec for spec, _ in chart_frames(app) if spec.get("title") == title]
+    return spec
+
+
+def test_log_x_comes_from_the_link_and_leaves_out_what_a_log_axis_cannot_show():
+    first, second = stored_pair(7010)
+    app = open_page("compare", {"runs": [first, second], "log_x": "true"})
+    assert spec_titled(app, "Train loss")["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
+    assert "log_x=true" in app.code[0].value
+    rows = [{"run": "a", "model": "RNN", "series": "train loss", "step": step, "wall_seconds": wall, "value": 1.0}
+            for step, wall in ((1, 0.0), (2, 0.5), (3, 1.0))]
+    chart = compare_charts.curve_chart(rows, "train loss", "Train loss", ["a"], x_axis="wall time", log_x=True)
+    assert chart.data["x"].tolist() == [0.5, 1.0]  # 0 s has no place on a log axis
+
+
+def test_small_multiples_put_each_run_in_a_panel_on_shared_axes_in_its_own_colour():
+    first, second = stored_pair(7011)
+    labels = [first[:8], second[:8]]
+    app = open_page("compare", {"runs": [first, second], "layout": "panel per run"})
+    loss = spec_titled(app, "Train loss")
+    assert [panel["title"] for panel in loss["vconcat"]] == labels
+    assert [panel["transform"][0]["filter"] for panel in loss["vconcat"]] == [
+        f"(datum['run'] === '{label}')" for label in labels]
+    assert loss["resolve"]["scale"]["x"] == loss["resolve"]["scale"]["y"] == "shared"
+    # Every curve chart and the gradient chart give each run the same colour.
+    colours = set()
+    for spec, _ in chart_frames(app):
+        for part in spec.get("vconcat", spec.get("layer", [spec])):
+            for layer in part.get("layer", [part]):
+                scale = layer.get("encoding", {}).get("color", {}).get("scale")
+                if scale and "domain" in scale:
+                    colours.add(tuple(zip(scale["domain"], scale["range"])))
+    assert colours == {((labels[0], compare_charts.RUN_COLOURS[0]), (labels[1], compare_charts.RUN_COLOURS[1]))}
+    by_model = open_page("compare", {"runs": [first, second], "layout": "panel per model"})
+    assert [panel["title"] for panel in spec_titled(by_model, "Train loss")["vconcat"]] == ["RNN", "LSTM"]
+
+
+def test_every_curve_the_labs_draw_is_compared():
+    first, second = stored_pair(7012)
+    app = open_page("compare", {"runs": [first, second]})
+    titles = {spec.get("title") for spec, _ in chart_frames(app)}
+    for title in ("Train loss", "Validation loss", "Validation accuracy", "Group far", "First-step gradient ratio",
+                  "Gradient norm rnn.layer0", "Gradient through time at step 10, layer0"):
+        assert title in titles, titles
+    group = frame_titled(app, "Group far")
+    assert group[(group["run"] == second[:8]) & (group["model"] == "RNN")]["value"].tolist() == pytest.approx([0.2, 0.6])
+
+
+def test_gradient_through_time_follows_the_chosen_probe_step():
+    first, second = stored_pair(7013)
+    app = open_page("compare", {"runs": [first, second]})
+    slider = app.select_slider(key="compare_probe_step")
+    assert list(slider.options) == ["5", "10"] and slider.value == 10
+    at_ten = frame_titled(app, "Gradient through time at step 10, layer0")
+    one_back = at_ten[(at_ten["run"] == second[:8]) & (at_ten["x"] == 1)]
+    assert one_back["norm"].tolist() == pytest.approx([0.02, 0.02])  # RNN and LSTM at probe 10
+    slider.set_value(5).run()
+    at_five = frame_titled(app, "Gradient through time at step 5, layer0")
+    one_back = at_five[(at_five["run"] == second[:8]) & (at_five["x"] == 1)]
+    assert one_back["norm"].tolist() == pytest.approx([0.21, 0.21])  # 0.01 + the run's offset 0.2
+
+
+def test_runs_probed_at_other_steps_are_drawn_at_their_nearest_probe():
+    identifiers = []
+    for seed, probes in ((7014, [5, 10]), (7015, [4, 8])):
+        experiment, _ = config.from_params({"distance": "6", "steps": "10", "seed": str(seed)})
+        histories = {}
+        for cell in experiment.model.cells:
+            history = tiny_history(cell, 0.0)
+            history.probe_steps = probes
+            histories[cell] = history
+        identifiers.append(runs.RunStore().save(experiment, histories))
+    app = open_page("compare", {"runs": identifiers})
+    assert list(app.select_slider(key="compare_probe_step").options) == ["4", "5", "8", "10"]
+    app.select_slider(key="compare_probe_step").set_value(5).run()
+    frame = frame_titled(app, "Gradient through time at step 5, layer0")
+    assert set(frame[frame["run"] == identifiers[1][:8]]["probe_step"]) == {4}
+    assert set(frame[frame["run"] == identifiers[0][:8]]["probe_step"]) == {5}
+    assert any("nearest probe: step 4" in caption.value for caption in app.caption)
+
+
+def test_charts_save_as_svg_and_png():
+    first, second = stored_pair(7016)
+    app = open_page("compare", {"runs": [first, second]})
+    picker = app.selectbox(key="export_chart")
+    assert "Train loss" in picker.options and "Gradient through time at step 10, layer0" in picker.options
+    assert any("toolbar" in caption.value and "PNG" in caption.value for caption in app.caption)
+    rows = compare.comparison_rows({"run one": {"lstm": tiny_history("lstm", 0.0)}})
+    chart = compare_charts.curve_chart(rows, "train loss", "Train loss", ["run one"], layout="panel per run")
+    svg = compare_export.to_svg(chart.to_dict())
+    assert svg.startswith("<svg") and "Train loss" in svg and "run one" in svg
+    assert compare_export.to_png(chart.to_dict()).startswith(b"\x89PNG")
+
+
+def test_the_share_link_carries_the_runs_settings():
+    first, second = stored_pair(7017)
+    app = open_page("compare", {"runs": [first, second]})
+    link = app.code[0].value
+    packed = link.split("settings=")[1].split("&")[0]
+    stored = runs.RunStore().params_of([first, second])
+    assert compare.unpack_settings(packed) == stored
+    assert app.query_params["settings"] in (packed, [packed])
+
+
+TINY_RUN = {"distance": "6", "steps": "10", "hidden_size": "8", "batch_size": "16", "eval_every": "5",
+            "probe_every": "5", "lr": "0.01"}
+
+
+def test_a_linked_run_the_server_lacks_is_named_and_retrained_from_the_link():
+    experiment, _ = config.from_params({**TINY_RUN, "seed": "7201"})
+    absent = runs.run_id(experiment)
+    assert runs.RunStore().load(absent) is None
+    packed = compare.pack_settings({absent: config.to_params(experiment)})
+    app = open_page("compare", {"runs": [absent], "settings": packed})
+    warning = " ".join(w.value for w in app.warning)
+    assert absent in warning and "does not store" in warning and "lr 0.01" in warning and "seed 7201" in warning
+    [button] = [button for button in app.button if button.key == "retrain_missing"]
+    button.click().run()
+    assert not app.exception, app.exception
+    jobs = [job for job in job_runner().jobs() if job.run_id == absent]
+    assert len(jobs) == 1 and jobs[0].wait(120)
+    app.run()
+    assert not app.exception, app.exception
+    stored = runs.RunStore().load(absent)
+    assert stored is not None and stored.status == "finished"
+    loss = frame_titled(app, "Train loss")
+    curve = loss[(loss["run"] == absent[:8]) & (loss["model"] == "LSTM")].sort_values("x")
+    assert curve["value"].tolist() == pytest.approx(stored.histories["lstm"].train_loss)
+    assert not any(absent in w.value for w in app.warning)
+    assert app.multiselect(key="runs").value == [absent]
+
+
+def test_a_missing_run_without_settings_in_the_link_cannot_be_retrained_and_bad_settings_are_named():
+    absent = "00000000000000aa"
+    app = open_page("compare", {"runs": [absent], "settings": "not-settings"})
+    warning = " ".join(w.value for w in app.warning)
+    assert absent in warning and "does not carry its settings" in warning
+    assert "settings were not used" in warning and "damaged" in warning
+    assert not any(button.key == "retrain_missing" for button in app.button)

@@ -1,31 +1,28 @@
-"""The Compare page's body: pick stored runs, overlay their curves, diff their settings, share and export.
+"""The Compare page's body: pick stored runs, overlay their curves or set them out in small multiples,
+diff their settings, share and export.
 
 The comparison lives in the URL: `runs` (repeated run ids) and the view options are widgets bound
-with `bind="query-params"`, so the address bar is always a share link. Before the widgets exist
-the raw URL is checked here: a value that is not a run id is refused with a notice, and a well-formed
-id this server does not store is named, never dropped silently.
+with `bind="query-params"`, so the address bar is always a share link; ui/compare_link.py checks
+the raw URL before the widgets exist and keeps the runs' settings in it. Only the chosen runs'
+histories are read from the store (never their weights), once per run and store change.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
-from urllib.parse import urlencode
+from dataclasses import dataclass
 
+import altair as alt
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from core import compare, config
 from core.config import model_label
-from core.runs import BundleError, RunStore, RunSummary
-from ui import compare_charts, plain, seed_bands
+from core.runs import BundleError, RunStore, RunSummary, StoredRun
+from ui import compare_charts, compare_export, compare_link, plain, seed_bands
+from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
 from ui.services import run_store
 
-VIEW_KEYS = ("runs", "smoothing", "log_y", "x")
-NOTICE_KEY = "compare_notice"
-MISSING_KEY = "compare_missing"
-MAX_SMOOTHING = 0.99
 # Series whose values span orders of magnitude are always drawn on a log axis.
 LOG_SERIES = ("first-step gradient ratio", "gradient norm ")
 
@@ -33,66 +30,6 @@ LOG_SERIES = ("first-step gradient ratio", "gradient norm ")
 def label_of(run_id: str) -> str:
     """How charts and tables name a run: the start of its id, enough to tell runs apart."""
     return run_id[:8]
-
-
-def _drop_param(key: str) -> None:
-    try:
-        del st.query_params[key]
-    except (KeyError, StreamlitAPIException):
-        pass  # a parameter bound to a widget is corrected by Streamlit itself
-
-
-def check_link(store: RunStore) -> None:
-    """Validate the raw URL once per change; remember what was refused and which runs are missing."""
-    raw = {key: st.query_params.get_all(key) for key in st.query_params}
-    signature = repr(sorted(raw.items()))
-    if st.session_state.get("compare_checked") == signature:
-        return
-    st.session_state["compare_checked"] = signature
-    messages = []
-    for key in raw:
-        if key not in VIEW_KEYS and key not in config.RESERVED_PARAMS:
-            messages.append(f"Ignored unknown setting {key[:40]!r}.")
-            _drop_param(key)
-    ids, refused = compare.check_run_ids(raw.get("runs", []))
-    if refused:
-        messages.append("Ignored values that are not run ids (16 hex characters): "
-                        + ", ".join(repr(value) for value in refused) + ".")
-    missing = [identifier for identifier in ids if identifier not in store.summaries(ids)]
-    if missing:
-        st.session_state[MISSING_KEY] = missing
-    if "smoothing" in raw:
-        smoothing = _smoothing(raw["smoothing"][-1] if raw["smoothing"] else "")
-        if smoothing is None:
-            messages.append(f"Smoothing {raw['smoothing'][-1][:40]!r} is not a number from 0 to "
-                            f"{MAX_SMOOTHING}; it was set to 0.")
-            st.session_state["smoothing"] = 0.0
-    if messages:
-        st.session_state[NOTICE_KEY] = messages
-
-
-def _smoothing(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if 0 <= value <= MAX_SMOOTHING else None
-
-
-def show_notices() -> None:
-    messages = st.session_state.get(NOTICE_KEY)
-    if messages:
-        st.warning("This link had values that could not be used as given, so they were left out:\n\n"
-                   + "\n".join(f"- {plain.escape(message)}" for message in messages), icon=":material/link_off:")
-    missing = st.session_state.get(MISSING_KEY)
-    if missing:
-        plain.warning("This server does not store {count} of the linked runs: {ids}. Import their bundles "
-                      "below, or train their settings on the lab pages.", count=len(missing),
-                      ids=", ".join(missing), icon=":material/cloud_off:")
-    if (messages or missing) and st.button("Dismiss", key="dismiss_compare_notice"):
-        st.session_state.pop(NOTICE_KEY, None)
-        st.session_state.pop(MISSING_KEY, None)
-        st.rerun()
 
 
 def import_box(store: RunStore) -> None:
@@ -155,15 +92,35 @@ def _shown(value) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def view_options() -> tuple[float, bool, str]:
-    left, middle, right = st.columns(3)
-    smoothing = left.slider("Smoothing", 0.0, MAX_SMOOTHING, 0.0, 0.01, key="smoothing", bind="query-params",
-                            help="Debiased exponential moving average, as TensorBoard's; the raw curve "
-                                 "stays faint behind.")
-    log_y = middle.toggle("Log y", key="log_y", bind="query-params")
-    x_axis = right.segmented_control("x axis", ["step", "wall time"], default="step", key="x",
+@dataclass(frozen=True)
+class View:
+    """How the chosen runs are drawn; every field is bound to the URL, so a link reopens the same view."""
+
+    smoothing: float = 0.0
+    log_x: bool = False
+    log_y: bool = False
+    x_axis: str = "step"
+    layout: str = "overlay"
+
+
+def view_options() -> View:
+    # Two rows of two: the layout's three choices need half the page's width to show whole.
+    first, second = st.columns(2, vertical_alignment="bottom")
+    third, fourth = st.columns(2, vertical_alignment="bottom")
+    smoothing = first.slider("Smoothing", 0.0, MAX_SMOOTHING, 0.0, 0.01, key="smoothing", bind="query-params",
+                             help="Debiased exponential moving average, as TensorBoard's; the raw curve "
+                                  "stays faint behind.")
+    log_x_column, log_y_column = second.columns(2)
+    log_x = log_x_column.toggle("Log x", key="log_x", bind="query-params",
+                                help="Early training spread out; points at x = 0 cannot be shown and are left out.")
+    log_y = log_y_column.toggle("Log y", key="log_y", bind="query-params")
+    x_axis = third.segmented_control("x axis", list(compare_charts.X_AXES), default="step", key="x",
                                      required=True, bind="query-params") or "step"
-    return smoothing, log_y, x_axis
+    layout = fourth.segmented_control("Layout", list(compare_charts.LAYOUTS), default="overlay", key="layout",
+                                      required=True, bind="query-params",
+                                      help="Small multiples: a panel per run or per model, every panel on the "
+                                           "same axes.") or "overlay"
+    return View(smoothing, log_x, log_y, x_axis, layout)
 
 
 def series_order(rows: list[dict]) -> list[str]:
@@ -174,12 +131,46 @@ def series_order(rows: list[dict]) -> list[str]:
                                                      else 3 if name.startswith("group ") else 4), names.index(name)))
 
 
-def curves(rows: list[dict], runs: list[str], smoothing: float, log_y: bool, x_axis: str) -> None:
+def curves(rows: list[dict], runs: list[str], view: View) -> dict[str, alt.TopLevelMixin]:
+    """A chart per series, two to a row; the charts by title, for the exports."""
+    drawn = {}
     columns = st.columns(2)
     for index, series in enumerate(series_order(rows)):
-        chart = compare_charts.curve_chart(rows, series, series.capitalize(), runs, smoothing,
-                                           log_y or series.startswith(LOG_SERIES), x_axis)
-        columns[index % 2].altair_chart(chart, width="stretch")
+        title = series.capitalize()
+        drawn[title] = compare_charts.curve_chart(rows, series, title, runs, view.smoothing,
+                                                  view.log_y or series.startswith(LOG_SERIES), view.x_axis,
+                                                  view.log_x, view.layout)
+        columns[index % 2].altair_chart(drawn[title], width="stretch")
+    return drawn
+
+
+def gradient_section(stored: dict[str, StoredRun], view: View) -> dict[str, alt.TopLevelMixin]:
+    """Gradient through time at one probe step, picked from the probe steps the chosen runs share."""
+    histories = [history for run in stored.values() for history in run.histories.values()]
+    steps = compare.probe_steps_to_offer(histories)
+    if not steps:
+        return {}
+    st.subheader("Gradient through time")
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    step = steps[-1]
+    if len(steps) > 1:
+        step = left.select_slider("Probe at step", options=steps, value=steps[-1], key="compare_probe_step",
+                                  help="The training steps every chosen run was probed at; runs probed at "
+                                       "other steps are drawn at their nearest probe.")
+    rows = [row for identifier, run in stored.items() for name in compare.model_order(run.histories)
+            for row in compare.gradient_rows(label_of(identifier), run.histories[name], step)]
+    layers = sorted({row["layer"] for row in rows})
+    layer = layers[-1] if layers else None
+    if len(layers) > 1:
+        layer = right.selectbox("Layer", layers, index=len(layers) - 1, key="compare_layer")
+    chart = compare_charts.gradient_chart(rows, step, [label_of(identifier) for identifier in stored], layer,
+                                          view.layout, view.log_x)
+    st.altair_chart(chart, width="stretch")
+    nearest = sorted({row["probe_step"] for row in rows} - {step})
+    if nearest:
+        plain.caption("Runs not probed at step {step} are drawn at their nearest probe: step {steps}.", step=step,
+                      steps=", ".join(map(str, nearest)))
+    return {chart.to_dict().get("title", "Gradient through time"): chart}
 
 
 def settings_table(params: dict[str, dict]) -> None:
@@ -193,46 +184,65 @@ def settings_table(params: dict[str, dict]) -> None:
     st.dataframe(frame, key="settings_diff")
 
 
-def share_link(run_ids: list[str], smoothing: float, log_y: bool, x_axis: str) -> None:
-    query = urlencode({"runs": run_ids, "smoothing": f"{smoothing:g}", "log_y": str(log_y).lower(), "x": x_axis},
-                      doseq=True)
-    st.markdown("**Share this comparison**: the link reopens these runs with these view options.")
-    st.code(f"{st.context.url or ''}?{query}", language=None, wrap_lines=True)
 
 
-def exports(store: RunStore, run_ids: list[str], rows: list[dict]) -> None:
-    st.subheader("Export")
-    left, right = st.columns(2)
-    left.download_button("Curves as CSV", compare.to_csv(rows), file_name="comparison.csv", mime="text/csv",
-                         on_click="ignore", icon=":material/download:", key="download_csv")
-    chosen = right.selectbox("Run to export", run_ids, format_func=label_of, key="export_run")
-    right.download_button("Run as JSON bundle", json.dumps(store.export_bundle(chosen)),
-                          file_name=f"run-{chosen}.json", mime="application/json", on_click="ignore",
-                          icon=":material/download:", key="download_bundle")
+# A shared read-only object per stored version of a run: pages read it and never change it.
+@st.cache_resource(max_entries=400, show_spinner=False)
+def _load(path: str, run_id: str, updated: float) -> StoredRun | None:
+    """One stored run without weights, read once per server for each version of it (`updated`)."""
+    return RunStore(path).load(run_id)
+
+
+def loader(store: RunStore):
+    """A run-id -> StoredRun reader served from the cache, for the runs the page shows or bands."""
+    def load(run_id: str) -> StoredRun | None:
+        summary = store.summaries([run_id]).get(run_id)
+        return None if summary is None else _load(str(store.path), run_id, summary.updated)
+
+    return load
+
+
+def load_chosen(store: RunStore, run_ids: list[str]) -> dict[str, StoredRun]:
+    """The chosen runs that are stored, in the chosen order."""
+    summaries = store.summaries(run_ids)
+    loaded = {identifier: _load(str(store.path), identifier, summaries[identifier].updated)
+              for identifier in run_ids if identifier in summaries}
+    return {identifier: run for identifier, run in loaded.items() if run is not None}
 
 
 def render() -> None:
     store = run_store()
-    check_link(store)
-    show_notices()
+    compare_link.check_link(store)
+    linked_ids = compare.check_run_ids(st.query_params.get_all("runs"))[0]
+    # Before the notices, so a run whose retraining has just ended is no longer named as missing.
+    compare_link.adopt_retrained(store, list(st.session_state.get("runs") or linked_ids))
+    compare_link.show_notices()
     import_box(store)
+    compare_link.retraining_progress()
     listed = filtered(store.list(limit=200))
-    linked = list(store.summaries(compare.check_run_ids(st.query_params.get_all("runs"))[0]))
-    options = list(dict.fromkeys([*linked, *(summary.run_id for summary in listed)]))
+    chosen = list(st.session_state.get("runs") or linked_ids)
+    known = store.summaries(list(dict.fromkeys([*linked_ids, *chosen])))
+    options = list(dict.fromkeys([*(i for i in [*linked_ids, *chosen] if i in known),
+                                  *(summary.run_id for summary in listed)]))
     run_table(listed, store.params_of([summary.run_id for summary in listed]))
     # No format_func: a bound multiselect writes its shown labels into the URL, and the link must hold full ids.
     run_ids = st.multiselect("Runs to compare", options, key="runs", bind="query-params",
                              placeholder="Choose runs from the table")
+    missing = {identifier: params for identifier, params in compare_link.missing_runs().items() if params}
     if not run_ids:
+        compare_link.keep_settings_in_url(compare_link.share_settings(missing))
         st.info("Choose one or more runs to overlay their curves.", icon=":material/stacked_line_chart:")
         return
-    smoothing, log_y, x_axis = view_options()
-    loaded = {identifier: store.load(identifier) for identifier in run_ids}
-    stored = {identifier: run for identifier, run in loaded.items() if run is not None}
+    view = view_options()
+    stored = load_chosen(store, run_ids)
     labels = [label_of(identifier) for identifier in stored]
     rows = compare.comparison_rows({label_of(identifier): run.histories for identifier, run in stored.items()})
-    curves(rows, labels, smoothing, log_y, x_axis)
+    drawn = curves(rows, labels, view)
+    drawn.update(gradient_section(stored, view))
     settings_table({label_of(identifier): run.params for identifier, run in stored.items()})
-    seed_bands.render(store, stored, label_of)
-    share_link(list(stored), smoothing, log_y, x_axis)
-    exports(store, list(stored), rows)
+    seed_bands.render(store, stored, label_of, loader(store))
+    packed = compare_link.share_settings({**missing, **{identifier: run.params for identifier, run in stored.items()}})
+    compare_link.keep_settings_in_url(packed)
+    compare_link.share_link([*stored, *(i for i in missing if i not in stored)], packed, view.smoothing, view.log_x,
+                            view.log_y, view.x_axis, view.layout)
+    compare_export.exports(store, list(stored), rows, drawn, label_of)

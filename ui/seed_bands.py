@@ -8,12 +8,13 @@ core/compare.band from every stored sibling's history.
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import compare, config
+from core import compare, config, runs
 from core.jobs import JobRefused
 from core.runs import RunStore, StoredRun
 from ui import plain
@@ -30,14 +31,24 @@ def with_seed(stored: StoredRun, seed: int) -> config.Experiment:
     return dataclasses.replace(stored.experiment(), seed=seed)
 
 
-def siblings(store: RunStore, stored: StoredRun) -> list[StoredRun]:
-    """The finished stored runs of the same settings with seeds seed .. seed + MAX_SEEDS - 1."""
+def siblings(store: RunStore, stored: StoredRun,
+             load: Callable[[str], StoredRun | None] | None = None) -> list[StoredRun]:
+    """The finished stored runs of the same settings with seeds seed .. seed + MAX_SEEDS - 1.
+
+    Their summaries are read first (one query, no histories), so only runs that exist and have
+    finished are loaded; `load` (default: the store's) lets a page serve them from its cache.
+    """
     base = stored.experiment().seed
+    candidates = [runs.run_id(with_seed(stored, seed)) for seed in range(base, base + MAX_SEEDS)]
+    summaries = store.summaries(candidates)
+    load = load or store.load
     found = []
-    for seed in range(base, base + MAX_SEEDS):
-        other = store.find(with_seed(stored, seed), finished_only=True)
-        if other is not None:
-            found.append(other)
+    for identifier in candidates:
+        summary = summaries.get(identifier)
+        if summary is not None and summary.status == "finished":
+            other = load(identifier)
+            if other is not None and other.status == "finished":
+                found.append(other)
     return found
 
 
@@ -63,10 +74,8 @@ def band_frame(groups: dict[str, list[StoredRun]], series: str) -> pd.DataFrame:
     rows = []
     for label, members in groups.items():
         for name in members[0].histories:
-            curves = []
-            for member in members:
-                picked = [row for row in compare.series_rows(label, member.histories[name]) if row["series"] == series]
-                curves.append(([row["step"] for row in picked], [row["value"] for row in picked]))
+            curves = [compare.series_values(member.histories[name], series) for member in members
+                      if name in member.histories]
             rows += [{"run": label, "model": config.model_label(name), "seeds": len(members), **point}
                      for point in compare.band(curves)]
     return pd.DataFrame(rows, columns=["run", "model", "seeds", "step", "mean", "low", "high", "deviation"])
@@ -86,11 +95,12 @@ def band_chart(frame: pd.DataFrame, title: str, runs: list[str], kind: str,
     return alt.layer(area, line, title=title).properties(height=HEIGHT)
 
 
-def render(store: RunStore, stored: dict[str, StoredRun], label_of) -> None:
+def render(store: RunStore, stored: dict[str, StoredRun], label_of,
+           load: Callable[[str], StoredRun | None] | None = None) -> None:
     st.subheader("Seeds as bands")
     repeat_button(stored, label_of)
     groups = {label_of(identifier): found for identifier, run in stored.items()
-              if len(found := siblings(store, run)) > 1}
+              if len(found := siblings(store, run, load)) > 1}
     if not groups:
         st.caption("No chosen run has stored repeats with other seeds yet.")
         return
