@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import importlib.util
 import logging
 import os
 import threading
@@ -255,9 +256,12 @@ def _backend(given: str | None) -> str:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {given!r}")
         return given
     engine = os.environ.get("RNN_PLAYGROUND_ENGINE", "").strip().lower()
-    if engine in ENGINES:
+    if engine in ENGINES and importlib.util.find_spec("distributed") is not None:
         return engine
-    if engine:
+    if engine in ENGINES:
+        logger.error("RNN_PLAYGROUND_ENGINE=%s, but Dask is not installed here (pip install -r "
+                     "requirements-engine.txt); training in this server instead.", engine)
+    elif engine:
         logger.warning("Ignoring RNN_PLAYGROUND_ENGINE=%r: it must be one of %s.", engine, ", ".join(ENGINES))
     raw = os.environ.get("RNN_PLAYGROUND_BACKEND", "").strip().lower()
     if raw and raw not in BACKENDS:

@@ -16,6 +16,7 @@ import pytest
 
 import faults
 from core import dask_engine
+from core import jobs as jobs_module
 from core.config import from_params
 from core.jobs import JobRunner
 from core.runs import RunStore
@@ -117,6 +118,7 @@ def test_a_stop_the_worker_does_not_answer_cancels_its_task(make_runner, store, 
 
 
 def test_the_engine_is_chosen_by_configuration(monkeypatch, caplog):
+    real_find_spec = jobs_module.importlib.util.find_spec
     monkeypatch.setenv("RNN_PLAYGROUND_BACKEND", "thread")
     monkeypatch.setenv("RNN_PLAYGROUND_ENGINE", "dask")
     assert JobRunner().backend == "dask"
@@ -124,6 +126,14 @@ def test_the_engine_is_chosen_by_configuration(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="core.jobs"):
         assert JobRunner().backend == "thread"
     assert "RNN_PLAYGROUND_ENGINE" in caplog.text and "dask" in caplog.text
+    caplog.clear()
+    # A server configured for Dask where it is not installed says how to install it, and still trains.
+    monkeypatch.setenv("RNN_PLAYGROUND_ENGINE", "dask")
+    monkeypatch.setattr(jobs_module.importlib.util, "find_spec",
+                        lambda name, *args: None if name == "distributed" else real_find_spec(name, *args))
+    with caplog.at_level(logging.WARNING, logger="core.jobs"):
+        assert JobRunner().backend == "thread"
+    assert "Dask is not installed" in caplog.text and "requirements-engine.txt" in caplog.text
 
 
 def test_an_unreachable_scheduler_fails_the_job_with_a_message(store, monkeypatch, caplog):
