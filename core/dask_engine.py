@@ -25,9 +25,9 @@ Ray's, whose wheel and runtime (a raylet, a GCS server, an object store) are far
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
+import pickle
 import threading
 import time
 import uuid
@@ -242,8 +242,10 @@ class _EngineWatch(RemoteWatch):
         if self.server_gone:
             return
         kind, *rest = message
-        if kind == "progress":  # the queue carries plain msgpack data, not objects
-            rest = [[dataclasses.asdict(history) for history in rest[0]]]
+        if kind == "progress":
+            # The queue carries msgpack data, which would come back with tuples for lists; pickle
+            # keeps the histories exact, and trusts the workers no more than Dask's results do.
+            rest = [pickle.dumps(rest[0], protocol=pickle.HIGHEST_PROTOCOL)]
         try:
             self.channel.progress.put([kind, *rest], timeout=10)
         except Exception:
@@ -394,7 +396,7 @@ class DaskSlot:
                 elif message[0] == "training":
                     runner._training(job, self)
                 elif message[0] == "progress":
-                    job._receive([History(**data) for data in message[1]])
+                    job._receive(pickle.loads(message[1]))
                 elif message[0] == "end":
                     return self._end(job, future)
             reason = watch() if job._stop_reason is None else None

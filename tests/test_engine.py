@@ -94,7 +94,14 @@ def test_progress_streams_back_while_the_job_trains(make_runner):
         assert history.eval_steps and len(history.eval_steps) == len(history.val_metric)
     job.stop()
     assert job.wait(DEADLINE) and job.status == "stopped"
-    assert job.snapshot().steps_done >= later.steps_done
+    final = job.snapshot()
+    # What streamed was exact: the curves so far, as lists, are the start of the saved ones.
+    for cell, history in later.histories.items():
+        done = final.histories[cell]
+        assert isinstance(history.train_loss, list) and isinstance(history.grad_through_time[0], dict)
+        assert all(isinstance(values, list) for values in history.layer_grad_norms.values())
+        assert done.train_loss[:len(history.train_loss)] == history.train_loss
+        assert done.val_metric[:len(history.val_metric)] == history.val_metric
 
 
 def test_a_stop_the_worker_does_not_answer_cancels_its_task(make_runner, store, dask_cluster, monkeypatch):
