@@ -2,11 +2,11 @@
 
 The runner's queue, budgets, stop and snapshots stay in the server (core/jobs.py); only training
 moves. Each slot of the runner is a server thread that submits one job at a time as a task to the
-cluster, the way a process slot feeds its worker (core/workers.py), and the task trains with the
-same watch: it streams its histories back through a Dask queue at most `PROGRESS_SECONDS` apart,
-hears the server's "go" and "stop" through Dask events (a listener thread waits on the stop, so
-checking it between steps costs nothing), keeps the time budget, and returns its histories and
-weights (state_dict tensors). The server saves them in one transaction,
+cluster, the way a process slot feeds its worker (core/workers.py); the task (core/dask_task.py)
+trains with the same watch: it streams its histories back through a Dask queue at most
+`PROGRESS_SECONDS` apart, hears the server's "go" and "stop" through Dask events (a listener
+thread waits on the stop, so checking it between steps costs nothing), keeps the time budget, and
+returns its histories and weights (state_dict tensors). The server saves them in one transaction,
 as the other backends do: a worker may be on another machine and cannot reach the server's store.
 A worker that dies (killed, out of memory, its machine gone) ends the job `failed` with a message
 and the slot serves the next job; a stop the worker does not answer within `STOP_GRACE` seconds
@@ -17,8 +17,8 @@ the cluster; without it the runner starts a LocalCluster in this process, one si
 worker process per concurrent job, so the backend works out of the box.
 
 Why Dask rather than Ray: dask and distributed are pure-Python wheels (a few MB in all) that pip
-installs from the registry in seconds; a LocalCluster starts in-process in about a second with no
-extra service, so a test can start a real one; and its scheduler and workers are small beside
+installs from the registry in seconds; a LocalCluster starts in-process in a few seconds with no
+extra service (2-6 s measured on two busy cores), so a test can start a real one; and its scheduler and workers are small beside
 Ray's, whose wheel and runtime (a raylet, a GCS server, an object store) are far heavier on a
 690 MB host.
 """
@@ -26,7 +26,6 @@ Ray's, whose wheel and runtime (a raylet, a GCS server, an object store) are far
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import threading
 import time
@@ -35,12 +34,11 @@ from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
 import dask.config
-from distributed import Client, Event, LocalCluster, Queue, Variable, WorkerPlugin, get_client, get_worker
+from distributed import Client, LocalCluster
 from distributed.scheduler import KilledWorker
 
-from core.history import History
+from core.dask_task import ABANDONED, WARM_UP, Channel, WarmUp, quietly, train_task
 from core.jobs import SHUTTING_DOWN, save_results
-from core.workers import PROGRESS_SECONDS, RemoteWatch, train_watched, warm_up
 
 if TYPE_CHECKING:
     from core.jobs import Job, JobRunner
@@ -49,21 +47,14 @@ logger = logging.getLogger(__name__)
 
 # How often a slot's thread polls its task's queue for progress (a stop wakes it at once).
 WAKE_SECONDS = 0.1
-# How long one wait of a task's listener, or of its wait for "go", lasts before it looks again
-# whether the task has ended or been stopped (each wait is one request to the scheduler).
-LISTEN_SECONDS = 1.0
-GO_WAIT_SECONDS = 0.2
 # How long a stopped job waits for its worker to send its last steps before the task is cancelled.
 STOP_GRACE = 10.0
 CONNECT_TIMEOUT = "10s"
 RESULT_SECONDS = 60.0
-WARM_UP = "rnn-playground-warm-up"
-WARM_UP_SECONDS = 60.0
 WORKER_LOST = ("The Dask worker training this run stopped unexpectedly ({cause}), so this run was lost. "
                "The server is fine: press Train to try again, perhaps with a smaller model, batch or distance.")
 UNANSWERED = ("{reason} The Dask worker did not answer within {grace:g} s, so the task was cancelled and "
               "this run was not saved.")
-ABANDONED = "Stopped because the server no longer follows this job."
 
 
 class EngineUnavailable(RuntimeError):
@@ -86,30 +77,6 @@ def start_slots(runner: "JobRunner") -> None:
         runner._slots.append(slot)
         slot.start()
 
-
-class _WarmUp(WorkerPlugin):
-    """Imports torch and trains the warm-up run on each worker as it starts, in the background,
-    so no job pays torch's import (a worker restarted after a crash is warmed too)."""
-
-    idempotent = True
-
-    def setup(self, worker) -> None:
-        self.finished = threading.Event()
-        threading.Thread(target=self._run, name="rnn-playground-warm-up", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            warm_up()
-        finally:
-            self.finished.set()
-
-
-def _await_warm_up() -> None:
-    """A task that lands on a worker still warming up waits for it: the two would share the core,
-    and the warm-up's steps must not run into a test's patched step."""
-    plugin = get_worker().plugins.get(WARM_UP)
-    if isinstance(plugin, _WarmUp) and hasattr(plugin, "finished"):
-        plugin.finished.wait(WARM_UP_SECONDS)
 
 
 class Engine:
@@ -147,7 +114,7 @@ class Engine:
             raise EngineUnavailable(f"This server could not reach its Dask cluster at {address or 'a local cluster'} "
                                     f"({error}). Try again in a minute.") from error
         try:
-            client.register_plugin(_WarmUp(), name=WARM_UP)
+            client.register_plugin(WarmUp(), name=WARM_UP)
         except Exception:  # a cold worker is slower, not broken; a worker without core/ fails each job clearly
             logger.warning("Could not warm the Dask workers (do they have this repository's core/?).", exc_info=True)
         return client
@@ -165,118 +132,6 @@ class Engine:
                     closable.close()
                 except Exception:
                     logger.warning("Closing the Dask %s failed.", type(closable).__name__, exc_info=True)
-
-
-# --- the channel between a slot and its task --------------------------------------------------------
-
-class _Channel:
-    """The cluster objects one job's slot and task talk through, named after the job: a queue
-    for progress (task to server) and two events and a variable for "go" and "stop" (server to
-    task). Events are waited on, not polled, so a stop costs the training loop nothing."""
-
-    def __init__(self, name: str, client: Client):
-        self.progress = Queue(f"{name}-progress", client=client)
-        self.go = Event(f"{name}-go", client=client)
-        self.stop = Event(f"{name}-stop", client=client)
-        self.reason = Variable(f"{name}-reason", client=client)
-
-    def push_stop(self, reason: str) -> None:
-        self.reason.set(reason)  # before the event, so whoever sees the event finds the reason
-        self.stop.set()
-
-    def remove(self) -> None:
-        """Drop the events and variable from the scheduler (the task does, once it has ended)."""
-        for cleanup in (self.go.clear, self.stop.clear, self.reason.delete):
-            _quietly(cleanup)
-
-
-def _quietly(action) -> None:
-    try:
-        action()
-    except Exception:  # nothing to clean up, or the cluster has gone with it
-        pass
-
-
-# --- the training task, on a worker ------------------------------------------------------------------
-
-class _EngineWatch(RemoteWatch):
-    """A task's watch: progress goes on the job's queue; a listener thread waits for its stop."""
-
-    def __init__(self, channel: _Channel, max_seconds: float | None):
-        super().__init__(max_seconds)
-        self.channel = channel
-        self.stopped = threading.Event()  # the server's stop has arrived (its reason in server_reason)
-        self.ended = threading.Event()
-        self.server_reason: str | None = None
-        threading.Thread(target=self._listen, name="rnn-playground-stop-listener", daemon=True).start()
-
-    def _listen(self) -> None:
-        try:
-            while not self.ended.is_set():
-                if self.channel.stop.wait(timeout=LISTEN_SECONDS):
-                    self.server_reason = self.channel.reason.get(timeout=LISTEN_SECONDS) or ABANDONED
-                    self.stopped.set()
-                    return
-        except Exception:  # the cluster has gone: stop rather than train for no one
-            self.server_reason, self.server_gone = ABANDONED, True
-            self.stopped.set()
-
-    def read_messages(self) -> None:
-        if self.stopped.is_set():
-            self.reason = self.reason or self.server_reason
-
-    def wait_for_go(self) -> bool:
-        # A stop without "go" means the server ended the job while its data was built (see
-        # JobRunner._training), so the two sides agree that no step was taken.
-        while not self.stopped.is_set():
-            try:
-                if self.channel.go.wait(timeout=GO_WAIT_SECONDS):
-                    return True
-            except Exception:
-                self.server_gone = True
-                break
-        self.reason = self.reason or self.server_reason or ABANDONED
-        return False
-
-    def send(self, *message: Any) -> None:
-        if self.server_gone:
-            return
-        kind, *rest = message
-        if kind == "progress":
-            # The queue carries msgpack data, which would come back with tuples for lists; pickle
-            # keeps the histories exact, and trusts the workers no more than Dask's results do.
-            rest = [pickle.dumps(rest[0], protocol=pickle.HIGHEST_PROTOCOL)]
-        try:
-            self.channel.progress.put([kind, *rest], timeout=10)
-        except Exception:
-            self.server_gone = True
-            self.reason = self.reason or ABANDONED
-
-    def close(self) -> None:
-        self.ended.set()
-        _quietly(self.channel.progress.close)
-        self.channel.remove()
-
-
-def train_task(experiment, channel: str, device: str | None, max_steps: int | None, max_seconds: float | None,
-               setup: tuple | None) -> tuple[str, str, list[History], dict[str, dict]]:
-    """The task a slot submits: train one job and return its status, message, histories and weights."""
-    _await_warm_up()
-    # The tests' fault hook; workers outlive a runner, so it returns a function that undoes it.
-    undo = setup[0](*setup[1]) if setup is not None else None
-    watch = _EngineWatch(_Channel(channel, get_client()), max_seconds)
-    try:
-        watch.send("started", os.getpid())
-        status, message = train_watched(watch, experiment, device, max_steps)
-        weights = {} if status == "failed" else {
-            trainer.cell: {name: tensor.detach().cpu() for name, tensor in trainer.model.state_dict().items()}
-            for trainer in watch.trainers}
-        return status, message, [trainer.history for trainer in watch.trainers], weights
-    finally:
-        watch.send("end")
-        watch.close()
-        if callable(undo):
-            undo()
 
 
 # --- the server side of one slot ---------------------------------------------------------------------
@@ -315,24 +170,26 @@ class DaskSlot:
             pass  # logged; each job tries again and fails with the message if it still cannot
         try:
             while (job := self.runner._next_job(self)) is not None:
-                self._run(job)
+                ending = self._run(job)
                 with self.lock:
                     self.go, self.stop_reason, self.pid = False, None, None
                 self.changed.clear()
+                if ending is not None:  # last, so the slot takes the next job the moment this one ends
+                    self.runner._finish(job, *ending)
         finally:
             self.engine.release()
 
-    def _run(self, job: "Job") -> None:
+    def _run(self, job: "Job") -> tuple[str, str] | None:
+        """Train one job on the cluster; its status and message (None if it had already ended)."""
         runner = self.runner
         try:
             client = self.engine.client()
         except EngineUnavailable as error:
-            runner._finish(job, "failed", str(error))
-            return
+            return "failed", str(error)
         name = f"rnn-playground-{job.id}-{uuid.uuid4().hex[:8]}"
         future = channel = ending = None
         try:
-            channel = _Channel(name, client)
+            channel = Channel(name, client)
             device = str(runner.device) if runner.device is not None else None
             future = client.submit(train_task, job.experiment, name, device, runner.max_steps, runner.max_seconds,
                                    runner.worker_setup, key=name, pure=False)
@@ -345,15 +202,14 @@ class DaskSlot:
                 if future is not None and not future.done():
                     # A task still running (a stop unanswered, a lost first attempt) stops and cleans
                     # up after itself; one cancelled before it ran leaves two small names behind.
-                    _quietly(lambda: channel.push_stop(ABANDONED))
-                    _quietly(future.cancel)
+                    quietly(lambda: channel.push_stop(ABANDONED))
+                    quietly(future.cancel)
                 elif self.pid is None:  # it ended before it opened the channel, so it cannot clean up
                     channel.remove()
-                _quietly(channel.progress.close)
-        if ending is not None:  # after the clean-up, so the slot is free the moment the job ends
-            runner._finish(job, *ending)
+                quietly(channel.progress.close)
+        return ending
 
-    def _tell(self, channel: _Channel, told: dict[str, bool]) -> None:
+    def _tell(self, channel: Channel, told: dict[str, bool]) -> None:
         """Push what send() recorded to the cluster: each of "go" and "stop" once."""
         self.changed.clear()
         with self.lock:
@@ -365,7 +221,7 @@ class DaskSlot:
             channel.push_stop(reason)
             told["stop"] = True
 
-    def _follow(self, job: "Job", future, channel: _Channel) -> tuple[str, str] | None:
+    def _follow(self, job: "Job", future, channel: Channel) -> tuple[str, str] | None:
         """Relay the task's progress and the server's word until the task ends; the job's status
         and message, or None if the job had already ended (stopped while its data was built)."""
         runner = self.runner

@@ -359,7 +359,7 @@ def test_budgets_refuse_with_a_message_before_anything_is_queued(make_runner):
     assert runner.jobs() == []
     running = runner.submit(tiny(steps=5000), owner="alice")
     wait_until(lambda: training(running))
-    runner.submit(tiny(), owner="alice")
+    waiting = runner.submit(tiny(), owner="alice")
     with pytest.raises(JobRefused, match="at most 2 job"):
         runner.submit(tiny(seed=1), owner="alice")
     runner.submit(tiny(seed=2), owner="bob")
@@ -368,6 +368,8 @@ def test_budgets_refuse_with_a_message_before_anything_is_queued(make_runner):
     assert len(runner.jobs()) == 3
     running.stop()
     assert running.wait(DEADLINE)
+    # The worker takes her waiting job in its own time (it may still be ending the last one).
+    wait_until(lambda: waiting.queue_position() is None)
     # Alice's running job has ended, so she may queue another (the queue has room again too).
     later = runner.submit(tiny(seed=4), owner="alice")
     assert later.wait(DEADLINE) and later.status == "finished"
