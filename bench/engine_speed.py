@@ -5,7 +5,7 @@ worker), trains the memory lab defaults through the job runner, cut at `--steps`
 and prints steps per second over the job's elapsed time (queueing, data building and, for the
 first job of a fresh pool, the workers' warm-up included: a second job shows the warm figure),
 then how long a Stop takes to end a running job. Each backend gets a private run store. Localhost
-only; about 70 s of CPU time at the default 150 steps (its wall time grows with the load).
+only; about 50 s of CPU time at the default 150 steps (68 s wall on two busy cores).
 
     .venv/bin/python bench/engine_speed.py [--steps 150]
 """
