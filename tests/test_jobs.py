@@ -1,8 +1,9 @@
 """Tests of the job runner: results, queueing, stopping, budgets, failures and thread safety.
 
-Each test that uses `make_runner` runs on both backends, worker processes and threads: a fault a
-test puts into training is a monkeypatch for threads and a `worker_setup` hook (tests/faults.py)
-for processes, which a monkeypatch in this process cannot reach. Every experiment is tiny (distance 8, hidden size 8) so the whole file stays fast on a busy
+Each test that uses `make_runner` runs on every backend: threads, worker processes, and a real
+Dask LocalCluster (one per test session, see conftest.py): a fault a test puts into training is a
+monkeypatch for threads and a `worker_setup` hook (tests/faults.py) for processes and Dask
+workers, which a monkeypatch in this process cannot reach. Every experiment is tiny (distance 8, hidden size 8) so the whole file stays fast on a busy
 machine; waits are on the job's own event or on a condition with a hard deadline, never a guess.
 """
 
@@ -12,6 +13,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -61,12 +63,18 @@ def store(tmp_path) -> RunStore:
 
 
 def event(backend: str):
-    """An event the test and the training share: across processes for the process backend."""
+    """An event the test and the training share: across processes for the process and Dask backends."""
+    if backend == "dask":
+        from distributed import Event
+
+        return Event(f"test-{uuid.uuid4().hex}")
     return CONTEXT.Event() if backend == "process" else threading.Event()
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
+    if request.param == "dask":
+        request.getfixturevalue("dask_cluster")
     return request.param
 
 
@@ -157,7 +165,7 @@ def test_stop_right_after_submit(make_runner):
 def test_stop_while_data_is_being_built(make_runner, backend, monkeypatch):
     building, release = event(backend), event(backend)
     options = {}
-    if backend == "process":
+    if backend != "thread":  # training runs in another process
         options["worker_setup"] = (faults.slow_prepare, (building, release, DEADLINE))
     else:
         real_prepare = jobs_module.prepare
@@ -182,7 +190,7 @@ def test_stop_while_data_is_being_built(make_runner, backend, monkeypatch):
 def test_stop_during_the_first_step(make_runner, backend, monkeypatch):
     in_step, release = event(backend), event(backend)
     options = {}
-    if backend == "process":
+    if backend != "thread":  # training runs in another process
         options["worker_setup"] = (faults.blocking_step, (in_step, release, DEADLINE))
     else:
         real_step = Trainer.step
@@ -254,7 +262,7 @@ def test_exception_in_training_fails_the_job_and_the_runner_carries_on(make_runn
     armed = event(backend)
     armed.set()
     options = {}
-    if backend == "process":
+    if backend != "thread":  # training runs in another process
         options["worker_setup"] = (faults.broken_step, (armed,))
     else:
         def broken_step(trainer):
@@ -274,6 +282,7 @@ def test_exception_in_training_fails_the_job_and_the_runner_carries_on(make_runn
 
 
 def test_save_error_becomes_a_note_not_a_crash(make_runner, backend, monkeypatch, caplog):
+    # Worker processes save the run themselves; the thread and Dask backends save in this process.
     runner = make_runner(worker_setup=(faults.full_disk, ()) if backend == "process" else None)
 
     def broken_save(*args, **kwargs):
@@ -350,7 +359,7 @@ def test_budgets_refuse_with_a_message_before_anything_is_queued(make_runner):
     assert runner.jobs() == []
     running = runner.submit(tiny(steps=5000), owner="alice")
     wait_until(lambda: training(running))
-    runner.submit(tiny(), owner="alice")
+    waiting = runner.submit(tiny(), owner="alice")
     with pytest.raises(JobRefused, match="at most 2 job"):
         runner.submit(tiny(seed=1), owner="alice")
     runner.submit(tiny(seed=2), owner="bob")
@@ -359,6 +368,8 @@ def test_budgets_refuse_with_a_message_before_anything_is_queued(make_runner):
     assert len(runner.jobs()) == 3
     running.stop()
     assert running.wait(DEADLINE)
+    # The worker takes her waiting job in its own time (it may still be ending the last one).
+    wait_until(lambda: waiting.queue_position() is None)
     # Alice's running job has ended, so she may queue another (the queue has room again too).
     later = runner.submit(tiny(seed=4), owner="alice")
     assert later.wait(DEADLINE) and later.status == "finished"
