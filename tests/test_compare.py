@@ -165,3 +165,12 @@ def test_series_values_read_the_same_numbers_as_the_rows():
         steps, values = compare.series_values(history(), series)
         kept = [(step, value) for step, value in zip(steps, values) if value is not None]
         assert kept == [(row["step"], row["value"]) for row in rows]
+
+
+def test_group_series_are_listed_in_natural_order():
+    from ui.compare_view import series_order
+
+    rows = [{"series": name} for name in ("validation accuracy", "group distance 11-20", "group distance 3-5",
+                                          "train loss", "group distance 0-2")]
+    assert series_order(rows) == ["train loss", "validation accuracy", "group distance 0-2",
+                                  "group distance 3-5", "group distance 11-20"]

@@ -18,6 +18,7 @@ import streamlit as st
 
 from core import compare, config
 from core.config import model_label
+from core.order import numeric_order
 from core.runs import BundleError, RunStore, RunSummary, StoredRun
 from ui import compare_charts, compare_export, compare_link, plain, seed_bands
 from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
@@ -125,7 +126,8 @@ def view_options() -> View:
 
 def series_order(rows: list[dict]) -> list[str]:
     """Every series the chosen runs hold: losses, metrics and scores first, gradients last."""
-    names = list(dict.fromkeys(row["series"] for row in rows))
+    # Group series ("group distance 3-5") in natural order, so 3-5 comes before 11-20.
+    names = numeric_order(list(dict.fromkeys(row["series"] for row in rows)))
     rank = {"train loss": 0, "validation loss": 1}
     return sorted(names, key=lambda name: (rank.get(name, 2 if not name.startswith(("group ", "first", "gradient"))
                                                      else 3 if name.startswith("group ") else 4), names.index(name)))
