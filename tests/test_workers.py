@@ -171,3 +171,71 @@ def test_started_runner_has_warm_workers_before_any_job(make_runner):
     job = runner.submit(tiny())
     assert job.wait(DEADLINE) and job.status == "finished"
     assert runner.worker_pids() == pids  # the job ran on the started workers, no new process
+
+
+SERVER = """
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from core.config import from_params
+from core.jobs import JobRunner
+from core.runs import RunStore
+
+def main():
+    runner = JobRunner(store=RunStore(sys.argv[1]), backend="process", max_concurrent=1)
+    finished = runner.submit(from_params({"distance": "8", "hidden_size": "8", "steps": "20", "seed": "1"})[0])
+    finished.wait(120)
+    job = runner.submit(from_params({"distance": "8", "hidden_size": "8", "steps": "5000", "seed": "2"})[0])
+    while job.progress().steps_done < 20:
+        time.sleep(0.05)
+    print(" ".join(str(pid) for pid in runner.worker_pids()), flush=True)
+    job.wait()
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_server_killed_mid_run_leaves_no_worker_a_whole_store_and_the_link_retrains(tmp_path):
+    # The process boundary is the point: a server process killed with SIGKILL mid-run.
+    path, script = tmp_path / "runs.sqlite", tmp_path / "server.py"
+    script.write_text(SERVER)
+    server = subprocess.Popen([sys.executable, str(script), str(path), str(ROOT)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker_pids = [int(pid) for pid in server.stdout.readline().split()]
+        assert worker_pids, "the server ended before its job trained"
+        server.send_signal(signal.SIGKILL)
+        server.wait(DEADLINE)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(DEADLINE)
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    # A worker whose server has gone quits by itself: nothing is left training for nobody.
+    wait_until(lambda: not any(alive(pid) for pid in worker_pids))
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        statuses = [row[0] for row in connection.execute("SELECT status FROM runs")]
+    assert "running" not in statuses and statuses.count("finished") == 1
+    store = RunStore(path)
+    killed = from_params({"distance": "8", "hidden_size": "8", "steps": "5000", "seed": "2"})[0]
+    kept = store.find(killed)
+    # The worker, finding its server gone, may have stored the curves it had as a stopped run.
+    if kept is not None:
+        assert kept.status == "stopped" and "shutting down" in kept.message
+        assert all(20 <= len(history.steps) < 5000 for history in kept.histories.values())
+    # A server restarted on this store trains the killed run's link cleanly (shortened to stay quick).
+    runner = JobRunner(store=store, backend="process", max_concurrent=1, max_steps=30)
+    try:
+        job = runner.submit(killed)
+        assert job.wait(DEADLINE) and job.status == "stopped"
+        assert "step budget of 30" in job.message and job.progress().steps_done == 2 * 30
+        assert store.load(job.run_id).status == "stopped"
+    finally:
+        runner.shutdown()
