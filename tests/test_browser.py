@@ -140,8 +140,10 @@ def start_training(page) -> None:
     train = button(page, "Train")
     expect(train).to_be_enabled()
     train.click()
-    # A tiny run on a warm worker can end before the first progress redraw: either sign will do.
-    expect(progress_text(page).or_(page.get_by_text("Loaded finished run"))).to_be_visible(timeout=TRAIN_TIMEOUT)
+    # A tiny (or quickly diverging) run on a warm worker can end before the first progress redraw:
+    # the progress bar, or the stored run's Pin button that only an ended run has, will do.
+    ended = button(page, "Pin this run")
+    expect(progress_text(page).or_(ended)).to_be_visible(timeout=TRAIN_TIMEOUT)
 
 
 def stop_training(page) -> None:

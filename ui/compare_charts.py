@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 
 from core import compare
+from ui.chart_style import legend
 from ui.charts import FLOOR, HEIGHT, LOG_FORMAT, MAX_POINTS
 
 # Distinct colours for runs (Tableau 10); a run's colour is its place in the chosen list.
@@ -77,7 +78,14 @@ def _y_title(title: str, layout: str) -> str | None:
 
 def _dashes(frame: pd.DataFrame) -> alt.StrokeDash:
     """Dash = model, the legend listing models in the frame's order (RNN before LSTM, as the labs do)."""
-    return alt.StrokeDash("model:N", title="Model", scale=alt.Scale(domain=list(dict.fromkeys(frame["model"]))))
+    models = list(dict.fromkeys(frame["model"]))
+    # Above the chart, as the labs draw their second legend: two legends side by side overflow a phone.
+    return alt.StrokeDash("model:N", title="Model", scale=alt.Scale(domain=models), legend=legend(models, "top"))
+
+
+def _colours(runs: list[str]) -> alt.Color:
+    """Colour = run, its legend under the chart in as many columns as its names fit."""
+    return alt.Color("run:N", title="Run", scale=run_colours(runs), legend=legend(runs))
 
 
 def arrange(layer: alt.LayerChart, frame: pd.DataFrame, title: str, layout: str = "overlay") -> alt.TopLevelMixin:
@@ -108,7 +116,7 @@ def curve_chart(rows: list[dict], series: str, title: str, runs: list[str], smoo
     x_scale, x_axis_format = _axis(log_x)
     base = alt.Chart().encode(
         x=alt.X("x:Q", title=X_AXES[x_axis][1], scale=x_scale, axis=x_axis_format),
-        color=alt.Color("run:N", title="Run", scale=run_colours(runs)),
+        color=_colours(runs),
         strokeDash=_dashes(frame),
     )
     # Clipped lines: a line's stroke and joins would otherwise reach past the plot's edge.
@@ -141,7 +149,7 @@ def gradient_chart(rows: list[dict], probe_step: int, runs: list[str], layer: st
         x=alt.X("x:Q", title="Steps back from the end", scale=x_scale, axis=x_axis),
         y=alt.Y("norm:Q", title=_y_title("|dL/dh_t| (log)", layout), scale=alt.Scale(type="log"),
                 axis=alt.Axis(format=LOG_FORMAT)),
-        color=alt.Color("run:N", title="Run", scale=run_colours(runs)),
+        color=_colours(runs),
         strokeDash=_dashes(frame),
         detail=alt.Detail("layer:N"),
         tooltip=[*NAMES[:2], alt.Tooltip("layer:N"), alt.Tooltip("probe_step:Q", title="probe at step"),

@@ -20,7 +20,7 @@ from core import compare, config
 from core.config import model_label
 from core.order import numeric_order
 from core.runs import BundleError, RunStore, RunSummary, StoredRun
-from ui import compare_charts, compare_export, compare_link, plain, seed_bands
+from ui import compare_charts, compare_export, compare_link, figures, plain, seed_bands
 from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
 from ui.services import run_store
 
@@ -142,7 +142,7 @@ def curves(rows: list[dict], runs: list[str], view: View) -> dict[str, alt.TopLe
         drawn[title] = compare_charts.curve_chart(rows, series, title, runs, view.smoothing,
                                                   view.log_y or series.startswith(LOG_SERIES), view.x_axis,
                                                   view.log_x, view.layout)
-        columns[index % 2].altair_chart(drawn[title], width="stretch")
+        figures.show(drawn[title], columns[index % 2])
     return drawn
 
 
@@ -167,7 +167,7 @@ def gradient_section(stored: dict[str, StoredRun], view: View) -> dict[str, alt.
         layer = right.selectbox("Layer", layers, index=len(layers) - 1, key="compare_layer")
     chart = compare_charts.gradient_chart(rows, step, [label_of(identifier) for identifier in stored], layer,
                                           view.layout, view.log_x)
-    st.altair_chart(chart, width="stretch")
+    figures.show(chart)
     nearest = sorted({row["probe_step"] for row in rows} - {step})
     if nearest:
         plain.caption("Runs not probed at step {step} are drawn at their nearest probe: step {steps}.", step=step,

@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.jobs import JobRefused
 from core.runs import StoredRun
-from ui import plain, seed_bands
+from ui import figures, plain, seed_bands
 from ui.charts import colour_of
 from ui.services import job_runner, run_store, session_liveness, session_owner
 
@@ -121,7 +121,7 @@ def bands(found: list[StoredRun], seeds_found: list[int]) -> None:
         labels = list(dict.fromkeys(frame["model"]))
         colour = alt.Color("model:N", title="Model",
                            scale=alt.Scale(domain=labels, range=[colour_of(label) for label in labels]))
-        columns[index].altair_chart(seed_bands.band_chart(frame, title, [LABEL], kind, colour), width="stretch")
+        figures.show(seed_bands.band_chart(frame, title, [LABEL], kind, colour), columns[index])
     spread = ("the lowest to the highest seed" if kind == seed_bands.BAND_KINDS[0]
               else "one standard deviation either side of the mean")
     st.caption(f"Each line is a model's mean over {len(found)} seeds ({', '.join(map(str, seeds_found))}) at each "

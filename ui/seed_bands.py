@@ -17,7 +17,8 @@ import streamlit as st
 from core import compare, config, runs
 from core.jobs import JobRefused
 from core.runs import RunStore, StoredRun
-from ui import plain
+from ui import figures, plain
+from ui.chart_style import legend
 from ui.charts import HEIGHT
 from ui.compare_charts import run_colours
 from ui.services import job_runner, session_liveness, session_owner
@@ -87,10 +88,12 @@ def band_chart(frame: pd.DataFrame, title: str, runs: list[str], kind: str,
     colours by model, as its other charts do)."""
     if kind == BAND_KINDS[1]:
         frame = frame.assign(low=frame["mean"] - frame["deviation"], high=frame["mean"] + frame["deviation"])
-    colour = colour or alt.Color("run:N", title="Run", scale=run_colours(runs))
+    colour = colour or alt.Color("run:N", title="Run", scale=run_colours(runs), legend=legend(runs))
     base = alt.Chart(frame).encode(x=alt.X("step:Q", title="Step"), color=colour)
     area = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title=title), y2="high:Q", detail="model:N")
-    line = base.mark_line().encode(y="mean:Q", strokeDash=alt.StrokeDash("model:N", title="Model"),
+    models = list(dict.fromkeys(frame["model"]))
+    line = base.mark_line().encode(y="mean:Q", strokeDash=alt.StrokeDash("model:N", title="Model",
+                                                                         legend=legend(models, "top")),
                                    tooltip=["run", "model", "seeds", "step", alt.Tooltip("mean:Q", format=".4g")])
     return alt.layer(area, line, title=title).properties(height=HEIGHT)
 
@@ -109,4 +112,4 @@ def render(store: RunStore, stored: dict[str, StoredRun], label_of,
     columns = st.columns(2)
     for index, (series, title) in enumerate((("train loss", "Train loss across seeds"),
                                              ("validation loss", "Validation loss across seeds"))):
-        columns[index].altair_chart(band_chart(band_frame(groups, series), title, labels, kind), width="stretch")
+        figures.show(band_chart(band_frame(groups, series), title, labels, kind), columns[index])
