@@ -67,8 +67,8 @@ def worker_main(connection, store_path: str | None, device: str | None,
             return  # the server has gone
         if message[0] == "quit":
             return
-        _, experiment, max_steps, max_seconds = message
-        if not _train_one(connection, store, experiment, device, max_steps, max_seconds):
+        _, experiment, max_steps, max_seconds, memory_mb = message
+        if not _train_one(connection, store, experiment, device, max_steps, max_seconds, memory_mb):
             return
 
 
@@ -150,6 +150,14 @@ class _WorkerWatch:
         self.publish()
         return self.reason
 
+    def interrupt(self) -> str | None:
+        """The time budget, asked within a step (so cheap); only once the job has a step to show."""
+        if self.reason is None and self.max_seconds is not None \
+                and time.monotonic() - self.started > self.max_seconds \
+                and any(trainer.history.steps for trainer in self.trainers):
+            self.reason = f"Stopped at this server's time budget of {self.max_seconds:g} s."
+        return self.reason
+
     def publish(self, force: bool = False) -> None:
         steps = sum(len(trainer.history.steps) for trainer in self.trainers)
         now = time.monotonic()
@@ -165,9 +173,9 @@ class _WorkerWatch:
             self.server_gone = True
 
 
-def _train_one(connection, store, experiment, device, max_steps, max_seconds) -> bool:
+def _train_one(connection, store, experiment, device, max_steps, max_seconds, memory_mb) -> bool:
     """Train one job and report its end; False when the server has gone and the worker should exit."""
-    from core import jobs
+    from core import budget, jobs
     from core.tasks.base import DataError
     from core.train import prepare, run_interleaved
 
@@ -175,10 +183,13 @@ def _train_one(connection, store, experiment, device, max_steps, max_seconds) ->
     status, message = "failed", ""
     try:
         trainers = prepare(experiment, device, max_steps=max_steps)
+        refused = memory_mb and budget.refusal(experiment, budget.shape_of(trainers[0].data), memory_mb, max_steps)
+        if refused:
+            raise DataError(refused)
         watch.trainers = trainers
         watch.send("training")
         if watch.wait_for_go():
-            run_interleaved(trainers, should_stop=watch)
+            run_interleaved(trainers, should_stop=watch, interrupt=watch.interrupt)
         else:
             for trainer in trainers:
                 trainer.stop(watch.reason)
@@ -274,7 +285,7 @@ class ProcessSlot:
 
     def _run(self, job: "Job") -> None:
         runner = self.runner
-        self.send("job", job.experiment, runner.max_steps, runner.max_seconds)
+        self.send("job", job.experiment, runner.max_steps, runner.max_seconds, runner.job_memory_mb)
         watch = runner._session_watch(job)
         while True:
             try:

@@ -203,6 +203,40 @@ def test_stop_during_the_first_step(make_runner, backend, monkeypatch):
     assert 1 <= job.snapshot().steps_done <= 2
 
 
+def test_snapshot_does_not_wait_for_a_step_in_progress(make_runner, backend, monkeypatch):
+    in_step, release = event(backend), event(backend)
+    options = {}
+    if backend == "process":
+        options["worker_setup"] = (faults.blocking_step, (in_step, release, DEADLINE))
+    else:
+        real_step = Trainer.step
+
+        def blocking_step(trainer):
+            in_step.set()
+            release.wait(DEADLINE)
+            real_step(trainer)
+
+        monkeypatch.setattr(Trainer, "step", blocking_step)
+    job = make_runner(**options).submit(tiny(steps=5000))
+    assert in_step.wait(DEADLINE)
+    answered, snapshots = threading.Event(), []
+
+    def read() -> None:
+        snapshots.append(job.snapshot())
+        answered.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        # The step is held until release: a snapshot that waited on it would not answer at all.
+        assert answered.wait(5.0), "snapshot() waited for the training step"
+    finally:
+        release.set()
+    snapshot = snapshots[0]
+    assert snapshot.status == "running" and snapshot.steps_done == 0
+    job.stop()
+    assert job.wait(DEADLINE)
+
+
 def test_step_budget_caps_steps_and_is_reported(make_runner, store):
     job = make_runner(max_steps=7).submit(tiny(steps=200))
     assert job.wait(DEADLINE)
