@@ -192,7 +192,7 @@ class DaskSlot:
             channel = Channel(name, client)
             device = str(runner.device) if runner.device is not None else None
             future = client.submit(train_task, job.experiment, name, device, runner.max_steps, runner.max_seconds,
-                                   runner.worker_setup, key=name, pure=False)
+                                   runner.worker_setup, runner.job_memory_mb, key=name, pure=False)
             ending = self._follow(job, future, channel)
         except Exception as error:
             logger.error("Lost the Dask cluster while following job %s (run %s).", job.id, job.run_id, exc_info=True)

@@ -147,7 +147,7 @@ class _EngineWatch(RemoteWatch):
 
 
 def train_task(experiment, channel: str, device: str | None, max_steps: int | None, max_seconds: float | None,
-               setup: tuple | None) -> tuple[str, str, list[History], dict[str, dict]]:
+               setup: tuple | None, memory_mb: float | None = None) -> tuple[str, str, list[History], dict[str, dict]]:
     """The task a slot submits: train one job and return its status, message, histories and weights."""
     _await_warm_up()
     # The tests' fault hook; workers outlive a runner, so it returns a function that undoes it.
@@ -155,7 +155,7 @@ def train_task(experiment, channel: str, device: str | None, max_steps: int | No
     watch = _EngineWatch(Channel(channel, get_client()), max_seconds)
     try:
         watch.send("started", os.getpid())
-        status, message = train_watched(watch, experiment, device, max_steps)
+        status, message = train_watched(watch, experiment, device, max_steps, memory_mb)
         weights = {} if status == "failed" else {
             trainer.cell: {name: tensor.detach().cpu() for name, tensor in trainer.model.state_dict().items()}
             for trainer in watch.trainers}

@@ -9,8 +9,9 @@ Three backends serve the same interface (RNN_PLAYGROUND_BACKEND). "process", the
 worker processes forked from a warm fork server (core/workers.py): training neither shares the
 server's GIL with page redraws (live training measured 1.03x the CLI's steps per second against
 0.72x on threads, bench/live_speed.py) nor can take the server down with it. "thread" trains in the
-server's own threads, each step under the job's lock so a snapshot never sees half a step; it
-needs no second torch in memory, which the smallest hosted tiers may want (see the README).
+server's own threads and publishes a copy of the histories after a step, at most `PUBLISH_SECONDS`
+apart, which snapshots read (a snapshot neither waits on a step nor sees half of one); it needs no
+second torch in memory, which the smallest hosted tiers may want (see the README).
 "dask" (RNN_PLAYGROUND_ENGINE=dask) trains on the workers of a Dask cluster (core/dask_engine.py).
 """
 
@@ -29,6 +30,7 @@ from typing import Any, Callable
 
 import torch
 
+from core import budget
 from core.config import Experiment, model_label, model_names
 from core.history import History
 from core.runs import RunStore, run_id
@@ -42,6 +44,8 @@ BACKENDS = ("process", "thread", "dask")
 ENGINES = ("dask",)
 KEEP_FINISHED = 50
 ALIVE_CHECK_SECONDS = 1.0
+# The thread backend publishes progress this often at most: the page redraws about once a second.
+PUBLISH_SECONDS = 0.25
 SESSION_CLOSED = "Stopped because the browser session that started it has closed."
 SHUTTING_DOWN = "Stopped because the server is shutting down."
 
@@ -108,25 +112,6 @@ class JobProgress:
     elapsed: float
 
 
-class _LockedTrainer:
-    """Steps a trainer while holding its job's lock, so snapshots never see half a step."""
-
-    def __init__(self, trainer: Trainer, lock: threading.Lock):
-        self.trainer, self.lock = trainer, lock
-
-    @property
-    def done(self) -> bool:
-        return self.trainer.done
-
-    def step(self) -> None:
-        with self.lock:
-            self.trainer.step()
-
-    def stop(self, reason: str) -> None:
-        with self.lock:
-            self.trainer.stop(reason)
-
-
 class Job:
     """One submitted experiment, from the queue to its end; safe to read from any thread."""
 
@@ -144,8 +129,9 @@ class Job:
         self._status, self._message = "queued", ""
         self._phase = "queued"  # queued -> preparing -> training -> ending
         self._stop_reason: str | None = None
-        self._trainers: list[Trainer] = []  # thread backend: the live trainers
-        self._histories: list[History] = []  # process backend: the worker's latest histories
+        self._trainers: list[Trainer] = []  # thread backend: the live trainers, read only by their thread
+        self._histories: list[History] = []  # the latest published (thread) or received (process) copies
+        self._published = float("-inf")
         self._slot = None  # process backend: the slot whose worker trains this job
         self._started: float | None = None
         self._ended: float | None = None
@@ -176,10 +162,12 @@ class Job:
     def snapshot(self) -> JobSnapshot:
         position = self.queue_position()
         with self._lock:
-            live = [t.history for t in self._trainers] if self._trainers else self._histories
-            histories = {h.cell: _copy_history(h) for h in live}
+            live = self._histories
             status, message = self._status, self._message
             elapsed = (self._ended or time.monotonic()) - self._started if self._started else 0.0
+        # Published histories are replaced whole, never changed, so they are copied outside the
+        # lock: a page polling in a loop must not keep the trainer from publishing.
+        histories = {h.cell: _copy_history(h) for h in live}
         return JobSnapshot(
             job_id=self.id, run_id=self.run_id, status=status, message=message, position=position,
             histories=histories, steps_done=sum(len(h.steps) for h in histories.values()),
@@ -204,11 +192,21 @@ class Job:
         with self._lock:
             self._histories = histories
 
+    def _publish(self, trainers: list[Trainer], force: bool = False) -> None:
+        """Thread backend: copy the trainers' histories for snapshots, at most every PUBLISH_SECONDS.
+
+        Called between steps by the one thread that steps them, so the copy (taken outside the
+        lock, which a snapshot therefore never waits on for long) sees no half step.
+        """
+        now = time.monotonic()
+        if force or now - self._published >= PUBLISH_SECONDS:
+            self._published = now
+            self._receive([_copy_history(trainer.history) for trainer in trainers])
+
     def _fail_histories(self, message: str) -> None:
         with self._lock:
-            for history in self._histories:
-                if history.status == "running":
-                    history.status, history.message = "failed", message
+            self._histories = [dataclasses.replace(history, status="failed", message=message)
+                               if history.status == "running" else history for history in self._histories]
 
     # The methods below are called with self._lock held.
     def _begin_locked(self) -> None:
@@ -234,14 +232,26 @@ class _Watch:
     def __call__(self) -> str | None:
         job = self.job
         if job._stop_reason is None:
-            reason = self._budget_reason() or self._session_reason()
-            if reason:
-                with job._runner._changed:
-                    job._stop_reason = job._stop_reason or reason
+            self._note(self._budget_reason() or self._session_reason())
         return job._stop_reason
 
+    def interrupt(self) -> str | None:
+        """The time budget, asked within a step, so it must be cheap. A user's stop is not: it
+        waits for the step in hand, so a stopped run keeps the step it was taking."""
+        reason = self._budget_reason()
+        self._note(reason)
+        return self.job._stop_reason if reason else None
+
+    def _note(self, reason: str | None) -> None:
+        if reason:
+            with self.job._runner._changed:
+                self.job._stop_reason = self.job._stop_reason or reason
+
     def _budget_reason(self) -> str | None:
-        if self.max_seconds is not None and time.monotonic() - self.started > self.max_seconds:
+        # As in a worker (core/workers.py): a job always gets its first step, so a budget spent
+        # building data on a busy machine still ends with curves to show.
+        if self.max_seconds is not None and time.monotonic() - self.started > self.max_seconds \
+                and any(trainer.history.steps for trainer in self.job._trainers):
             return f"Stopped at this server's time budget of {self.max_seconds:g} s."
         return None
 
@@ -345,7 +355,7 @@ class JobRunner:
                  max_steps: int | None = None, max_seconds: float | None = None, device=None,
                  backend: str | None = None, worker_setup: tuple[Callable[..., None], tuple] | None = None,
                  max_queue: int | None = None, max_per_session: int | None = None,
-                 max_weights: int | None = None):
+                 max_weights: int | None = None, max_memory_mb: float | None = None):
         self.store = store
         self.max_concurrent = _setting(max_concurrent, "RNN_PLAYGROUND_MAX_JOBS", int, os.cpu_count() or 1)
         self.max_steps = _setting(max_steps, "RNN_PLAYGROUND_MAX_STEPS", int, None)
@@ -354,6 +364,8 @@ class JobRunner:
         self.max_queue = _setting(max_queue, "RNN_PLAYGROUND_MAX_QUEUE", int, None)
         self.max_per_session = _setting(max_per_session, "RNN_PLAYGROUND_MAX_JOBS_PER_SESSION", int, None)
         self.max_weights = _setting(max_weights, "RNN_PLAYGROUND_MAX_WEIGHTS", int, None)
+        # The memory all jobs may use together, beyond the server's own; each slot gets an equal share.
+        self.max_memory_mb = _setting(max_memory_mb, "RNN_PLAYGROUND_MEMORY_MB", float, None)
         self.device = torch.device(device) if device is not None else None
         self.backend = _backend(backend)
         # Run in each worker process as it starts (process backend); the tests put faults in with it.
@@ -385,7 +397,23 @@ class JobRunner:
             self._changed.notify()
         return job
 
+    @property
+    def job_memory_mb(self) -> float | None:
+        """The memory one job may use: the memory budget shared by the concurrent jobs."""
+        return self.max_memory_mb / self.max_concurrent if self.max_memory_mb is not None else None
+
+    def memory_refusal(self, experiment: Experiment, shape: "budget.DataShape | None" = None) -> str | None:
+        """Why a job does not fit its memory share (None if it does, or if its data's shape is
+        unknown until built; the trainer asks again with the built data's shape)."""
+        shape = shape or budget.expected_shape(experiment)
+        if self.job_memory_mb is None or shape is None:
+            return None
+        return budget.refusal(experiment, shape, self.job_memory_mb, self.max_steps)
+
     def _refusal_locked(self, experiment: Experiment, owner: str | None) -> str | None:
+        memory = self.memory_refusal(experiment)
+        if memory:
+            return memory
         weights = job_weights(experiment)
         if self.max_weights is not None and weights > self.max_weights:
             return (f"This server trains models of at most {self.max_weights:,} recurrent weights per job "
@@ -463,8 +491,8 @@ class JobRunner:
                 return None
 
     def _stop(self, job: Job, reason: str) -> None:
-        # Phases change only under the runner's lock, so this needs the job's lock (held
-        # through each training step) only when nothing is training: stop() never waits on a step.
+        # Phases change only under the runner's lock, so this needs the job's lock only when
+        # nothing is training: stop() never waits on a step.
         with self._changed:
             if job.done or job._phase == "ending":
                 return
@@ -549,10 +577,10 @@ class JobRunner:
         except Exception as error:
             logger.exception("Job %s (run %s) failed.", job.id, job.run_id)
             status, message = "failed", f"Training failed: {error}"
-            with job._lock:
-                for trainer in job._trainers:
-                    if not trainer.done:
-                        trainer.history.status, trainer.history.message = "failed", message
+            for trainer in job._trainers:
+                if not trainer.done:
+                    trainer.history.status, trainer.history.message = "failed", message
+            job._publish(job._trainers, force=True)
         with self._changed, job._lock:
             if job.done:  # stopped while its data was being built
                 return
@@ -568,11 +596,17 @@ class JobRunner:
 
     def _train(self, job: Job) -> tuple[str, str]:
         trainers = prepare(job.experiment, self.device, max_steps=self.max_steps)
+        refused = self.memory_refusal(job.experiment, budget.shape_of(trainers[0].data))
+        if refused:
+            raise DataError(refused)
         with self._changed, job._lock:
             if job.done:
                 return "stopped", job._stop_reason or ""
             job._trainers, job._phase = trainers, "training"
-        run_interleaved([_LockedTrainer(t, job._lock) for t in trainers],
-                        should_stop=_Watch(job, self.max_seconds))
-        with job._lock:
-            return outcome(job.experiment, job._trainers, job._stop_reason, self.max_steps)
+        job._publish(trainers, force=True)
+        watch = _Watch(job, self.max_seconds)
+        run_interleaved(trainers, on_step=lambda _: job._publish(trainers), should_stop=watch,
+                        interrupt=watch.interrupt)
+        result = outcome(job.experiment, trainers, job._stop_reason, self.max_steps)
+        job._publish(trainers, force=True)
+        return result

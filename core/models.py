@@ -222,8 +222,11 @@ class Encoder(nn.Module):
         c = x.new_zeros(batch, self.hidden_size) if self.spec.has_cell_state else None
         steps = Steps([None] * time, [None] * time, {name: [None] * time for name in self.spec.gates})
         order = range(time - 1, -1, -1) if reverse else range(time)
+        # One unbind, not a slice per step: each slice's backward would fill a zero tensor the size
+        # of the whole sequence (a gigabyte per probe of a 3-layer, 256-unit, 200-step model).
+        inputs = x.unbind(1)  # time x (batch, features)
         for t in order:
-            new_h, new_c, step_gates = self.spec.step(x[:, t], h, c, weights)
+            new_h, new_c, step_gates = self.spec.step(inputs[t], h, c, weights)
             if lengths is not None:
                 # Padding leaves the state untouched, so the backward direction starts at the last token.
                 valid = (t < lengths.to(x.device)).unsqueeze(-1)  # (batch, 1)

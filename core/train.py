@@ -8,10 +8,11 @@ its problem builds and scores the models; the loop reports through `on_step` and
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
@@ -163,12 +164,49 @@ class Trainer:
 
     def probe(self, step: int) -> None:
         data = self.data
+        # Measured first, recorded after: a probe interrupted midway leaves the history as it was.
+        through_time = gradient_through_time(self.model, data.probe_inputs, data.probe_targets, data.probe_lengths)
+        maps = data.problem.probe_maps(self.model, data)
         self.history.probe_steps.append(step)
-        self.history.grad_through_time.append(
-            gradient_through_time(self.model, data.probe_inputs, data.probe_targets, data.probe_lengths)
-        )
-        for name, matrix in data.problem.probe_maps(self.model, data).items():
+        self.history.grad_through_time.append(through_time)
+        for name, matrix in maps.items():
             self.history.probe_maps.setdefault(name, []).append(matrix)
+
+
+class Interrupted(Exception):
+    """Raised inside a step when its `interrupt` check gives a reason; the step is abandoned."""
+
+
+@contextlib.contextmanager
+def interruptible(model: nn.Module, interrupt: Callable[[], str | None] | None) -> Iterator[None]:
+    """Ask `interrupt` at every point a step can stop without harm and raise Interrupted there.
+
+    One step of a large model can take tens of seconds, so a budget checked only between steps
+    overshoots by that much. These points come often within a step: each tensor autograd saves in
+    the forward pass or reads back in the backward pass (hooks on this thread only), and each
+    module call (also in evaluation, which saves nothing). An abandoned step has not moved the
+    weights (the optimizer saves no tensors) and has recorded nothing (records follow the work).
+    """
+    if interrupt is None:
+        yield
+        return
+
+    def check(*_) -> None:
+        reason = interrupt()
+        if reason:
+            raise Interrupted(reason)
+
+    def passing(tensor):
+        check()
+        return tensor
+
+    handles = [module.register_forward_pre_hook(check) for module in model.modules()]
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(passing, passing):
+            yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def prepare(experiment: Experiment, device: torch.device | None = None, max_steps: int | None = None,
@@ -181,19 +219,29 @@ def prepare(experiment: Experiment, device: torch.device | None = None, max_step
 
 
 def run_interleaved(trainers: list[Trainer], on_step: Callable[[Trainer], None] | None = None,
-                    should_stop: Callable[[], str | None] | None = None) -> None:
-    """Step each unfinished trainer in turn until all are done or `should_stop` gives a reason."""
+                    should_stop: Callable[[], str | None] | None = None,
+                    interrupt: Callable[[], str | None] | None = None) -> None:
+    """Step each unfinished trainer in turn until all are done or `should_stop` gives a reason.
+
+    `should_stop` is asked between steps; `interrupt`, which must be cheap, is asked many times
+    within each step (see `interruptible`) and abandons the step in hand when it gives a reason.
+    """
     while True:
         active = [trainer for trainer in trainers if not trainer.done]
         if not active:
             return
         for trainer in active:
             reason = should_stop() if should_stop else None
+            if not reason:
+                try:
+                    with interruptible(trainer.model, interrupt):
+                        trainer.step()
+                except Interrupted as stop:
+                    reason = str(stop)
             if reason:
                 for other in trainers:
                     other.stop(reason)
                 return
-            trainer.step()
             if on_step:
                 on_step(trainer)
 

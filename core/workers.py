@@ -72,8 +72,8 @@ def worker_main(connection, store_path: str | None, device: str | None,
             return  # the server has gone
         if message[0] == "quit":
             return
-        _, experiment, max_steps, max_seconds = message
-        if not _train_one(connection, store, experiment, device, max_steps, max_seconds):
+        _, experiment, max_steps, max_seconds, memory_mb = message
+        if not _train_one(connection, store, experiment, device, max_steps, max_seconds, memory_mb):
             return
 
 
@@ -140,6 +140,14 @@ class RemoteWatch:
         self.publish()
         return self.reason
 
+    def interrupt(self) -> str | None:
+        """The time budget, asked within a step (so cheap); only once the job has a step to show."""
+        if self.reason is None and self.max_seconds is not None \
+                and time.monotonic() - self.started > self.max_seconds \
+                and any(trainer.history.steps for trainer in self.trainers):
+            self.reason = f"Stopped at this server's time budget of {self.max_seconds:g} s."
+        return self.reason
+
     def publish(self, force: bool = False) -> None:
         steps = sum(len(trainer.history.steps) for trainer in self.trainers)
         now = time.monotonic()
@@ -203,18 +211,23 @@ class _PipeWatch(RemoteWatch):
             self.server_gone = True
 
 
-def train_watched(watch: RemoteWatch, experiment, device, max_steps) -> tuple[str, str]:
-    """Build a job's data, tell the server it trains, train until done or stopped; its status and
-    message. The trainers are left on `watch.trainers` for the caller to save or send back."""
-    from core import jobs
+def train_watched(watch: RemoteWatch, experiment, device, max_steps, memory_mb=None) -> tuple[str, str]:
+    """Build a job's data, check it against the memory budget, tell the server it trains, train
+    until done or stopped; its status and message. The trainers are left on `watch.trainers` for
+    the caller to save or send back."""
+    from core import budget, jobs
     from core.tasks.base import DataError
     from core.train import prepare, run_interleaved
 
     try:
-        watch.trainers = prepare(experiment, device, max_steps=max_steps)
+        trainers = prepare(experiment, device, max_steps=max_steps)
+        refused = memory_mb and budget.refusal(experiment, budget.shape_of(trainers[0].data), memory_mb, max_steps)
+        if refused:
+            raise DataError(refused)
+        watch.trainers = trainers
         watch.send("training")
         if watch.wait_for_go():
-            run_interleaved(watch.trainers, should_stop=watch)
+            run_interleaved(watch.trainers, should_stop=watch, interrupt=watch.interrupt)
         else:
             for trainer in watch.trainers:
                 trainer.stop(watch.reason)
@@ -230,12 +243,12 @@ def train_watched(watch: RemoteWatch, experiment, device, max_steps) -> tuple[st
         return "failed", message
 
 
-def _train_one(connection, store, experiment, device, max_steps, max_seconds) -> bool:
+def _train_one(connection, store, experiment, device, max_steps, max_seconds, memory_mb) -> bool:
     """Train one job, save it and report its end; False when the server has gone and the worker should exit."""
     from core import jobs
 
     watch = _PipeWatch(connection, max_seconds)
-    status, message = train_watched(watch, experiment, device, max_steps)
+    status, message = train_watched(watch, experiment, device, max_steps, memory_mb)
     note = jobs.save_run(store, experiment, watch.trainers, status, message) if status != "failed" else ""
     watch.send("end", status, message, note, [trainer.history for trainer in watch.trainers])
     return not watch.server_gone
@@ -319,7 +332,7 @@ class ProcessSlot:
 
     def _run(self, job: "Job") -> None:
         runner = self.runner
-        self.send("job", job.experiment, runner.max_steps, runner.max_seconds)
+        self.send("job", job.experiment, runner.max_steps, runner.max_seconds, runner.job_memory_mb)
         watch = runner._session_watch(job)
         while True:
             try:

@@ -59,3 +59,23 @@ def full_disk() -> None:
     real_save = RunStore.save
     RunStore.save = save
     return lambda: setattr(RunStore, "save", real_save)
+
+
+def long_step(entered, limit: float) -> None:
+    """Every step after the first sets `entered` and runs forward passes for `limit` seconds before
+    stepping: one step far longer than a time budget, whose only exits are its own stopping points."""
+    import time
+
+    real_step = Trainer.step
+
+    def step(trainer):
+        if trainer.step_count:
+            entered.set()
+            inputs, targets, lengths = trainer._batch()
+            end = time.monotonic() + limit
+            while time.monotonic() < end:
+                trainer.model(inputs, lengths, targets)
+        real_step(trainer)
+
+    Trainer.step = step
+    return lambda: setattr(Trainer, "step", real_step)

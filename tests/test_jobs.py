@@ -211,6 +211,40 @@ def test_stop_during_the_first_step(make_runner, backend, monkeypatch):
     assert 1 <= job.snapshot().steps_done <= 2
 
 
+def test_snapshot_does_not_wait_for_a_step_in_progress(make_runner, backend, monkeypatch):
+    in_step, release = event(backend), event(backend)
+    options = {}
+    if backend != "thread":  # training runs in another process
+        options["worker_setup"] = (faults.blocking_step, (in_step, release, DEADLINE))
+    else:
+        real_step = Trainer.step
+
+        def blocking_step(trainer):
+            in_step.set()
+            release.wait(DEADLINE)
+            real_step(trainer)
+
+        monkeypatch.setattr(Trainer, "step", blocking_step)
+    job = make_runner(**options).submit(tiny(steps=5000))
+    assert in_step.wait(DEADLINE)
+    answered, snapshots = threading.Event(), []
+
+    def read() -> None:
+        snapshots.append(job.snapshot())
+        answered.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        # The step is held until release: a snapshot that waited on it would not answer at all.
+        assert answered.wait(5.0), "snapshot() waited for the training step"
+    finally:
+        release.set()
+    snapshot = snapshots[0]
+    assert snapshot.status == "running" and snapshot.steps_done == 0
+    job.stop()
+    assert job.wait(DEADLINE)
+
+
 def test_step_budget_caps_steps_and_is_reported(make_runner, store):
     job = make_runner(max_steps=7).submit(tiny(steps=200))
     assert job.wait(DEADLINE)
@@ -309,6 +343,9 @@ def test_snapshots_from_another_thread_are_consistent(make_runner):
                 for history in snapshot.histories.values():
                     assert len(history.steps) == len(history.train_loss) == len(history.grad_norm)
                     assert len(history.eval_steps) == len(history.val_metric)
+                # A page polls once a second; a thousand times a second still tests consistency
+                # without a spinning loop starving the training thread of the GIL.
+                time.sleep(0.001)
         except BaseException as error:  # reported to the test thread below
             errors.append(error)
 

@@ -51,6 +51,14 @@ def build(config: MemoryTaskConfig, seed: int) -> TaskData:
     )
 
 
+def data_shape(config: MemoryTaskConfig):
+    """The shape `build` gives, without building it (for the server's memory budget)."""
+    from core.budget import DataShape
+
+    return DataShape(train_examples=TRAIN_SIZE, val_examples=VAL_SIZE, probe_examples=PROBE_SIZE,
+                     length=config.distance, features=config.symbols, num_classes=config.symbols)
+
+
 def describe_symbol(token: int) -> str:
     """A readable name for a symbol index, for tables and explanations."""
     return "ABCDEFGH"[token]
