@@ -53,6 +53,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _text_if_shown(locator) -> str:
+    """The first match's text, or "" when there is none, including when a redraw replaced the
+    element between finding it and reading it (the queue notice redraws every few seconds)."""
+    from playwright.sync_api import Error
+
+    try:
+        return locator.first.inner_text(timeout=1_000) if locator.count() else ""
+    except Error:
+        return ""
+
+
 class Session:
     """One browser session's page and what was seen on it, with times from pressing Train."""
 
@@ -64,8 +75,8 @@ class Session:
     def look(self, now: float) -> None:
         page = self.page
         queued = page.get_by_text(re.compile(r"Queued: position \d+"))
-        if queued.count():
-            text = queued.first.inner_text()
+        text = _text_if_shown(queued)
+        if text:
             position = int(re.search(r"position (\d+)", text).group(1))
             self.highest_position = max(self.highest_position, position)
         elif self.training is None and progress_text(page).count():
