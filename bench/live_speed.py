@@ -87,6 +87,7 @@ def _lower_browser_priority() -> None:
 
 
 def browser_speed(folder: Path, backend: str, lower_priority: bool) -> dict[str, float]:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect, sync_playwright
 
     server = start_app(folder, max_jobs=2, extra_env={"RNN_PLAYGROUND_BACKEND": backend})
@@ -104,7 +105,10 @@ def browser_speed(folder: Path, backend: str, lower_priority: bool) -> dict[str,
             finished = page.get_by_text("Loaded finished run")
             while not finished.is_visible():
                 bar = page.get_by_text(PAGE_PROGRESS)
-                text = bar.first.inner_text(timeout=1_000) if bar.count() else ""
+                try:
+                    text = bar.first.inner_text(timeout=1_000) if bar.count() else ""
+                except PlaywrightError:  # the bar redrew between finding and reading it
+                    text = ""
                 match = PAGE_PROGRESS.search(text)
                 if match:
                     models, done_each, _, seconds = match.groups()

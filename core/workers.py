@@ -21,6 +21,8 @@ from __future__ import annotations
 import functools
 import logging
 import multiprocessing
+import pickle
+import queue
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -33,9 +35,9 @@ logger = logging.getLogger(__name__)
 CONTEXT = multiprocessing.get_context("forkserver")
 # Only this module, not the server's main module: Streamlit and the pages stay out of the workers.
 CONTEXT.set_forkserver_preload(["core.worker_preload"])
-# Progress reaches the page a few times a second at most: the page redraws once a second, and
-# every message costs the server a little unpickling under the GIL.
-PROGRESS_SECONDS = 0.25
+# Progress reaches the server once a second at most: the progress bar redraws once a second and the
+# charts every two, and every message costs the server some unpickling under its GIL.
+PROGRESS_SECONDS = 1.0
 # How often a slot's thread wakes while waiting on its worker, to ask the browser session whether
 # it is still open and to notice a worker that died without closing its pipe.
 WAKE_SECONDS = 0.2
@@ -163,6 +165,24 @@ class _PipeWatch(RemoteWatch):
     def __init__(self, connection, max_seconds: float | None):
         super().__init__(max_seconds)
         self.connection = connection
+        # Messages are pickled here and written by a sender thread: a write blocks until the server
+        # has read it, and the server reads when its GIL is free of page redraws, which cost the
+        # training a fifth of its speed when the step waited on them (bench/live_speed.py).
+        self.outbox: queue.Queue[bytes | None] = queue.Queue()
+        self.sender = threading.Thread(target=self._write, name="rnn-progress-sender", daemon=True)
+        self.sender.start()
+
+    def _write(self) -> None:
+        while (data := self.outbox.get()) is not None:
+            try:
+                self.connection.send_bytes(data)
+            except (BrokenPipeError, OSError):
+                self.server_gone = True
+
+    def close(self) -> None:
+        """Wait until every message has been written (or the server has gone)."""
+        self.outbox.put(None)
+        self.sender.join()
 
     def read_messages(self) -> None:
         from core.jobs import SHUTTING_DOWN
@@ -205,10 +225,10 @@ class _PipeWatch(RemoteWatch):
                 self.reason = self.reason or SHUTTING_DOWN
 
     def send(self, *message: Any) -> None:
-        try:
-            self.connection.send(message)
-        except (BrokenPipeError, OSError):
-            self.server_gone = True
+        # A server that is behind needs only the latest progress, which carries all of the earlier.
+        if self.server_gone or (message[0] == "progress" and self.outbox.qsize() > 1):
+            return
+        self.outbox.put(pickle.dumps(message))  # what Connection.send would write
 
 
 def train_watched(watch: RemoteWatch, experiment, device, max_steps, memory_mb=None) -> tuple[str, str]:
@@ -251,6 +271,7 @@ def _train_one(connection, store, experiment, device, max_steps, max_seconds, me
     status, message = train_watched(watch, experiment, device, max_steps, memory_mb)
     note = jobs.save_run(store, experiment, watch.trainers, status, message) if status != "failed" else ""
     watch.send("end", status, message, note, [trainer.history for trainer in watch.trainers])
+    watch.close()
     return not watch.server_gone
 
 
