@@ -15,30 +15,21 @@ import time
 import pytest
 
 import faults
+from job_support import poll_until, tiny
 from core import dask_engine
 from core import jobs as jobs_module
-from core.config import from_params
 from core.jobs import JobRunner
 from core.runs import RunStore
 
 pytestmark = pytest.mark.timeout(90)
 
-TINY = {"distance": "8", "hidden_size": "8", "batch_size": "16", "steps": "20",
-        "eval_every": "5", "probe_every": "5"}
 DEADLINE = 30.0
 
 
-def tiny(**changes):
-    experiment, messages = from_params({**TINY, **{k: str(v) for k, v in changes.items()}})
-    assert not messages, messages
-    return experiment
 
 
 def wait_until(condition, deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while not condition():
-        assert time.monotonic() < end, "condition not reached before the deadline"
-        time.sleep(0.01)
+    poll_until(condition, deadline)
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ import uuid
 import pytest
 
 import faults
+from job_support import poll_until, tiny
 from core import jobs as jobs_module
 from core import train
-from core.config import from_params
 from core.jobs import BACKENDS, SESSION_CLOSED, JobRunner
 from core.runs import RunStore
 from core.train import Trainer
@@ -28,15 +28,9 @@ from core.workers import CONTEXT
 
 pytestmark = pytest.mark.timeout(60)
 
-TINY = {"distance": "8", "hidden_size": "8", "batch_size": "16", "steps": "20",
-        "eval_every": "5", "probe_every": "5"}
 DEADLINE = 20.0
 
 
-def tiny(**changes):
-    experiment, messages = from_params({**TINY, **{k: str(v) for k, v in changes.items()}})
-    assert not messages, messages
-    return experiment
 
 
 def comparable(history) -> dict:
@@ -46,11 +40,7 @@ def comparable(history) -> dict:
 
 
 def wait_until(condition, deadline: float = DEADLINE) -> None:
-    """Poll a condition the job cannot signal (e.g. 'has taken some steps'), with a hard limit."""
-    end = time.monotonic() + deadline
-    while not condition():
-        assert time.monotonic() < end, "condition not reached before the deadline"
-        time.sleep(0.01)
+    poll_until(condition, deadline)
 
 
 def training(job) -> bool:
