@@ -25,6 +25,8 @@ from core.tasks import build_task
 from core.tasks.base import TaskData
 # A running loss this many times above where it started is treated as divergence.
 EXPLOSION_FACTOR = 4.0
+# A step this short needs no stopping points within it to keep a time budget (see run_interleaved).
+SHORT_STEP_SECONDS = 0.25
 
 
 def configure_torch(threads: int = 1) -> None:
@@ -224,8 +226,14 @@ def run_interleaved(trainers: list[Trainer], on_step: Callable[[Trainer], None] 
     """Step each unfinished trainer in turn until all are done or `should_stop` gives a reason.
 
     `should_stop` is asked between steps; `interrupt`, which must be cheap, is asked many times
-    within each step (see `interruptible`) and abandons the step in hand when it gives a reason.
+    within each step (see `interruptible`) and abandons the step in hand when it gives a reason,
+    in every step of a trainer until one has shown its steps take under `SHORT_STEP_SECONDS`.
     """
+    # The longest step each trainer has taken. Its first step also evaluates and probes, so it
+    # bounds the work of every later one: once that stays short, a budget that runs out between
+    # steps overshoots by less than a step, and the stopping points, whose hooks cost a short step
+    # several percent of its speed, are left out (bench/live_speed.py).
+    longest: dict[int, float] = {}
     while True:
         active = [trainer for trainer in trainers if not trainer.done]
         if not active:
@@ -233,11 +241,15 @@ def run_interleaved(trainers: list[Trainer], on_step: Callable[[Trainer], None] 
         for trainer in active:
             reason = should_stop() if should_stop else None
             if not reason:
+                started = time.perf_counter()
+                stopping_points = interrupt if longest.get(id(trainer), math.inf) >= SHORT_STEP_SECONDS else None
                 try:
-                    with interruptible(trainer.model, interrupt):
+                    with interruptible(trainer.model, stopping_points):
                         trainer.step()
                 except Interrupted as stop:
                     reason = str(stop)
+                taken = time.perf_counter() - started
+                longest[id(trainer)] = max(longest.get(id(trainer), 0.0), taken)
             if reason:
                 for other in trainers:
                     other.stop(reason)

@@ -62,19 +62,22 @@ def full_disk() -> None:
 
 
 def long_step(entered, limit: float) -> None:
-    """Every step after the first sets `entered` and runs forward passes for `limit` seconds before
-    stepping: one step far longer than a time budget, whose only exits are its own stopping points."""
+    """Steps of a large model: the first runs forward passes for twice `SHORT_STEP_SECONDS`, and
+    every later one sets `entered` and runs them for `limit` seconds before stepping, far longer
+    than a time budget, with no exit but its own stopping points."""
     import time
+
+    from core.train import SHORT_STEP_SECONDS
 
     real_step = Trainer.step
 
     def step(trainer):
         if trainer.step_count:
             entered.set()
-            inputs, targets, lengths = trainer._batch()
-            end = time.monotonic() + limit
-            while time.monotonic() < end:
-                trainer.model(inputs, lengths, targets)
+        inputs, targets, lengths = trainer._batch()
+        end = time.monotonic() + (limit if trainer.step_count else 2 * SHORT_STEP_SECONDS)
+        while time.monotonic() < end:
+            trainer.model(inputs, lengths, targets)
         real_step(trainer)
 
     Trainer.step = step

@@ -8,6 +8,7 @@ PyTorch allocates; the runner's refusals and time budget are checked on both bac
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -120,3 +121,30 @@ def test_time_budget_stops_within_a_step_far_longer_than_it(backend, monkeypatch
         assert len(history.probe_steps) == len(history.grad_through_time)
         assert len(history.eval_steps) == len(history.val_loss)
     runner.shutdown()
+
+
+def test_short_steps_train_without_stopping_points_and_a_budget_still_ends_them_within_a_step():
+    """The stopping points' hooks cost a short step several percent of its speed, so they are
+    kept only while a trainer's longest step has not shown its steps are short."""
+    from core.train import SHORT_STEP_SECONDS, prepare, run_interleaved
+
+    trainers = prepare(experiment(cells="rnn,lstm", distance=8, hidden_size=8, batch_size=16, steps=40))
+    asked_in_step: list[int] = []
+
+    def interrupt():
+        asked_in_step.append(sum(trainer.step_count for trainer in trainers))
+        return None
+
+    run_interleaved(trainers, interrupt=interrupt)
+    assert all(trainer.history.status == "finished" for trainer in trainers)
+    # Asked many times inside each model's first step, which records its step before it evaluates
+    # and probes (so 0 to 2 steps are counted then), and never in a later one.
+    assert len(asked_in_step) > 20 and set(asked_in_step) == {0, 1, 2}
+
+    # A budget that runs out between short steps ends the job on the next one.
+    trainers = prepare(experiment(cells="rnn,lstm", distance=8, hidden_size=8, batch_size=16, steps=5000))
+    deadline = time.monotonic() + 1.0
+    run_interleaved(trainers, should_stop=lambda: "spent" if time.monotonic() > deadline else None,
+                    interrupt=lambda: "spent" if time.monotonic() > deadline else None)
+    assert all(trainer.history.status == "stopped" for trainer in trainers)
+    assert time.monotonic() - deadline < SHORT_STEP_SECONDS
