@@ -7,8 +7,8 @@ are saved to the run store. Nothing here touches the UI or imports the web frame
 
 Three backends serve the same interface (RNN_PLAYGROUND_BACKEND). "process", the default, trains in
 worker processes forked from a warm fork server (core/workers.py): training neither shares the
-server's GIL with page redraws (live training measured 0.91x the CLI's steps per second against
-0.76x on threads, bench/live_speed.py) nor can take the server down with it. "thread" trains in the
+server's GIL with page redraws (live training measured 1.00x to 1.09x the CLI's steps per second
+against 0.88x to 0.93x on threads, bench/live_speed.py) nor can take the server down with it. "thread" trains in the
 server's own threads and publishes a copy of the histories after a step, at most `PUBLISH_SECONDS`
 apart, which snapshots read (a snapshot neither waits on a step nor sees half of one); it needs no
 second torch in memory, which the smallest hosted tiers may want (see the README).
