@@ -36,3 +36,30 @@ def dask_cluster():
     with dask.config.set({"scheduler-address": cluster.scheduler_address}), Client(cluster) as client:
         yield client
     cluster.close()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A private run store for one test."""
+    from core.runs import RunStore
+
+    return RunStore(tmp_path / "runs.sqlite")
+
+
+@pytest.fixture
+def make_runner(store, backend):
+    """Job runners on the test's `backend` fixture and store (unless given), shut down after it."""
+    from core.jobs import JobRunner
+
+    runners = []
+
+    def make(**options):
+        options.setdefault("store", store)
+        options.setdefault("backend", backend)
+        runner = JobRunner(**options)
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.shutdown()

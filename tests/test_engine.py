@@ -19,13 +19,10 @@ from job_support import poll_until, tiny
 from core import dask_engine
 from core import jobs as jobs_module
 from core.jobs import JobRunner
-from core.runs import RunStore
 
 pytestmark = pytest.mark.timeout(90)
 
 DEADLINE = 30.0
-
-
 
 
 def wait_until(condition, deadline: float = DEADLINE) -> None:
@@ -33,22 +30,9 @@ def wait_until(condition, deadline: float = DEADLINE) -> None:
 
 
 @pytest.fixture
-def store(tmp_path) -> RunStore:
-    return RunStore(tmp_path / "runs.sqlite")
-
-
-@pytest.fixture
-def make_runner(store, dask_cluster):
-    runners = []
-
-    def make(**options) -> JobRunner:
-        runner = JobRunner(store=store, backend="dask", **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.shutdown()
+def backend(dask_cluster) -> str:
+    """What conftest's make_runner trains on here."""
+    return "dask"
 
 
 def test_killed_worker_fails_its_job_with_a_message_and_the_next_job_runs(make_runner, store, caplog):

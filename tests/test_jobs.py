@@ -22,15 +22,12 @@ from job_support import poll_until, tiny
 from core import jobs as jobs_module
 from core import train
 from core.jobs import BACKENDS, SESSION_CLOSED, JobRunner
-from core.runs import RunStore
 from core.train import Trainer
 from core.workers import CONTEXT
 
 pytestmark = pytest.mark.timeout(60)
 
 DEADLINE = 20.0
-
-
 
 
 def comparable(history) -> dict:
@@ -47,11 +44,6 @@ def training(job) -> bool:
     return job.snapshot().steps_done > 0
 
 
-@pytest.fixture
-def store(tmp_path) -> RunStore:
-    return RunStore(tmp_path / "runs.sqlite")
-
-
 def event(backend: str):
     """An event the test and the training share: across processes for the process and Dask backends."""
     if backend == "dask":
@@ -66,22 +58,6 @@ def backend(request) -> str:
     if request.param == "dask":
         request.getfixturevalue("dask_cluster")
     return request.param
-
-
-@pytest.fixture
-def make_runner(store, backend):
-    runners = []
-
-    def make(**options) -> JobRunner:
-        options.setdefault("store", store)
-        options.setdefault("backend", backend)
-        runner = JobRunner(**options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.shutdown()
 
 
 def test_job_matches_direct_training_and_is_saved_with_weights(make_runner, store):

@@ -40,11 +40,6 @@ def histories_for(experiment: config.Experiment, status: str = "finished") -> di
     return {cell: make_history(cell, status) for cell in experiment.model.cells}
 
 
-@pytest.fixture
-def store(tmp_path) -> RunStore:
-    return RunStore(tmp_path / "runs.sqlite")
-
-
 def test_save_load_round_trip(store):
     experiment = make_experiment(hidden_size="32")
     histories = histories_for(experiment)

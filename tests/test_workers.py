@@ -28,29 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 30.0
 
 
-
-
 def wait_until(condition, deadline: float = DEADLINE) -> None:
     poll_until(condition, deadline)
 
 
 @pytest.fixture
-def store(tmp_path) -> RunStore:
-    return RunStore(tmp_path / "runs.sqlite")
-
-
-@pytest.fixture
-def make_runner(store):
-    runners = []
-
-    def make(**options) -> JobRunner:
-        runner = JobRunner(store=store, backend="process", **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.shutdown()
+def backend() -> str:
+    """What conftest's make_runner trains on here."""
+    return "process"
 
 
 def test_killed_worker_fails_its_job_and_is_replaced_for_the_next(make_runner, store):
