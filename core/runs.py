@@ -57,6 +57,10 @@ class BundleError(ValueError):
     """An imported run bundle that cannot be trusted; the message is meant for the user."""
 
 
+class UnsafeWeights(ValueError):
+    """Stored weights that are not a plain state dict (a pickle, say): refused, never run."""
+
+
 class StoreError(RuntimeError):
     """The run store cannot be used as configured; the message says what is wrong and how to fix it."""
 
@@ -332,13 +336,13 @@ class RunStore:
             return None
         try:
             state = torch.load(io.BytesIO(row[0]), weights_only=True, map_location="cpu")
-        except Exception as error:  # the unpickler's refusals come as several exception types
-            raise ValueError(f"stored weights of {cell} in run {run_id} are not a plain"
-                             f" state dict and were not loaded: {error}") from None
+        except Exception:  # the unpickler's refusals come as several exception types, many lines long
+            raise UnsafeWeights(f"stored weights of {cell} in run {run_id} are not a plain state dict and"
+                                " were not loaded") from None
         if not isinstance(state, dict) or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
         ):
-            raise ValueError(f"stored weights of {cell} in run {run_id} are not a state dict")
+            raise UnsafeWeights(f"stored weights of {cell} in run {run_id} are not a state dict")
         return dict(state)
 
     def find(self, experiment: config.Experiment, finished_only: bool = False) -> StoredRun | None:
