@@ -23,10 +23,11 @@ import sys
 import time
 from typing import NoReturn, Sequence
 
-from core import config, uploads
+from core import config, runs, uploads
+from core.settings import environment
 from core.history import combined_status
 from core.tasks.base import DataError
-from core.runs import MAX_BUNDLE_BYTES, BundleError, RunStore, StoreError, UnsafeWeights
+from core.runs import BundleError, RunStore, StoreError, UnsafeWeights
 
 EXIT_USAGE = 2
 EXIT_STORE = 3
@@ -70,7 +71,7 @@ def build_parser() -> Parser:
     clean = commands.add_parser("clean", help="remove uploads past their age limit, and old runs if asked")
     clean.add_argument("--uploads-older-than", metavar="DAYS",
                        help=f"uploaded files not uploaded again for this long (default: RNN_PLAYGROUND_UPLOAD_DAYS, "
-                            f"else {uploads.DEFAULT_DAYS:g})")
+                            f"else {environment.VARIABLES['RNN_PLAYGROUND_UPLOAD_DAYS'].default:g})")
     clean.add_argument("--runs-older-than", metavar="DAYS", help="also stored runs not updated for this long")
     clean.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     warm = commands.add_parser("warm", help="train every preset into the run store, skipping finished ones, "
@@ -322,13 +323,14 @@ def command_export(args: argparse.Namespace) -> int:
 
 
 def command_import(args: argparse.Namespace) -> int:
-    cap = f"bundles of at most {MAX_BUNDLE_BYTES / 1024 / 1024:g} MB are imported (RNN_PLAYGROUND_MAX_BUNDLE_MB)"
+    limit = runs.max_bundle_bytes()
+    cap = f"bundles of at most {limit / 1024 / 1024:g} MB are imported (RNN_PLAYGROUND_MAX_BUNDLE_MB)"
     try:
         # At most the cap and one byte is read, whatever the path is: a file's reported size says
         # nothing of a device or a pipe (/dev/zero reports 0 bytes and never ends).
         with open(args.path, "rb") as handle:
-            content = handle.read(MAX_BUNDLE_BYTES + 1)
-        if len(content) > MAX_BUNDLE_BYTES:
+            content = handle.read(limit + 1)
+        if len(content) > limit:
             raise BundleError(f"{args.path} is larger than the cap: {cap}.")
         print(RunStore().import_bundle(content.decode("utf-8")))
     except (OSError, UnicodeDecodeError) as error:
@@ -403,6 +405,11 @@ COMMANDS = {"warm": command_warm, "train": command_train, "runs": command_runs, 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        # A served app logs a bad environment value and goes on with the default; a command
+        # refuses it, so that it does exactly what its environment told it.
+        problems = environment.problems()
+        if problems:
+            raise UsageError("; ".join(problems))
         return COMMANDS[args.command](args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -21,7 +21,6 @@ import collections
 import dataclasses
 import importlib.util
 import logging
-import os
 import threading
 import time
 import uuid
@@ -31,6 +30,7 @@ from typing import Any, Callable
 import torch
 
 from core import budget
+from core.settings import environment
 from core.config import Experiment, model_label, model_names
 from core.history import History
 from core.runs import RunStore, run_id
@@ -50,22 +50,14 @@ SESSION_CLOSED = "Stopped because the browser session that started it has closed
 SHUTTING_DOWN = "Stopped because the server is shutting down."
 
 
-def _setting(given: Any, name: str, kind: type, default: Any) -> Any:
-    """An explicit argument (which must be positive), else the environment variable `name` if it
-    holds a positive number, else the default; a bad environment value is logged, never fatal."""
+def _setting(given: Any, name: str) -> Any:
+    """An explicit argument (which must be positive), else the environment variable `name` as
+    core/settings/environment.py reads it (a bad value there is logged, never fatal)."""
     if given is not None:
         if not given > 0:
             raise ValueError(f"{name.removeprefix('RNN_PLAYGROUND_').lower()} must be positive, not {given!r}")
         return given
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = kind(raw) if raw else default
-        if raw and not value > 0:
-            raise ValueError
-    except (TypeError, ValueError, OverflowError):
-        logger.warning("Ignoring %s=%r: it must be a positive %s.", name, raw, kind.__name__)
-        return default
-    return value
+    return environment.read(name)
 
 
 def _copy_containers(value: Any) -> Any:
@@ -291,19 +283,13 @@ def _backend(given: str | None) -> str:
         if given not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {given!r}")
         return given
-    engine = os.environ.get("RNN_PLAYGROUND_ENGINE", "").strip().lower()
+    engine = environment.read("RNN_PLAYGROUND_ENGINE")
     if engine in ENGINES and importlib.util.find_spec("distributed") is not None:
         return engine
     if engine in ENGINES:
         logger.error("RNN_PLAYGROUND_ENGINE=%s, but Dask is not installed here (pip install -r "
                      "requirements-engine.txt); training in this server instead.", engine)
-    elif engine:
-        logger.warning("Ignoring RNN_PLAYGROUND_ENGINE=%r: it must be one of %s.", engine, ", ".join(ENGINES))
-    raw = os.environ.get("RNN_PLAYGROUND_BACKEND", "").strip().lower()
-    if raw and raw not in BACKENDS:
-        logger.warning("Ignoring RNN_PLAYGROUND_BACKEND=%r: it must be one of %s.", raw, ", ".join(BACKENDS))
-        return "process"
-    return raw or "process"
+    return environment.read("RNN_PLAYGROUND_BACKEND")
 
 
 def outcome(experiment: Experiment, trainers: list[Trainer], stop_reason: str | None,
@@ -357,15 +343,15 @@ class JobRunner:
                  max_queue: int | None = None, max_per_session: int | None = None,
                  max_weights: int | None = None, max_memory_mb: float | None = None):
         self.store = store
-        self.max_concurrent = _setting(max_concurrent, "RNN_PLAYGROUND_MAX_JOBS", int, os.cpu_count() or 1)
-        self.max_steps = _setting(max_steps, "RNN_PLAYGROUND_MAX_STEPS", int, None)
-        self.max_seconds = _setting(max_seconds, "RNN_PLAYGROUND_MAX_SECONDS", float, None)
+        self.max_concurrent = _setting(max_concurrent, "RNN_PLAYGROUND_MAX_JOBS")
+        self.max_steps = _setting(max_steps, "RNN_PLAYGROUND_MAX_STEPS")
+        self.max_seconds = _setting(max_seconds, "RNN_PLAYGROUND_MAX_SECONDS")
         # Budgets for a hosted server, checked here rather than trusted to the page's sliders.
-        self.max_queue = _setting(max_queue, "RNN_PLAYGROUND_MAX_QUEUE", int, None)
-        self.max_per_session = _setting(max_per_session, "RNN_PLAYGROUND_MAX_JOBS_PER_SESSION", int, None)
-        self.max_weights = _setting(max_weights, "RNN_PLAYGROUND_MAX_WEIGHTS", int, None)
+        self.max_queue = _setting(max_queue, "RNN_PLAYGROUND_MAX_QUEUE")
+        self.max_per_session = _setting(max_per_session, "RNN_PLAYGROUND_MAX_JOBS_PER_SESSION")
+        self.max_weights = _setting(max_weights, "RNN_PLAYGROUND_MAX_WEIGHTS")
         # The memory all jobs may use together, beyond the server's own; each slot gets an equal share.
-        self.max_memory_mb = _setting(max_memory_mb, "RNN_PLAYGROUND_MEMORY_MB", float, None)
+        self.max_memory_mb = _setting(max_memory_mb, "RNN_PLAYGROUND_MEMORY_MB")
         self.device = torch.device(device) if device is not None else None
         self.backend = _backend(backend)
         # Run in each worker process as it starts (process backend); the tests put faults in with it.

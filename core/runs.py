@@ -25,13 +25,18 @@ import torch
 
 from core import config, versions
 from core.history import STATUSES, History, combined_status
+from core.settings import environment
 
 BUNDLE_FORMAT = "rnn-playground-run"
 BUNDLE_VERSION = 1
 # Checked before a bundle is parsed: a 71 MB bundle took 1.07 GB to import. The largest runs the
 # settings allow (5000 steps probed every 5, 3 layers, 200 steps, 7 cells) are bigger; they still
 # train and show locally, and are refused here with a message that says so.
-MAX_BUNDLE_BYTES = int(float(os.environ.get("RNN_PLAYGROUND_MAX_BUNDLE_MB", "16")) * 1024 * 1024)
+def max_bundle_bytes() -> int:
+    """RNN_PLAYGROUND_MAX_BUNDLE_MB in bytes (16 MB unless set), read when a bundle is."""
+    return int(environment.read("RNN_PLAYGROUND_MAX_BUNDLE_MB") * 1024 * 1024)
+
+
 # An exported bundle nests 6 deep (bundle, histories, cell, probes, probe, layer); copying or
 # saving a far deeper one ran out of stack.
 MAX_DEPTH = 8
@@ -69,30 +74,15 @@ class StoreBusy(StoreError):
     """Another process held the store's write lock for longer than this one would wait."""
 
 
-# How long a command waits for another process's write lock before saying so.
-WAIT_SECONDS = 30.0
-
-
 def wait_seconds() -> float:
-    """RNN_PLAYGROUND_DB_WAIT_SECONDS if it is a positive number, else WAIT_SECONDS."""
-    try:
-        value = float(os.environ.get("RNN_PLAYGROUND_DB_WAIT_SECONDS", WAIT_SECONDS))
-    except ValueError:
-        return WAIT_SECONDS
-    return value if 0 < value < 3600 else WAIT_SECONDS
+    """How long a command waits for another process's write lock before saying so."""
+    return environment.read("RNN_PLAYGROUND_DB_WAIT_SECONDS")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def default_path() -> Path:
     """RNN_PLAYGROUND_DB if set, else runs.sqlite in the user's cache directory."""
-    override = os.environ.get("RNN_PLAYGROUND_DB")
-    if override:
-        path = Path(override).expanduser()
-    else:
-        cache = os.environ.get("XDG_CACHE_HOME", "")
-        # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
-        base = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
-        path = base / "rnn-playground" / "runs.sqlite"
+    path = environment.read("RNN_PLAYGROUND_DB") or environment.cache_home() / "rnn-playground" / "runs.sqlite"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -474,12 +464,13 @@ def _no_constants(name: str) -> Any:
 
 
 def parse_bundle(text: str | bytes) -> Any:
-    """The JSON of a bundle, refusing what export never writes: more than MAX_BUNDLE_BYTES, a key
+    """The JSON of a bundle, refusing what export never writes: more than max_bundle_bytes(), a key
     repeated within one object (which JSON readers resolve differently), NaN or Infinity."""
     size = len(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
-    if size > MAX_BUNDLE_BYTES:
+    cap = max_bundle_bytes()
+    if size > cap:
         raise BundleError(f"The bundle is {size / 1024 / 1024:.1f} MB; this server imports bundles of at most "
-                          f"{MAX_BUNDLE_BYTES / 1024 / 1024:.0f} MB (RNN_PLAYGROUND_MAX_BUNDLE_MB).")
+                          f"{cap / 1024 / 1024:g} MB (RNN_PLAYGROUND_MAX_BUNDLE_MB).")
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
     except _RefusedJSON as error:

@@ -25,6 +25,7 @@ import sentencepiece
 import torch
 
 from core.tables import DataError
+from core.settings import environment
 
 KINDS = ("unigram", "bpe")
 PAD_ID = 0
@@ -155,8 +156,8 @@ class Tokenizer:
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get("RNN_PLAYGROUND_CACHE", "")
-    return Path(configured) / "tokens" if configured else Path.home() / ".cache" / "rnn-playground" / "tokens"
+    configured = environment.read("RNN_PLAYGROUND_CACHE")
+    return configured / "tokens" if configured else environment.cache_home() / "rnn-playground" / "tokens"
 
 
 _memory: OrderedDict[str, Tokenizer] = OrderedDict()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
 from typing import Callable, Iterator
 
@@ -23,6 +22,7 @@ from core.history import History
 from core.probes import gradient_norms, gradient_through_time, sequence_loss
 from core.tasks import build_task
 from core.tasks.base import TaskData
+from core.settings import environment
 # A running loss this many times above where it started is treated as divergence.
 EXPLOSION_FACTOR = 4.0
 # A step this short needs no stopping points within it to keep a time budget (see run_interleaved).
@@ -38,9 +38,7 @@ def configure_torch(threads: int = 1) -> None:
     which made small steps a hundred times slower). RNN_PLAYGROUND_TORCH_THREADS overrides it.
     """
     torch.set_flush_denormal(True)
-    override = os.environ.get("RNN_PLAYGROUND_TORCH_THREADS", "")
-    if override.isdigit() and int(override) > 0:
-        threads = int(override)
+    threads = environment.read("RNN_PLAYGROUND_TORCH_THREADS") or threads
     if threads > 0 and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from core.errors import DataError
+from core.settings import environment
 
 
 class UploadMissing(DataError, KeyError):
@@ -42,27 +43,15 @@ class UploadExpired(UploadMissing):
 FORMAT_PATTERN = re.compile(r"[a-z]{2,12}")
 KEY_PATTERN = re.compile(r"[0-9a-f]{16}")
 MAX_BYTES = 20 * 1024 * 1024
-# Defaults for a small host: 200 MB is ten of the largest files, 30 days outlives most shared links.
-DEFAULT_QUOTA_MB = 200.0
-DEFAULT_DAYS = 30.0
 EXPIRED = ".expired"
 
 
-def _setting(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        value = float(raw) if raw.strip() else default
-    except ValueError:
-        value = default
-    return value if value > 0 else default
-
-
 def quota_bytes() -> int:
-    return int(_setting("RNN_PLAYGROUND_UPLOAD_QUOTA_MB", DEFAULT_QUOTA_MB) * 1024 * 1024)
+    return int(environment.read("RNN_PLAYGROUND_UPLOAD_QUOTA_MB") * 1024 * 1024)
 
 
 def max_age_days() -> float:
-    return _setting("RNN_PLAYGROUND_UPLOAD_DAYS", DEFAULT_DAYS)
+    return environment.read("RNN_PLAYGROUND_UPLOAD_DAYS")
 
 
 def folder() -> Path:

@@ -38,7 +38,7 @@ def store_path(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def small_cap(monkeypatch) -> int:
-    monkeypatch.setattr("core.__main__.MAX_BUNDLE_BYTES", SMALL_CAP)
+    monkeypatch.setenv("RNN_PLAYGROUND_MAX_BUNDLE_MB", str(SMALL_CAP / 1024 / 1024))
     return SMALL_CAP
 
 
@@ -74,7 +74,7 @@ def test_a_bundle_just_under_the_cap_still_imports(store_path, tmp_path, capsys,
     text = json.dumps(source.export_bundle(source.save(experiment, {"rnn": history})))
     path = tmp_path / "bundle.json"
     path.write_text(text)
-    monkeypatch.setattr("core.__main__.MAX_BUNDLE_BYTES", len(text.encode()))
+    monkeypatch.setenv("RNN_PLAYGROUND_MAX_BUNDLE_MB", repr(len(text.encode()) / 1024 / 1024))
     code, out, error = run_cli(capsys, "import", str(path))
     assert code == 0, error
     assert out.strip() == runs.run_id(experiment)

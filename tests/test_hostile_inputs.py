@@ -113,13 +113,12 @@ def test_a_bundle_that_has_not_ended_is_refused(bundle, tmp_path, status):
 
 
 def test_a_bundle_over_the_size_cap_is_refused_before_parsing(bundle, tmp_path, monkeypatch, store_path, capsys):
-    monkeypatch.setattr(runs, "MAX_BUNDLE_BYTES", 2000)
+    monkeypatch.setenv("RNN_PLAYGROUND_MAX_BUNDLE_MB", str(2000 / 1024 / 1024))
     bundle["message"] = "x" * 3000
     with pytest.raises(BundleError, match="MB"):
         RunStore(tmp_path / "target.sqlite").import_bundle(json.dumps(bundle))
     path = tmp_path / "big.json"
     path.write_text(json.dumps(bundle))
-    monkeypatch.setattr("core.__main__.MAX_BUNDLE_BYTES", 2000)
     code, _, error = run_cli(capsys, "import", str(path))
     assert code == 2 and "MB" in one_line(error)
 

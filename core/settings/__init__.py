@@ -1,0 +1,1 @@
+"""Settings: what the playground reads from its environment (and, in time, the experiment settings)."""
