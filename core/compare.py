@@ -52,23 +52,31 @@ def check_run_ids(raw: Iterable[Any]) -> tuple[list[str], list[str]]:
     return good, refused
 
 
-def smooth(values: list[float | None], weight: float) -> list[float | None]:
-    """TensorBoard's debiased exponential moving average: weight 0 is the identity.
+def smooth(values: list[float | None], weight: float, steps: list[int] | None = None) -> list[float | None]:
+    """TensorBoard's debiased exponential moving average, by step distance: weight 0 is the identity.
 
-    The average starts at zero and is divided by 1 - weight**n (n values seen so far), so the first
-    smoothed value equals the first raw value instead of being pulled towards zero. Missing or
-    non-finite values (a diverged step) stay missing and leave the average where it was.
+    `weight` is what one training step keeps of the average; across a gap of g steps the average
+    keeps weight**g. So a curve read every step is smoothed as TensorBoard smooths it, and a
+    validation curve read every 50 steps is barely smoothed at all: by point count, a weight of 0.9
+    drew a final 0.998 of 17 points as about 0.8. Without `steps`, each value is one step after the
+    last one that was there.
+    The average is divided by the weight its values carry together (1 - weight**n for evenly spaced
+    points), so the first smoothed value equals the first raw value instead of being pulled towards
+    zero. Missing or non-finite values (a diverged step) stay missing and leave the average as it was.
     """
     if not 0 <= weight < 1:
         raise ValueError(f"smoothing weight must be in [0, 1), not {weight}")
-    average, seen, smoothed = 0.0, 0, []
-    for value in values:
+    average, carried, smoothed, last = 0.0, 0.0, [], None
+    for index, value in enumerate(values):
         if value is None or not math.isfinite(value):
             smoothed.append(None)
             continue
-        average = average * weight + (1 - weight) * value
-        seen += 1
-        smoothed.append(average / (1 - weight ** seen))
+        gap = max(steps[index] - last, 1) if steps is not None and last is not None else 1
+        last = steps[index] if steps is not None else index
+        kept = weight ** gap
+        average = average * kept + (1 - kept) * value
+        carried = carried * kept + (1 - kept)
+        smoothed.append(average / carried)
     return smoothed
 
 
@@ -193,13 +201,20 @@ def band(curves: list[tuple[list[int], list[float | None]]]) -> list[dict]:
 
 
 def probe_steps_to_offer(histories: Iterable[History]) -> list[int]:
-    """The probe steps every history has a gradient-through-time probe at; when they share none
-    (runs probed at other intervals), every probe step any has, each run then drawn at its nearest."""
+    """The probe steps every history that ran its course has a gradient-through-time probe at.
+
+    A run that diverged or was stopped has no probes past its end, so it does not narrow the
+    choice (one diverged at step 5 left only "step 1" for every run); it is drawn at its nearest
+    probe, and the page says so. When the others share no step (runs probed at other intervals),
+    every probe step any has is offered, each run again drawn at its nearest.
+    """
+    histories = list(histories)
     sets = [set(history.probe_steps[:len(history.grad_through_time)]) for history in histories]
+    full = [steps for steps, history in zip(sets, histories) if steps and history.status not in ENDED_EARLY]
     sets = [steps for steps in sets if steps]
     if not sets:
         return []
-    shared = set.intersection(*sets)
+    shared = set.intersection(*full) if full else set()
     return sorted(shared or set.union(*sets))
 
 
@@ -224,6 +239,10 @@ def gradient_rows(run: str, history: History, step: int) -> list[dict]:
                   "back": len(norms) - position, "norm": value}
                  for position, value in enumerate(norms, start=1) if value is not None and math.isfinite(value)]
     return rows
+
+
+# Statuses of a run that ended before its planned last step.
+ENDED_EARLY = ("diverged", "stopped")
 
 
 class LinkError(ValueError):

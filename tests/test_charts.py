@@ -174,3 +174,67 @@ def test_a_heatmap_names_the_units_it_shows_in_the_order_given():
     assert {row["unit"] for row in rows} == {40, 7, 12}
     # The column of unit 7 (the second shown) holds the second column of values.
     assert [row["value"] for row in rows if row["unit"] == 7] == list(values[:, 1])
+
+
+def _dash_of(chart_spec: dict, model: str) -> list:
+    """The dash a chart's spec gives `model`, wherever in its layers the strokeDash scale sits."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            dash = node.get("strokeDash")
+            if isinstance(dash, dict) and "scale" in dash and "domain" in dash["scale"]:
+                scale = dash["scale"]
+                if model in scale["domain"]:
+                    found.append(scale["range"][scale["domain"].index(model)])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(chart_spec)
+    assert found, f"no dash for {model}"
+    assert all(dash == found[0] for dash in found)
+    return found[0]
+
+
+def test_each_model_keeps_one_dash_on_every_chart():
+    """Issue 17, item 6: the seed bands drew the LSTM solid and the RNN dashed, other charts the reverse."""
+    import pandas as pd
+
+    from ui import compare_charts, seed_bands
+
+    rows = [{"run": "a", "model": model, "series": "train loss", "step": step, "value": 1.0 / step, "wall": step}
+            for model in ("LSTM", "RNN") for step in (1, 2, 3)]
+    curves = compare_charts.curve_chart(rows, "train loss", "Train loss", ["a"]).to_dict()
+    only_lstm = compare_charts.curve_chart([row for row in rows if row["model"] == "LSTM"], "train loss",
+                                           "Train loss", ["a"]).to_dict()
+    band = pd.DataFrame([{"run": "a", "model": model, "seeds": 2, "step": step, "mean": 1.0, "low": 0.5,
+                          "high": 1.5, "deviation": 0.1} for model in ("LSTM", "RNN") for step in (1, 2)])
+    bands = seed_bands.band_chart(band, "Train loss across seeds", ["a"], seed_bands.BAND_KINDS[0]).to_dict()
+    assert _dash_of(curves, "RNN") == _dash_of(bands, "RNN") == [1, 0]
+    assert _dash_of(curves, "LSTM") == _dash_of(bands, "LSTM") == _dash_of(only_lstm, "LSTM") != [1, 0]
+
+
+def test_legend_swatches_stay_at_full_strength_when_the_raw_curve_fades():
+    """Issue 17, item 9: with smoothing the legend took the faint raw line's opacity."""
+    from ui import compare_charts
+
+    rows = [{"run": "a", "model": "LSTM", "series": "train loss", "step": step, "value": 1.0 / step, "wall": step}
+            for step in (1, 2, 3)]
+    spec = compare_charts.curve_chart(rows, "train loss", "Train loss", ["a"], smoothing=0.6).to_dict()
+    legends = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("legend"), dict):
+                legends.append(node["legend"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    assert legends and all(legend.get("symbolOpacity") == 1 for legend in legends)

@@ -174,3 +174,28 @@ def test_group_series_are_listed_in_natural_order():
                                           "train loss", "group distance 0-2")]
     assert series_order(rows) == ["train loss", "validation accuracy", "group distance 0-2",
                                   "group distance 3-5", "group distance 11-20"]
+
+
+def test_smoothing_goes_by_step_distance_so_a_sparse_curve_keeps_its_values():
+    """Issue 17, item 9: 17 validation points 50 steps apart at weight 0.9 read ~0.8 for a final 0.998."""
+    steps = list(range(50, 900, 50))
+    values = [min(0.998, 0.1 + 0.06 * index) for index in range(len(steps))]
+    by_distance = compare.smooth(values, 0.9, steps)
+    assert by_distance[-1] == pytest.approx(0.998, abs=0.001)
+    assert compare.smooth(values, 0.9)[-1] < 0.95  # by point count, the old reading
+    # A curve read every step is smoothed exactly as by point count.
+    dense = [1.0, 3.0, 2.0, 5.0]
+    assert compare.smooth(dense, 0.6, [1, 2, 3, 4]) == pytest.approx(compare.smooth(dense, 0.6))
+
+
+def test_a_run_that_diverged_early_does_not_narrow_the_probe_steps():
+    """Issue 17, item 10: a diverged run's single probe made every run's chart fall back to step 1."""
+    from core.history import History
+
+    finished = History(cell="lstm", status="finished", probe_steps=[1, 50, 100],
+                       grad_through_time=[{"layer 1": [1.0]}] * 3)
+    diverged = History(cell="rnn", status="diverged", probe_steps=[1], grad_through_time=[{"layer 1": [1.0]}])
+    assert compare.probe_steps_to_offer([finished, diverged]) == [1, 50, 100]
+    assert compare.probe_nearest(diverged, 100)[0] == 1
+    other = History(cell="gru", status="finished", probe_steps=[1, 100], grad_through_time=[{"layer 1": [1.0]}] * 2)
+    assert compare.probe_steps_to_offer([finished, diverged, other]) == [1, 100]

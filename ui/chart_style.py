@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import altair as alt
 
+from core.config import ATTENTION_LABELS, ATTENTIONS, CELL_LABELS, CELLS
+
 MAX_POINTS = 300
 FLOOR = 1e-30  # log scales cannot show zero; a vanished gradient sits on the floor
 HEIGHT = 260
@@ -28,11 +30,39 @@ PALETTE = {"RNN": "#d62728", "GRU": "#ff7f0e", "LSTM": "#1f77b4", "BiRNN": "#e37
 
 
 def legend(labels, orient: str = "bottom") -> alt.Legend:
-    """A legend under (or above) the chart whose columns fit LEGEND_WIDTH, so every name reads whole."""
+    """A legend under (or above) the chart whose columns fit LEGEND_WIDTH, so every name reads whole.
+
+    Its symbols are drawn at full strength: a legend takes its symbol from the first layer, which on
+    a smoothed chart is the faint raw curve, and a faded swatch reads as a different colour.
+    """
     labels = [str(label) for label in labels]
     entry = SYMBOL_WIDTH + CHARACTER_WIDTH * max((len(label) for label in labels), default=1)
     columns = max(1, min(len(labels) or 1, LEGEND_WIDTH // entry))
-    return alt.Legend(orient=orient, direction="horizontal", columns=columns, labelLimit=0, titleLimit=0)
+    return alt.Legend(orient=orient, direction="horizontal", columns=columns, labelLimit=0, titleLimit=0,
+                      symbolOpacity=1)
+
+
+# One dash per model, the same on every chart of every page: solid for the first cell of the
+# registry (RNN), then one pattern per cell and attention variant. A dash picked by a chart's own
+# order drew the LSTM solid on a chart without an RNN, and on the seed bands (sorted by name).
+DASHES = ([1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [5, 5], [1, 5], [16, 4], [8, 3, 2, 3, 2, 3], [4, 2, 1, 2],
+          [10, 6], [3, 6], [14, 2, 2, 2], [6, 2], [2, 8])
+
+
+def model_rank(label: str) -> int:
+    """A model label's place in the cell registry ("LSTM" -> 2), variants after every plain cell."""
+    cell, _, variant = str(label).partition(", ")
+    cells = [CELL_LABELS[name] for name in CELLS]
+    variants = [ATTENTION_LABELS[name] for name in ATTENTIONS]
+    cell_rank = cells.index(cell) if cell in cells else len(cells)
+    variant_rank = variants.index(variant) + 1 if variant in variants else 0
+    return variant_rank * (len(cells) + 1) + cell_rank
+
+
+def model_dashes(models) -> alt.Scale:
+    """The dash scale for these model labels, each drawn with its own fixed pattern."""
+    ordered = sorted(dict.fromkeys(str(model) for model in models), key=model_rank)
+    return alt.Scale(domain=ordered, range=[DASHES[model_rank(model) % len(DASHES)] for model in ordered])
 
 
 # Colours for model variants ("LSTM, additive attention"), by variant, so every chart agrees.

@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 from core import compare
-from ui.chart_style import legend
+from ui.chart_style import legend, model_dashes
 from ui.charts import FLOOR, HEIGHT, LOG_FORMAT, MAX_POINTS
 
 # Distinct colours for runs (Tableau 10); a run's colour is its place in the chosen list.
@@ -43,7 +43,7 @@ def curve_frame(rows: list[dict], series: str, smoothing: float = 0.0, x_axis: s
     for (run, model), picked in curves.items():
         picked.sort(key=lambda row: row["step"])
         values = [row["value"] for row in picked]
-        smoothed = compare.smooth(values, smoothing)
+        smoothed = compare.smooth(values, smoothing, [row["step"] for row in picked])
         # Thin after smoothing, so the plotted average still saw every step.
         stride = max(1, -(-len(picked) // MAX_POINTS))
         kept = range(0, len(picked), stride)
@@ -77,10 +77,10 @@ def _y_title(title: str, layout: str) -> str | None:
 
 
 def _dashes(frame: pd.DataFrame) -> alt.StrokeDash:
-    """Dash = model, the legend listing models in the frame's order (RNN before LSTM, as the labs do)."""
-    models = list(dict.fromkeys(frame["model"]))
+    """Dash = model, each model's own dash (chart_style.model_dashes), listed RNN before LSTM."""
+    scale = model_dashes(frame["model"])
     # Above the chart, as the labs draw their second legend: two legends side by side overflow a phone.
-    return alt.StrokeDash("model:N", title="Model", scale=alt.Scale(domain=models), legend=legend(models, "top"))
+    return alt.StrokeDash("model:N", title="Model", scale=scale, legend=legend(scale.domain, "top"))
 
 
 def _colours(runs: list[str]) -> alt.Color:
