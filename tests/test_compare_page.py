@@ -9,7 +9,7 @@ import pytest
 from core import compare, config, runs
 from core.history import History
 from test_plain_text import visible
-from test_pages import chart_frames, open_page
+from test_pages import assert_whole_number_axes, chart_frames, open_page
 from ui import compare_charts, compare_export
 from ui.services import job_runner
 
@@ -54,6 +54,7 @@ def test_a_link_with_two_run_ids_overlays_both_and_diffs_only_lr():
     assert list(diff.index) == ["lr"]
     assert list(diff.loc["lr"]) == ["0.003", "0.01"]
     assert first in app.code[0].value and second in app.code[0].value
+    assert assert_whole_number_axes(app) >= 3
 
 
 def test_smoothing_from_the_link_plots_the_debiased_average():
@@ -123,6 +124,7 @@ def test_stored_seeds_draw_their_mean_and_band():
     assert (at_one["low"], at_one["high"]) == pytest.approx((2.2, 2.8))
     assert at_one["deviation"] == pytest.approx((0.18 / 3) ** 0.5)
     assert any(button.key == "repeat" for button in app.button)
+    assert assert_whole_number_axes(app) >= 2
 
 
 def spec_titled(app, title: str) -> dict:

@@ -72,6 +72,40 @@ def assert_charts_fit(app: AppTest) -> None:
             assert "width" not in spec, title
 
 
+# Steps, positions and distances: whole numbers, so their axes never read "1.2" (issue 17, item 12).
+WHOLE_FIELDS = {"step", "back", "t", "distance"}
+WHOLE_TITLES = {"Step", "Steps back from the end"}
+
+
+def encodings(spec) -> list[dict]:
+    """Every x and y encoding anywhere in a (layered, concatenated) Vega-Lite spec."""
+    found = []
+    if isinstance(spec, dict):
+        for channel in ("x", "y"):
+            encoding = spec.get("encoding", {}).get(channel)
+            if isinstance(encoding, dict):
+                found.append(encoding)
+        for value in spec.values():
+            found += encodings(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found += encodings(value)
+    return found
+
+
+def assert_whole_number_axes(app: AppTest) -> int:
+    """Every quantitative axis over a step, position or distance labels whole numbers only."""
+    checked = 0
+    for spec, _ in chart_frames(app):
+        for encoding in encodings(spec):
+            # Compare names its x "x" whatever it holds; its title says when that is a step.
+            whole = encoding.get("field") in WHOLE_FIELDS or encoding.get("title") in WHOLE_TITLES
+            if whole and encoding.get("type") == "quantitative":
+                assert encoding.get("axis", {}).get("format") == "d", (title_of(spec), encoding)
+                checked += 1
+    return checked
+
+
 def train_to_the_end(app: AppTest) -> None:
     [train] = [button for button in app.button if button.label == "Train"]
     train.click().run()
@@ -160,6 +194,7 @@ def test_training_a_tiny_job_draws_its_curves_and_stores_the_run():
     assert list(dict.fromkeys(states["unit"])) == [f"unit {unit}" for unit in strongest[:3]]
     assert any("units " + ", ".join(map(str, strongest[:3])) in caption.value for caption in app.caption)
     assert_charts_fit(app)
+    assert assert_whole_number_axes(app) >= 5
 
 
 def test_a_stored_run_reopens_without_training():
@@ -204,6 +239,10 @@ def test_runs_at_several_distances_draw_memory_against_distance():
                        if str(spec.get("title", "")).startswith("Memory against distance")]
     assert sorted(set(frame["distance"])) == [6, 9]
     assert set(frame["model"]) == {"RNN", "LSTM"}
+    # Measured points, ticked at the measured distances: no line implies a curve between them (item 13).
+    measured = spec["layer"][0]
+    assert measured["mark"]["type"] == "point"
+    assert measured["encoding"]["x"]["axis"]["values"] == [6, 9]
     assert frame["accuracy"].between(0, 1).all()
 
 

@@ -42,6 +42,11 @@ def legend(labels, orient: str = "bottom") -> alt.Legend:
                       symbolOpacity=1)
 
 
+def whole_number_axis(**options) -> alt.Axis:
+    """An axis of steps, positions or distances: whole numbers only, never "1.2" or "0.5" between them."""
+    return alt.Axis(format="d", tickMinStep=1, **options)
+
+
 # One dash per model, the same on every chart of every page: solid for the first cell of the
 # registry (RNN), then one pattern per cell and attention variant. A dash picked by a chart's own
 # order drew the LSTM solid on a chart without an RNN, and on the seed bands (sorted by name).

@@ -19,7 +19,7 @@ from core.order import numeric_order
 # Older callers read these here: the style and the per-example charts live in their own modules.
 from ui.chart_style import (  # noqa: F401
     BAND, CHARACTER_WIDTH, FLOOR, HEIGHT, LEGEND_WIDTH, LOG_FORMAT, MAX_POINTS, PALETTE, SPARE_COLOURS,
-    SYMBOL_WIDTH, VARIANT_PALETTE, colour_of, legend)
+    SYMBOL_WIDTH, VARIANT_PALETTE, colour_of, legend, whole_number_axis)
 from ui.example_charts import (  # noqa: F401
     STATES, attention_chart, confusion_chart, heatmap, probability_chart, state_chart)
 
@@ -62,7 +62,7 @@ SPLITS = ["train", "validation"]
 def loss_chart(histories: list[History]) -> alt.Chart:
     cells = [h.cell for h in histories]
     return alt.Chart(loss_frame(histories), title="Loss").mark_line().encode(
-        x=alt.X("step:Q", title="Step"),
+        x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
         y=alt.Y("loss:Q", title="Cross-entropy"),
         color=_cell_color(cells),
         strokeDash=alt.StrokeDash("split:N", title="Split", scale=alt.Scale(domain=SPLITS),
@@ -83,7 +83,7 @@ def metric_chart(histories: list[History], chance: float | None = None) -> alt.C
     metric = histories[0].metric if histories else "accuracy"
     title = f"Validation {metric}"
     lines = alt.Chart(metric_frame(histories), title=title).mark_line(point=True).encode(
-        x=alt.X("step:Q", title="Step"),
+        x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
         y=alt.Y("value:Q", title=metric.capitalize(), scale=alt.Scale(domain=[0, 1])),
         color=_cell_color(cells),
         tooltip=["model", "step", alt.Tooltip("value:Q", format=".3f")],
@@ -140,7 +140,7 @@ def gradient_chart(histories: list[History], probe_step: int | None = None,
     frame = gradient_frame(histories, probe_step)
     layers = list(dict.fromkeys(frame["layer"]))
     return alt.Chart(frame, title=title).mark_line().encode(
-        x=alt.X("back:Q", title=position_label.capitalize()),
+        x=alt.X("back:Q", title=position_label.capitalize(), axis=whole_number_axis()),
         y=alt.Y("norm:Q", title="|dL/dh_t| (log)", scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_FORMAT)),
         color=_cell_color(cells),
         strokeDash=alt.StrokeDash("layer:N", title="Layer", scale=alt.Scale(domain=layers),
@@ -159,7 +159,7 @@ def ratio_chart(histories: list[History]) -> alt.Chart:
     cells = [h.cell for h in histories]
     return alt.Chart(ratio_frame(histories), title="How much gradient reaches the first step").mark_line(
         point=True).encode(
-        x=alt.X("step:Q", title="Training step"),
+        x=alt.X("step:Q", title="Training step", axis=whole_number_axis()),
         y=alt.Y("ratio:Q", title="|dL/dh_1| / |dL/dh_T| (log)", scale=alt.Scale(type="log"),
                 axis=alt.Axis(format=LOG_FORMAT)),
         color=_cell_color(cells),
@@ -188,7 +188,7 @@ def layer_norm_panels(histories: list[History]) -> list[alt.Chart]:
                        scale=alt.Scale(domain=groups, scheme="dark2"))
     return [alt.Chart(frame[frame["model"] == label], title=f"{label}: per-layer gradient norms").mark_line(
         opacity=0.85).encode(
-        x=alt.X("step:Q", title="Step"),
+        x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
         y=alt.Y("norm:Q", title="Gradient norm (log)", scale=alt.Scale(type="log", domain=domain),
                 axis=alt.Axis(format=LOG_FORMAT)),
         color=colour,
@@ -208,8 +208,12 @@ def distance_chart(rows: list[dict], chance: float) -> alt.Chart:
     labels = list(dict.fromkeys(frame["model"]))
     color = alt.Color("model:N", title="Model", legend=legend(labels),
                       scale=alt.Scale(domain=labels, range=[colour_of(label) for label in labels]))
-    lines = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("distance:Q", title="Distance (steps to remember)"),
+    # Points only: a run measures its own distance, and a line between two of them would draw a
+    # curve nobody measured.
+    distances = sorted(set(frame["distance"]))
+    lines = alt.Chart(frame).mark_point(filled=True, size=90, opacity=1).encode(
+        x=alt.X("distance:Q", title="Distance (steps to remember)", axis=whole_number_axis(values=distances),
+                scale=alt.Scale(zero=False, padding=20)),
         y=alt.Y("accuracy:Q", title="Final validation accuracy", scale=alt.Scale(domain=[0, 1])),
         color=color,
         tooltip=["model", "distance", alt.Tooltip("accuracy:Q", format=".3f")],
@@ -235,7 +239,7 @@ def group_panels(histories: list[History]) -> list[alt.Chart]:
     order = numeric_order(list(dict.fromkeys(group for h in histories for group in h.group_metric)))
     return [alt.Chart(frame[frame["group"] == group], title=group).mark_line(
         point=alt.OverlayMarkDef(size=12)).encode(
-        x=alt.X("step:Q", title="Step"),
+        x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
         y=alt.Y("value:Q", title="Accuracy", scale=alt.Scale(domain=[0, 1])),
         color=_cell_color(cells).legend(None),
         tooltip=["model", "group", "step", alt.Tooltip("value:Q", format=".3f")],
@@ -261,7 +265,7 @@ def score_chart(histories: list[History], name: str, baseline: float | None = No
     cells = [h.cell for h in histories]
     title = f"Validation {name}"
     lines = alt.Chart(score_frame(histories, name), title=title).mark_line(point=True).encode(
-        x=alt.X("step:Q", title="Step"),
+        x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
         y=alt.Y("value:Q", title=name, scale=alt.Scale(domain=[0, 100])),
         color=_cell_color(cells),
         tooltip=["model", "step", alt.Tooltip("value:Q", format=".1f")],

@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 from core import compare
-from ui.chart_style import legend, model_dashes
+from ui.chart_style import legend, model_dashes, whole_number_axis
 from ui.charts import FLOOR, HEIGHT, LOG_FORMAT, MAX_POINTS
 
 # Distinct colours for runs (Tableau 10); a run's colour is its place in the chosen list.
@@ -65,10 +65,11 @@ def _log_ready(frame: pd.DataFrame, log_x: bool, log_y: bool, columns: tuple[str
     return frame
 
 
-def _axis(log: bool) -> tuple[alt.Scale, alt.Axis]:
+def _axis(log: bool, whole: bool = False) -> tuple[alt.Scale, alt.Axis]:
+    """A log or linear axis; `whole` for steps and positions, which are never "1.5"."""
     if log:
-        return alt.Scale(type="log"), alt.Axis(format=LOG_FORMAT)
-    return alt.Scale(zero=False), alt.Axis()
+        return alt.Scale(type="log"), alt.Axis(format="d" if whole else LOG_FORMAT)
+    return alt.Scale(zero=False), whole_number_axis() if whole else alt.Axis()
 
 
 def _y_title(title: str, layout: str) -> str | None:
@@ -113,7 +114,7 @@ def curve_chart(rows: list[dict], series: str, title: str, runs: list[str], smoo
     """One series over training for every chosen run; the raw curve faint behind the smoothed one."""
     frame = _log_ready(curve_frame(rows, series, smoothing, x_axis), log_x, log_y, ("value", "smoothed"))
     y_scale, y_axis = _axis(log_y)
-    x_scale, x_axis_format = _axis(log_x)
+    x_scale, x_axis_format = _axis(log_x, whole=x_axis == "step")
     base = alt.Chart().encode(
         x=alt.X("x:Q", title=X_AXES[x_axis][1], scale=x_scale, axis=x_axis_format),
         color=_colours(runs),
@@ -143,7 +144,7 @@ def gradient_chart(rows: list[dict], probe_step: int, runs: list[str], layer: st
     """|dL/dh_t| against steps back from the end at one probe step, for every chosen run."""
     frame = gradient_frame(rows, layer).rename(columns={"back": "x"})
     frame = _log_ready(frame, log_x, True, ("norm",))
-    x_scale, x_axis = _axis(log_x)
+    x_scale, x_axis = _axis(log_x, whole=True)
     title = f"Gradient through time at step {probe_step}" + (f", {layer}" if layer else "")
     layered = alt.layer(alt.Chart().mark_line(clip=True).encode(
         x=alt.X("x:Q", title="Steps back from the end", scale=x_scale, axis=x_axis),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ui.chart_style import BAND, HEIGHT, colour_of, legend
+from ui.chart_style import BAND, HEIGHT, colour_of, legend, whole_number_axis
 
 def heatmap(values, title: str, x_title: str = "Time step", color_domain=(0.0, 1.0),
             units: list[int] | None = None) -> alt.Chart:
@@ -21,7 +21,7 @@ def heatmap(values, title: str, x_title: str = "Time step", color_domain=(0.0, 1
             for t, row in enumerate(values) for column, v in enumerate(row)]
     # Binning t in steps of one draws one cell per time step that stretches with the column.
     return alt.Chart(pd.DataFrame(rows), title=title).mark_rect().encode(
-        x=alt.X("t:Q", title=x_title, bin=alt.Bin(step=1)),
+        x=alt.X("t:Q", title=x_title, bin=alt.Bin(step=1), axis=whole_number_axis()),
         y=alt.Y("unit:O", title="Unit", sort=units, axis=alt.Axis(labelOverlap=True)),
         color=alt.Color("value:Q", scale=alt.Scale(domain=list(color_domain), scheme="viridis"), title=None),
         tooltip=["t", "unit", alt.Tooltip("value:Q", format=".3f")],
@@ -43,7 +43,7 @@ def state_chart(cell_states, hidden_states, units: list[int]) -> alt.Chart:
     title = alt.Title("Cell state vs hidden state", subtitle="long-term memory vs what the layer outputs")
     return alt.Chart(pd.DataFrame(rows), title=title).mark_line(
     ).encode(
-        x=alt.X("t:Q", title="Time step"),
+        x=alt.X("t:Q", title="Time step", axis=whole_number_axis()),
         y=alt.Y("value:Q", title="Value"),
         color=alt.Color("unit:N", title="Unit", scale=alt.Scale(domain=names, scheme="dark2"), legend=legend(names)),
         strokeDash=alt.StrokeDash("state:N", title="State", scale=alt.Scale(domain=STATES),

@@ -18,7 +18,7 @@ from core import compare, config, runs
 from core.jobs import JobRefused
 from core.runs import RunStore, StoredRun
 from ui import figures, plain
-from ui.chart_style import legend, model_dashes
+from ui.chart_style import legend, model_dashes, whole_number_axis
 from ui.charts import HEIGHT
 from ui.compare_charts import run_colours
 from ui.services import job_runner, session_liveness, session_owner
@@ -89,7 +89,7 @@ def band_chart(frame: pd.DataFrame, title: str, runs: list[str], kind: str,
     if kind == BAND_KINDS[1]:
         frame = frame.assign(low=frame["mean"] - frame["deviation"], high=frame["mean"] + frame["deviation"])
     colour = colour or alt.Color("run:N", title="Run", scale=run_colours(runs), legend=legend(runs))
-    base = alt.Chart(frame).encode(x=alt.X("step:Q", title="Step"), color=colour)
+    base = alt.Chart(frame).encode(x=alt.X("step:Q", title="Step", axis=whole_number_axis()), color=colour)
     area = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title=title), y2="high:Q", detail="model:N")
     dashes = model_dashes(frame["model"])
     line = base.mark_line().encode(y="mean:Q", strokeDash=alt.StrokeDash("model:N", title="Model", scale=dashes,
