@@ -238,3 +238,17 @@ def test_legend_swatches_stay_at_full_strength_when_the_raw_curve_fades():
 
     walk(spec)
     assert legends and all(legend.get("symbolOpacity") == 1 for legend in legends)
+
+
+def test_every_piece_of_a_heatmap_gets_its_label():
+    """Issue 17, item 11: Vega dropped overlapping labels, so the attention map named every other
+    source piece and the sentiment map hid "not"."""
+    from ui.example_charts import attention_chart
+
+    source = ["_twelve", "_thousand", "_three", "_hundred", "_forty", "-", "five"]
+    spec = attention_chart([[1.0 / len(source)] * len(source)] * 3, source, ["_zwölf", "tausend", "x"],
+                           "Attention").to_dict()
+    axis = spec["encoding"]["x"]["axis"]
+    assert axis["labelOverlap"] is False and axis["labelAngle"] == -90
+    assert spec["encoding"]["x"]["sort"] == [f"{index + 1}:{piece}" for index, piece in enumerate(source)]
+    assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False

@@ -47,6 +47,14 @@ def whole_number_axis(**options) -> alt.Axis:
     return alt.Axis(format="d", tickMinStep=1, **options)
 
 
+def every_label_axis(count: int, **options) -> alt.Axis:
+    """A category axis that labels every one of its `count` entries: Vega drops labels that would
+    overlap (the attention map showed every other source piece, the sentiment map hid "not"), so
+    labels stand upright, and get smaller past 12 entries, to fit a phone's column."""
+    return alt.Axis(labelOverlap=False, labelAngle=-90, labelFontSize=11 if count <= 12 else 9,
+                    labelLimit=140, labelPadding=2, **options)
+
+
 # One dash per model, the same on every chart of every page: solid for the first cell of the
 # registry (RNN), then one pattern per cell and attention variant. A dash picked by a chart's own
 # order drew the LSTM solid on a chart without an RNN, and on the seed bands (sorted by name).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ui.chart_style import BAND, HEIGHT, colour_of, legend, whole_number_axis
+from ui.chart_style import BAND, HEIGHT, colour_of, every_label_axis, legend, whole_number_axis
 
 def heatmap(values, title: str, x_title: str = "Time step", color_domain=(0.0, 1.0),
             units: list[int] | None = None) -> alt.Chart:
@@ -98,8 +98,8 @@ def attention_chart(weights: list[list[float]], source: list[str], target: list[
             for s, value in enumerate(row[: len(source_labels)])]
     frame = pd.DataFrame(rows, columns=["source", "target", "weight"])
     return alt.Chart(frame, title=title).mark_rect().encode(
-        x=alt.X("source:N", sort=source_labels, title="Source piece", axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("target:N", sort=target_labels, title="Output piece"),
+        x=alt.X("source:N", sort=source_labels, title="Source piece", axis=every_label_axis(len(source_labels))),
+        y=alt.Y("target:N", sort=target_labels, title="Output piece", axis=alt.Axis(labelOverlap=False)),
         color=alt.Color("weight:Q", scale=alt.Scale(domain=[0, 1], scheme="greens"), title="Attention"),
         tooltip=["target", "source", alt.Tooltip("weight:Q", format=".2f")],
     ).properties(height=alt.Step(BAND))

@@ -14,6 +14,7 @@ from core.config import Experiment
 from core.tasks.base import DataError, TaskData
 from core.tasks import check_training_file
 from ui import figures, lab, plain, reading
+from ui.chart_style import every_label_axis
 
 SAMPLE_TEXT = "I expected to hate it, but the acting was not bad at all."
 
@@ -155,7 +156,7 @@ def reading_chart(readings: list[reading.Reading], pieces: list[str], class_name
             for item in readings for step in range(min(len(labels), item.probabilities.shape[0]))]
     frame = pd.DataFrame(rows, columns=["piece", "model", "probability"])
     base = alt.Chart(frame).encode(
-        x=alt.X("piece:N", sort=labels, title=None, axis=alt.Axis(labelAngle=-45)),
+        x=alt.X("piece:N", sort=labels, title=None, axis=every_label_axis(len(labels))),
         y=alt.Y("model:N", title=None, sort=[item.label for item in readings]),
     )
     cells = base.mark_rect().encode(
