@@ -199,7 +199,9 @@ def test_share_link_reopens_the_same_experiment(server, new_page):
     expect(page.get_by_text("Not trained yet")).to_be_visible()
 
     start_training(page)
-    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    # Right after training the page says it trained, not that it loaded a stored run (issue 17, item 4).
+    expect(page.get_by_text(re.compile(r"Trained and saved as run [0-9a-f]{16}"))).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(page.get_by_text("Loaded finished run")).to_have_count(0)
     expect(page.get_by_test_id("stProgress")).to_have_count(0)
     link = re.sub(r"\s+", "", code.inner_text())
     assert link.startswith(server.url("memory_lab") + "?"), link

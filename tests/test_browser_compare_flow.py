@@ -78,7 +78,7 @@ def train_two_learning_rates(page, server) -> list[str]:
     open_lab(page, lab_url(server, params))
     expect(page.get_by_text("Not trained yet")).to_be_visible()
     start_training(page)
-    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(page.get_by_text("Trained and saved as run")).to_be_visible(timeout=TRAIN_TIMEOUT)
     learning_rate = slider(page, "Learning rate")
     learning_rate.focus()
     page.keyboard.press("ArrowRight")  # 0.005
@@ -86,7 +86,7 @@ def train_two_learning_rates(page, server) -> list[str]:
     expect(page).to_have_url(re.compile(r"[?&]lr=0\.01(&|$)"))
     expect(page.get_by_text("Not trained yet")).to_be_visible()
     start_training(page)
-    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(page.get_by_text("Trained and saved as run")).to_be_visible(timeout=TRAIN_TIMEOUT)
     return [runs.run_id(config.from_params({**params, "lr": lr})[0]) for lr in ("0.003", "0.01")]
 
 

@@ -166,7 +166,7 @@ def test_a_lab_page_with_a_finished_run_fits_phone_and_desktop(server, page, sto
     train = button(page, "Train")
     expect(train).to_be_enabled(timeout=60_000)
     train.click()
-    finished = page.get_by_text(re.compile(r"Loaded finished run `?[0-9a-f]{16}"))
+    finished = page.get_by_text(re.compile(r"Trained and saved as run `?[0-9a-f]{16}"))
     expect(finished).to_be_visible(timeout=TRAIN_TIMEOUT)
     stored_runs[task] = re.search(r"[0-9a-f]{16}", finished.inner_text()).group()
     if task == "handwriting":

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from core import compare, config
+from test_plain_text import visible
 from test_pages import TINY, chart_frames, open_page, train_to_the_end
 from ui import lab_seeds, plain, share
 from ui.services import job_runner, run_store
@@ -113,6 +114,10 @@ def test_a_pinned_run_stays_across_two_further_changes_and_the_ghost_follows_the
     assert set(loss["ghost"]) == {"pinned: lr 0.003 -> 0.02", "lr 0.01 -> 0.02"}
     assert_ghost_is(loss, "pinned: lr 0.003 -> 0.02", first)
     assert_ghost_is(loss, "lr 0.01 -> 0.02", {**first, "lr": "0.01"})
+    # The pin's line says "Pinned" once (issue 17, item 4: "Pinned: pinned: lr 0.003 -> 0.01").
+    lines = [visible(m.value) for m in app.markdown if visible(m.value).startswith(("Pinned", "Ghost"))]
+    assert any(line.startswith("Pinned: **lr 0.003 -> 0.02**") for line in lines), lines
+    assert not any("pinned:" in line.lower().removeprefix("pinned:") for line in lines), lines
 
     # A setting moved and moved again before Train: only runs shown count, so the ghost is the 0.02 run.
     app.select_slider(key="lr").set_value(0.05).run()

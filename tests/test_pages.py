@@ -165,7 +165,8 @@ def test_training_a_tiny_job_draws_its_curves_and_stores_the_run():
     params = {**TINY, "seed": "21"}
     app = open_page("memory_lab", params)
     train_to_the_end(app)
-    assert any("Loaded finished run" in s.value for s in app.success)
+    assert any("Trained and saved as run" in s.value for s in app.success)
+    assert not any("Loaded finished run" in s.value for s in app.success)
     experiment, _ = config.from_params(params)
     stored = run_store().find(experiment)
     assert stored is not None and stored.status == "finished"

@@ -119,7 +119,9 @@ def render(task: str, run_id: str, params: dict[str, Any], pinnable: bool) -> tu
                        "differ from this one's (earlier -> now).")
     for ghost in drawn:
         text, action = st.columns([5, 2])
-        text.markdown(f"{'Pinned' if ghost.pinned else 'Ghost'}: **{plain.escape(ghost.label)}** "
+        # The label carries "pinned: " for the charts' legend; beside the word Pinned it would say it twice.
+        shown = ghost.label.removeprefix("pinned: ")
+        text.markdown(f"{'Pinned' if ghost.pinned else 'Ghost'}: **{plain.escape(shown)}** "
                       f"(run `{ghost.run_id[:8]}`)")
         if ghost.pinned:
             action.button("Unpin", key=f"ghost_unpin_{ghost.run_id}", on_click=unpin, args=(task, ghost.run_id))

@@ -126,8 +126,9 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
         _live(job.id, right, parts, parts.baselines(experiment) if parts.baselines else {})
         return
     failed = job is not None and job.status == "failed" and job.run_id == runs.run_id(experiment)
+    trained_here = job is not None and stored is not None and job.run_id == stored.run_id
     state_message(experiment, stored, blocked, refused, job.message if failed else None,
-                  other_settings=job is not None and job.run_id != runs.run_id(experiment))
+                  other_settings=job is not None and job.run_id != runs.run_id(experiment), trained_here=trained_here)
     if stored is not None:
         _stored_results(experiment, stored, parts)
         lab_seeds.render(stored)
@@ -189,8 +190,17 @@ def _queued(job_id: str) -> None:
     progress = job.progress() if job is not None else None
     if progress is None or progress.status != "queued":
         st.rerun(scope="app")  # started (or gone): the page redraws in its training state
-    st.info(f"Queued: position **{progress.position}** in line. Training starts when a slot frees up "
-            "(this server trains a limited number of jobs at once).", icon=":material/hourglass_top:")
+    others = [other for other in job_runner().jobs() if other.id != job_id and other.progress().status == "running"]
+    if progress.position == 1 and not others:
+        # Nothing else trains, so the slot itself is getting ready: the first Train after a server
+        # start waits for its training processes to start (a few seconds), not for other people.
+        st.info("Starting: this server's training processes are still starting up, which only the first "
+                "Train after the server starts waits for. Training begins in a few seconds.",
+                icon=":material/hourglass_top:")
+        return
+    st.info(f"Queued: position **{progress.position}** in line, behind {len(others)} training now. Training "
+            "starts when a slot frees up (this server trains a limited number of jobs at once).",
+            icon=":material/hourglass_top:")
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -266,7 +276,8 @@ WEIGHTS_NEEDED = "This needs the run's trained weights, which it does not have (
 
 
 def state_message(experiment: Experiment, stored: runs.StoredRun | None, blocked: str | None,
-                  refused: str | None, failure: str | None, other_settings: bool = False) -> None:
+                  refused: str | None, failure: str | None, other_settings: bool = False,
+                  trained_here: bool = False) -> None:
     """The one status box about the run's state: the newest news first (a refused Train, a job that
     could not start), then the stored run, then why Train waits, then "not trained yet". Two boxes
     for one state read as two problems, so each case says all it has to say in one."""
@@ -276,7 +287,7 @@ def state_message(experiment: Experiment, stored: runs.StoredRun | None, blocked
         plain.error("Training could not start: {message}", message=failure, icon=":material/error:")
     elif stored is not None:
         _stored_status(stored, [stored.histories[name] for name in model_names(experiment)
-                                if name in stored.histories])
+                                if name in stored.histories], trained_here)
     elif blocked is not None:
         if blocked:  # "" means the upload box or the data panel above already says why
             st.info(blocked, icon=":material/upload_file:")
@@ -287,8 +298,9 @@ def state_message(experiment: Experiment, stored: runs.StoredRun | None, blocked
                 "live and you can keep using the page." + earlier, icon=":material/model_training:")
 
 
-def _stored_status(stored: runs.StoredRun, histories: list[History]) -> None:
-    """A stored run's state in one box: red if a model diverged, amber if one stopped, else green."""
+def _stored_status(stored: runs.StoredRun, histories: list[History], trained_here: bool = False) -> None:
+    """A stored run's state in one box: red if a model diverged, amber if one stopped, else green.
+    A run this page just trained says so; one opened from the store says it was not retrained."""
     lines = []
     for history in histories:
         name = model_label(history.cell)
@@ -301,7 +313,12 @@ def _stored_status(stored: runs.StoredRun, histories: list[History]) -> None:
                                     message=history.message))
     if stored.status == "finished":
         # A run id is hexadecimal, made here, so it needs no escaping.
-        lines.append(f"Loaded finished run `{stored.run_id}` from the run store: no retraining needed.")
+        if trained_here:
+            seconds = max((history.wall_seconds[-1] for history in histories if history.wall_seconds), default=0.0)
+            lines.append(f"Trained and saved as run `{stored.run_id}` in {seconds:.1f} s; this link reopens it "
+                         "at once, with no retraining.")
+        else:
+            lines.append(f"Loaded finished run `{stored.run_id}` from the run store: no retraining needed.")
     if not run_store().has_weights(stored.run_id):
         # Said once here; the views below that need the trained models only point back to it.
         lines.append(NO_WEIGHTS)
