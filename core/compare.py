@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import csv
 import io
 import json
@@ -108,6 +109,32 @@ def change_label(before: Mapping[str, Any], after: Mapping[str, Any], most: int 
     return ", ".join(parts)
 
 
+def run_names(params: Mapping[str, Mapping[str, Any]], most: int = 3) -> dict[str, str]:
+    """Run id -> a name made of the settings that set it apart from the other runs given, e.g.
+    "distance 20, lr 0.01". A lone run, or runs whose settings are the same, are named by task and
+    seed; a name two runs would share gets the start of the id, so every name is unique."""
+    differing = settings_diff(params)
+    names = {}
+    for identifier, run_params in params.items():
+        parts = [f"{name} {_spelled(values[identifier])}" for name, values in differing.items()]
+        if len(parts) > most:
+            parts = [*parts[:most], f"{len(parts) - most} more"]
+        names[identifier] = ", ".join(parts) or f"{_spelled(run_params.get('task', 'memory'))}, seed " \
+                                                f"{_spelled(run_params.get('seed'))}"
+    counts = collections.Counter(names.values())
+    return {identifier: name if counts[name] == 1 else f"{name} ({identifier[:8]})"
+            for identifier, name in names.items()}
+
+
+def description(params: Mapping[str, Any], defaults: Mapping[str, Any], most: int = 3) -> str:
+    """A run on its own: its task and the settings it changed from the task's defaults."""
+    differing = settings_diff({"run": params, "defaults": defaults})
+    parts = [f"{name} {_spelled(values['run'])}" for name, values in differing.items()]
+    if len(parts) > most:
+        parts = [*parts[:most], f"{len(parts) - most} more"]
+    return f"{_spelled(params.get('task', 'memory'))}: {', '.join(parts) or 'defaults'}"
+
+
 def _spelled(value: Any) -> str:
     if value is None:
         return "-"
@@ -171,11 +198,14 @@ def comparison_rows(runs: Mapping[str, Mapping[str, History]]) -> list[dict]:
             for row in series_rows(run, histories[name])]
 
 
-def to_csv(rows: list[dict]) -> str:
+def to_csv(rows: list[dict], run_ids: Mapping[str, str] | None = None) -> str:
+    """The rows as CSV; with `run_ids` (run name -> id) a "run id" column follows the run's name."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    columns = [CSV_COLUMNS[0], "run id", *CSV_COLUMNS[1:]] if run_ids is not None else CSV_COLUMNS
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:
+        writer.writerow({**row, "run id": run_ids.get(row["run"], "")} if run_ids is not None else row)
     return buffer.getvalue()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core import compare, config, runs
 from core.history import History
@@ -46,11 +47,11 @@ def test_a_link_with_two_run_ids_overlays_both_and_diffs_only_lr():
     first, second = stored_pair(7001)
     app = open_page("compare", {"runs": [first, second]})
     loss = frame_titled(app, "Train loss")
-    assert set(loss["run"]) == {first[:8], second[:8]} and set(loss["model"]) == {"RNN", "LSTM"}
-    assert set(frame_titled(app, "Validation accuracy")["run"]) == {first[:8], second[:8]}
-    assert set(frame_titled(app, "First-step gradient ratio")["run"]) == {first[:8], second[:8]}
+    assert set(loss["run"]) == {"lr 0.003", "lr 0.01"} and set(loss["model"]) == {"RNN", "LSTM"}
+    assert set(frame_titled(app, "Validation accuracy")["run"]) == {"lr 0.003", "lr 0.01"}
+    assert set(frame_titled(app, "First-step gradient ratio")["run"]) == {"lr 0.003", "lr 0.01"}
     # The diff table has one column per chosen run; the run table lists every stored run.
-    [diff] = [table.value for table in app.dataframe if list(table.value.columns) == [first[:8], second[:8]]]
+    [diff] = [table.value for table in app.dataframe if list(table.value.columns) == ["lr 0.003", "lr 0.01"]]
     assert list(diff.index) == ["lr"]
     assert list(diff.loc["lr"]) == ["0.003", "0.01"]
     assert first in app.code[0].value and second in app.code[0].value
@@ -61,7 +62,7 @@ def test_smoothing_from_the_link_plots_the_debiased_average():
     first, second = stored_pair(7002)
     app = open_page("compare", {"runs": [first, second], "smoothing": "0.6"})
     loss = frame_titled(app, "Train loss")
-    curve = loss[(loss["run"] == first[:8]) & (loss["model"] == "LSTM")].sort_values("x")
+    curve = loss[(loss["run"] == "lr 0.003") & (loss["model"] == "LSTM")].sort_values("x")
     raw = tiny_history("lstm", 0.0).train_loss
     assert curve["value"].tolist() == pytest.approx(raw)
     assert curve["smoothed"].tolist() == pytest.approx(compare.smooth(raw, 0.6))
@@ -86,7 +87,7 @@ def test_a_tampered_id_is_refused_and_a_missing_run_is_named():
     assert "not run ids" in warnings and "passwd" in warnings
     assert absent in warnings and "does not store" in warnings
     assert "Smoothing" in warnings
-    assert set(frame_titled(app, "Train loss")["run"]) == {first[:8]}
+    assert set(frame_titled(app, "Train loss")["run"]) == {"memory, seed 7004"}
 
 
 def test_importing_a_bundle_adds_its_run_and_a_bad_one_is_explained():
@@ -97,7 +98,7 @@ def test_importing_a_bundle_adds_its_run_and_a_bad_one_is_explained():
     app.file_uploader(key="bundle_file").set_value(("run.json", bundle.encode(), "application/json")).run()
     assert not app.exception, app.exception
     app.run()
-    assert set(frame_titled(app, "Train loss")["run"]) == {first[:8], second[:8]}
+    assert set(frame_titled(app, "Train loss")["run"]) == {"lr 0.003", "lr 0.01"}
     app.file_uploader(key="bundle_file").set_value(("bad.json", b"{not json", "application/json")).run()
     assert not app.exception and any("not valid JSON" in e.value for e in app.error)
 
@@ -145,7 +146,7 @@ def test_log_x_comes_from_the_link_and_leaves_out_what_a_log_axis_cannot_show():
 
 def test_small_multiples_put_each_run_in_a_panel_on_shared_axes_in_its_own_colour():
     first, second = stored_pair(7011)
-    labels = [first[:8], second[:8]]
+    labels = ["lr 0.003", "lr 0.01"]
     app = open_page("compare", {"runs": [first, second], "layout": "panel per run"})
     loss = spec_titled(app, "Train loss")
     assert [panel["title"] for panel in loss["vconcat"]] == labels
@@ -173,7 +174,7 @@ def test_every_curve_the_labs_draw_is_compared():
                   "Gradient norm rnn.layer0", "Gradient through time at step 10, layer0"):
         assert title in titles, titles
     group = frame_titled(app, "Group far")
-    assert group[(group["run"] == second[:8]) & (group["model"] == "RNN")]["value"].tolist() == pytest.approx([0.2, 0.6])
+    assert group[(group["run"] == "lr 0.01") & (group["model"] == "RNN")]["value"].tolist() == pytest.approx([0.2, 0.6])
 
 
 def test_gradient_through_time_follows_the_chosen_probe_step():
@@ -182,11 +183,11 @@ def test_gradient_through_time_follows_the_chosen_probe_step():
     slider = app.select_slider(key="compare_probe_step")
     assert list(slider.options) == ["5", "10"] and slider.value == 10
     at_ten = frame_titled(app, "Gradient through time at step 10, layer0")
-    one_back = at_ten[(at_ten["run"] == second[:8]) & (at_ten["x"] == 1)]
+    one_back = at_ten[(at_ten["run"] == "lr 0.01") & (at_ten["x"] == 1)]
     assert one_back["norm"].tolist() == pytest.approx([0.02, 0.02])  # RNN and LSTM at probe 10
     slider.set_value(5).run()
     at_five = frame_titled(app, "Gradient through time at step 5, layer0")
-    one_back = at_five[(at_five["run"] == second[:8]) & (at_five["x"] == 1)]
+    one_back = at_five[(at_five["run"] == "lr 0.01") & (at_five["x"] == 1)]
     assert one_back["norm"].tolist() == pytest.approx([0.21, 0.21])  # 0.01 + the run's offset 0.2
 
 
@@ -204,8 +205,8 @@ def test_runs_probed_at_other_steps_are_drawn_at_their_nearest_probe():
     assert list(app.select_slider(key="compare_probe_step").options) == ["4", "5", "8", "10"]
     app.select_slider(key="compare_probe_step").set_value(5).run()
     frame = frame_titled(app, "Gradient through time at step 5, layer0")
-    assert set(frame[frame["run"] == identifiers[1][:8]]["probe_step"]) == {4}
-    assert set(frame[frame["run"] == identifiers[0][:8]]["probe_step"]) == {5}
+    assert set(frame[frame["run"] == "seed 7015"]["probe_step"]) == {4}
+    assert set(frame[frame["run"] == "seed 7014"]["probe_step"]) == {5}
     assert any("nearest probe: step 4" in caption.value for caption in app.caption)
 
 
@@ -254,7 +255,7 @@ def test_a_linked_run_the_server_lacks_is_named_and_retrained_from_the_link():
     stored = runs.RunStore().load(absent)
     assert stored is not None and stored.status == "finished"
     loss = frame_titled(app, "Train loss")
-    curve = loss[(loss["run"] == absent[:8]) & (loss["model"] == "LSTM")].sort_values("x")
+    curve = loss[(loss["run"] == "memory, seed 7201") & (loss["model"] == "LSTM")].sort_values("x")
     assert curve["value"].tolist() == pytest.approx(stored.histories["lstm"].train_loss)
     assert not any(absent in w.value for w in app.warning)
     assert app.multiselect(key="runs").value == [absent]
@@ -267,3 +268,40 @@ def test_a_missing_run_without_settings_in_the_link_cannot_be_retrained_and_bad_
     assert absent in warning and "does not carry its settings" in warning
     assert "settings were not used" in warning and "damaged" in warning
     assert not any(button.key == "retrain_missing" for button in app.button)
+
+
+def test_runs_are_named_by_the_settings_that_set_them_apart_with_the_id_at_hand():
+    """Issue 17, item 8: hex ids named the runs in the picker and every legend."""
+    first, second = stored_pair(7021)
+    app = open_page("compare", {"runs": [first, second]})
+    picker = app.multiselect(key="runs")
+    assert picker.value == [first, second]
+    shown = list(picker.options)
+    assert f"memory: lr 0.01, seed 7021, distance 6 · {second[:8]}" in shown or any(
+        option.endswith(f"· {second[:8]}") and "lr 0.01" in option for option in shown), shown
+    for title in ("Train loss", "Validation accuracy"):
+        assert set(frame_titled(app, title)["run"]) == {"lr 0.003", "lr 0.01"}
+    # The ids stay in the link and in the runs table, one click from the names.
+    assert app.query_params["runs"] == [first, second]
+    assert any("run id" in table.value.columns and first in set(table.value["run id"]) for table in app.dataframe)
+
+
+def test_pinned_runs_start_selected_when_no_runs_are_linked():
+    from ui import ghosts
+
+    first, _ = stored_pair(7022)
+    app = AppTest.from_file("../app.py", default_timeout=60)
+    app.session_state[ghosts._key("memory", "pins")] = [first]
+    app.run()
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception, app.exception
+    assert app.multiselect(key="runs").value == [first]
+    assert app.query_params["runs"] in (first, [first])  # AppTest gives one value as a string
+
+
+def test_the_csv_names_each_run_and_gives_its_id():
+    rows = compare.comparison_rows({"lr 0.01": {"lstm": tiny_history("lstm", 0.0)}})
+    text = compare.to_csv(rows, {"lr 0.01": "0123456789abcdef"})
+    header, first_row = text.splitlines()[:2]
+    assert header.split(",")[:2] == ["run", "run id"]
+    assert first_row.startswith("lr 0.01,0123456789abcdef,LSTM,")

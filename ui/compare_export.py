@@ -56,10 +56,11 @@ def chart_files(charts: dict[str, alt.TopLevelMixin]) -> None:
 
 
 def exports(store: RunStore, run_ids: list[str], rows: list[dict], charts: dict[str, alt.TopLevelMixin],
-            label_of) -> None:
+            label_of, ids_by_name: dict[str, str] | None = None) -> None:
     st.subheader("Export")
     left, right = st.columns(2)
-    left.download_button("Curves as CSV", lambda: compare.to_csv(rows), file_name="comparison.csv", mime="text/csv",
+    left.download_button("Curves as CSV", lambda: compare.to_csv(rows, ids_by_name), file_name="comparison.csv",
+                         mime="text/csv",
                          on_click="ignore", icon=":material/download:", key="download_csv")
     chosen = right.selectbox("Run to export", run_ids, format_func=label_of, key="export_run")
     right.download_button("Run as JSON bundle", lambda: json.dumps(store.export_bundle(chosen)),

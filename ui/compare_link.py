@@ -238,6 +238,15 @@ def retraining_progress() -> None:
     poll()
 
 
+def keep_runs_in_url(run_ids: list[str]) -> None:
+    """The address bar's `runs` follows the picker, so the address itself stays a share link."""
+    if st.query_params.get_all("runs") != list(run_ids):
+        if run_ids:
+            st.query_params["runs"] = list(run_ids)
+        else:
+            _drop_param("runs")
+
+
 def share_settings(params: dict[str, dict]) -> str:
     return compare.pack_settings(params) if params else ""
 

@@ -1,9 +1,10 @@
 """The Compare page's body: pick stored runs, overlay their curves or set them out in small multiples,
 diff their settings, share and export.
 
-The comparison lives in the URL: `runs` (repeated run ids) and the view options are widgets bound
-with `bind="query-params"`, so the address bar is always a share link; ui/compare_link.py checks
-the raw URL before the widgets exist and keeps the runs' settings in it. Only the chosen runs'
+The comparison lives in the URL: the view options are widgets bound with `bind="query-params"`, and
+the page writes the chosen run ids (`runs`, repeated) itself, so the address bar is always a share
+link while the picker, legends and tables name runs by the settings that set them apart;
+ui/compare_link.py checks the raw URL before the widgets exist and keeps the runs' settings in it. Only the chosen runs'
 histories are read from the store (never their weights), once per run and store change.
 """
 
@@ -20,7 +21,7 @@ from core import compare, config
 from core.config import model_label
 from core.order import numeric_order
 from core.runs import BundleError, RunStore, RunSummary, StoredRun
-from ui import compare_charts, compare_export, compare_link, figures, plain, seed_bands
+from ui import compare_charts, compare_export, compare_link, figures, ghosts, plain, seed_bands
 from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
 from ui.services import run_store
 
@@ -28,9 +29,25 @@ from ui.services import run_store
 LOG_SERIES = ("first-step gradient ratio", "gradient norm ")
 
 
-def label_of(run_id: str) -> str:
-    """How charts and tables name a run: the start of its id, enough to tell runs apart."""
-    return run_id[:8]
+def picker_label(store: RunStore, options: list[str]):
+    """How the picker names a run: its task and what it changed from the defaults, then its id's start."""
+    params = store.params_of(options)
+
+    def label(run_id: str) -> str:
+        run_params = params.get(run_id)
+        if not run_params:
+            return run_id
+        defaults = config.to_params(config.default_experiment(run_params.get("task", "memory")))
+        return f"{compare.description(run_params, defaults)} · {run_id[:8]}"
+
+    return label
+
+
+def first_choice(linked: list[str], known: dict) -> list[str]:
+    """The runs chosen when the page opens: the link's, else the runs pinned on the lab pages."""
+    if linked:
+        return [identifier for identifier in linked if identifier in known]
+    return list(dict.fromkeys(identifier for task in config.TASKS for identifier in ghosts.pins(task)))
 
 
 def import_box(store: RunStore) -> None:
@@ -146,7 +163,7 @@ def curves(rows: list[dict], runs: list[str], view: View) -> dict[str, alt.TopLe
     return drawn
 
 
-def gradient_section(stored: dict[str, StoredRun], view: View) -> dict[str, alt.TopLevelMixin]:
+def gradient_section(stored: dict[str, StoredRun], view: View, label_of) -> dict[str, alt.TopLevelMixin]:
     """Gradient through time at one probe step, picked from the probe steps the chosen runs share."""
     histories = [history for run in stored.values() for history in run.histories.values()]
     steps = compare.probe_steps_to_offer(histories)
@@ -227,9 +244,13 @@ def render() -> None:
     options = list(dict.fromkeys([*(i for i in [*linked_ids, *chosen] if i in known),
                                   *(summary.run_id for summary in listed)]))
     run_table(listed, store.params_of([summary.run_id for summary in listed]))
-    # No format_func: a bound multiselect writes its shown labels into the URL, and the link must hold full ids.
-    run_ids = st.multiselect("Runs to compare", options, key="runs", bind="query-params",
+    if "runs" not in st.session_state:
+        st.session_state["runs"] = [identifier for identifier in first_choice(linked_ids, known) if identifier in options]
+    # Not bound to the URL: a bound multiselect writes its shown names there, and the link must hold
+    # ids; the chosen ids are written into the address below instead.
+    run_ids = st.multiselect("Runs to compare", options, key="runs", format_func=picker_label(store, options),
                              placeholder="Choose runs from the table")
+    compare_link.keep_runs_in_url(run_ids)
     missing = {identifier: params for identifier, params in compare_link.missing_runs().items() if params}
     if not run_ids:
         compare_link.keep_settings_in_url(compare_link.share_settings(missing))
@@ -237,14 +258,17 @@ def render() -> None:
         return
     view = view_options()
     stored = load_chosen(store, run_ids)
+    names = compare.run_names({identifier: run.params for identifier, run in stored.items()})
+    label_of = names.__getitem__
     labels = [label_of(identifier) for identifier in stored]
     rows = compare.comparison_rows({label_of(identifier): run.histories for identifier, run in stored.items()})
     drawn = curves(rows, labels, view)
-    drawn.update(gradient_section(stored, view))
+    drawn.update(gradient_section(stored, view, label_of))
     settings_table({label_of(identifier): run.params for identifier, run in stored.items()})
     seed_bands.render(store, stored, label_of, loader(store))
     packed = compare_link.share_settings({**missing, **{identifier: run.params for identifier, run in stored.items()}})
     compare_link.keep_settings_in_url(packed)
     compare_link.share_link([*stored, *(i for i in missing if i not in stored)], packed, view.smoothing, view.log_x,
                             view.log_y, view.x_axis, view.layout)
-    compare_export.exports(store, list(stored), rows, drawn, label_of)
+    compare_export.exports(store, list(stored), rows, drawn, label_of, {name: identifier
+                                                                       for identifier, name in names.items()})
