@@ -111,28 +111,26 @@ def change_label(before: Mapping[str, Any], after: Mapping[str, Any], most: int 
 
 def run_names(params: Mapping[str, Mapping[str, Any]], most: int = 3) -> dict[str, str]:
     """Run id -> a name made of the settings that set it apart from the other runs given, e.g.
-    "distance 20, lr 0.01". A lone run, or runs whose settings are the same, are named by task and
-    seed; a name two runs would share gets the start of the id, so every name is unique."""
+    "distance 20, lr 0.01".
+
+    Of the settings whose values differ among the runs, each run is named by its rarest values
+    (a value no other run has comes first), at most `most` of them: among many runs, what makes
+    one of them distinctive, and between two, everything that differs. Runs whose settings are all
+    the same are named by task and seed; a name two runs would share gets the start of the id.
+    """
     differing = settings_diff(params)
     names = {}
     for identifier, run_params in params.items():
-        parts = [f"{name} {_spelled(values[identifier])}" for name, values in differing.items()]
-        if len(parts) > most:
-            parts = [*parts[:most], f"{len(parts) - most} more"]
-        names[identifier] = ", ".join(parts) or f"{_spelled(run_params.get('task', 'memory'))}, seed " \
-                                                f"{_spelled(run_params.get('seed'))}"
+        counts = {name: sum(repr(value) == repr(values[identifier]) for value in values.values())
+                  for name, values in differing.items()}
+        order = list(differing)
+        rarest = sorted(order, key=lambda name: (counts[name], order.index(name)))[:most]
+        parts = [f"{name} {_spelled(differing[name][identifier])}" for name in order if name in rarest]
+        names[identifier] = ", ".join(parts) or (f"{_spelled(run_params.get('task', 'memory'))}, seed "
+                                                 f"{_spelled(run_params.get('seed'))}")
     counts = collections.Counter(names.values())
     return {identifier: name if counts[name] == 1 else f"{name} ({identifier[:8]})"
             for identifier, name in names.items()}
-
-
-def description(params: Mapping[str, Any], defaults: Mapping[str, Any], most: int = 3) -> str:
-    """A run on its own: its task and the settings it changed from the task's defaults."""
-    differing = settings_diff({"run": params, "defaults": defaults})
-    parts = [f"{name} {_spelled(values['run'])}" for name, values in differing.items()]
-    if len(parts) > most:
-        parts = [*parts[:most], f"{len(parts) - most} more"]
-    return f"{_spelled(params.get('task', 'memory'))}: {', '.join(parts) or 'defaults'}"
 
 
 def _spelled(value: Any) -> str:

@@ -35,7 +35,6 @@ from test_browser import (  # noqa: F401 - fixtures
     start_training,
 )
 from ui.charts import PALETTE
-from ui.compare_view import label_of
 from ui.ghosts import DASHES, faded
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -110,8 +109,9 @@ def pick_runs(page, run_ids: list[str]) -> None:
     box = page.get_by_test_id("stMultiSelect").filter(has_text="Runs to compare")
     for run_id in run_ids:
         box.click()
-        page.get_by_role("option", name=run_id, exact=True).click()
-        expect(run_tags(page).filter(has_text=run_id)).to_have_count(1)
+        # The picker names a run by its settings and the start of its id (issue 17, item 8).
+        page.get_by_role("option").filter(has_text=run_id[:8]).click()
+        expect(run_tags(page).filter(has_text=run_id[:8])).to_have_count(1)
     page.keyboard.press("Escape")
 
 
@@ -119,7 +119,7 @@ def expect_settings_diff_only_lr(page, run_ids: list[str]) -> None:
     diff = page.get_by_test_id("stDataFrame").filter(has_not_text="run id")
     rows = diff.locator('[role="row"]')
     expect(rows).to_have_count(2)  # the header and one setting
-    expect(rows.first).to_have_text("".join(label_of(run_id) for run_id in run_ids))
+    expect(rows.first).to_have_text("lr 0.003lr 0.01")  # the runs, named by the setting that sets them apart
     expect(rows.nth(1)).to_have_text("lr0.0030.01")
 
 
@@ -141,7 +141,8 @@ def test_two_learning_rates_ghost_then_compare_export_and_share(server, new_page
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Compare").click()
     expect(page.get_by_role("heading", name="Compare runs")).to_be_visible(timeout=30_000)
     pick_runs(page, run_ids)
-    expect(page).to_have_url(re.compile(r"[?&]runs="))
+    # The page writes the chosen ids into the address when its run ends.
+    expect(page).to_have_url(re.compile(rf"[?&]runs={run_ids[0]}&runs={run_ids[1]}(&|$)"))
     assert query(page)["runs"] == run_ids
     train_loss = chart(page, "Train loss")
     expect(line_marks(train_loss)).to_have_count(LINES)
@@ -159,12 +160,13 @@ def test_two_learning_rates_ghost_then_compare_export_and_share(server, new_page
         button(page, "Curves as CSV").click()
     exported = download.value.path().read_text(encoding="utf-8")
     store = RunStore(server.log_path.parent / "runs.sqlite")
-    expected = compare.comparison_rows({label_of(run_id): store.load(run_id).histories for run_id in run_ids})
+    names = dict(zip(run_ids, ("lr 0.003", "lr 0.01")))
+    expected = compare.comparison_rows({names[run_id]: store.load(run_id).histories for run_id in run_ids})
     table = list(csv.DictReader(io.StringIO(exported)))
-    assert list(table[0]) == list(compare.CSV_COLUMNS)
-    assert {row["run"] for row in table} == {label_of(run_id) for run_id in run_ids}
+    assert list(table[0]) == ["run", "run id", *compare.CSV_COLUMNS[1:]]
+    assert {(row["run"], row["run id"]) for row in table} == {(name, run_id) for run_id, name in names.items()}
     assert len(table) == len(expected)
-    assert exported == compare.to_csv(expected)
+    assert exported == compare.to_csv(expected, {name: run_id for run_id, name in names.items()})
 
     link = page.get_by_test_id("stCode").locator("code").first
     # The link is drawn after the charts, so wait for it to hold both view options before reading it.
@@ -177,7 +179,7 @@ def test_two_learning_rates_ghost_then_compare_export_and_share(server, new_page
 
     other = open_compare(new_page(), shared)  # another browser context: only the link carries over
     expect(run_tags(other)).to_have_count(2)
-    expect(run_tags(other)).to_have_text(run_ids)
+    expect(run_tags(other)).to_have_text([re.compile(run_id[:8]) for run_id in run_ids])
     expect_view(other, "0.01")
     expect_settings_diff_only_lr(other, run_ids)
     expect_no_traceback(other)

@@ -199,3 +199,15 @@ def test_a_run_that_diverged_early_does_not_narrow_the_probe_steps():
     assert compare.probe_nearest(diverged, 100)[0] == 1
     other = History(cell="gru", status="finished", probe_steps=[1, 100], grad_through_time=[{"layer 1": [1.0]}] * 2)
     assert compare.probe_steps_to_offer([finished, diverged, other]) == [1, 100]
+
+
+def test_runs_are_named_by_their_rarest_differing_settings():
+    base = {"task": "memory", "seed": "1", "lr": "0.003", "distance": "50", "hidden_size": "64"}
+    two = compare.run_names({"a" * 16: base, "b" * 16: {**base, "lr": "0.01"}})
+    assert two == {"a" * 16: "lr 0.003", "b" * 16: "lr 0.01"}
+    many = compare.run_names({"a" * 16: base, "b" * 16: {**base, "seed": "2"}, "c" * 16: {**base, "seed": "3"},
+                              "d" * 16: {**base, "seed": "4", "distance": "20"}})
+    assert many["d" * 16].startswith("seed 4, distance 20") or "distance 20" in many["d" * 16]
+    assert len(set(many.values())) == 4
+    same = compare.run_names({"a" * 16: base, "b" * 16: dict(base)})
+    assert same == {"a" * 16: "memory, seed 1 (aaaaaaaa)", "b" * 16: "memory, seed 1 (bbbbbbbb)"}

@@ -30,15 +30,13 @@ LOG_SERIES = ("first-step gradient ratio", "gradient norm ")
 
 
 def picker_label(store: RunStore, options: list[str]):
-    """How the picker names a run: its task and what it changed from the defaults, then its id's start."""
+    """How the picker names a run: the settings that set it apart from the other runs it lists,
+    then the start of its id."""
     params = store.params_of(options)
+    names = compare.run_names({identifier: params.get(identifier, {}) for identifier in options})
 
     def label(run_id: str) -> str:
-        run_params = params.get(run_id)
-        if not run_params:
-            return run_id
-        defaults = config.to_params(config.default_experiment(run_params.get("task", "memory")))
-        return f"{compare.description(run_params, defaults)} · {run_id[:8]}"
+        return f"{names.get(run_id, run_id)} · {run_id[:8]}"
 
     return label
 
@@ -250,9 +248,9 @@ def render() -> None:
     # ids; the chosen ids are written into the address below instead.
     run_ids = st.multiselect("Runs to compare", options, key="runs", format_func=picker_label(store, options),
                              placeholder="Choose runs from the table")
-    compare_link.keep_runs_in_url(run_ids)
     missing = {identifier: params for identifier, params in compare_link.missing_runs().items() if params}
     if not run_ids:
+        compare_link.keep_runs_in_url(run_ids)
         compare_link.keep_settings_in_url(compare_link.share_settings(missing))
         st.info("Choose one or more runs to overlay their curves.", icon=":material/stacked_line_chart:")
         return
@@ -267,6 +265,8 @@ def render() -> None:
     settings_table({label_of(identifier): run.params for identifier, run in stored.items()})
     seed_bands.render(store, stored, label_of, loader(store))
     packed = compare_link.share_settings({**missing, **{identifier: run.params for identifier, run in stored.items()}})
+    # The address is written once, at the end of the run, with the runs and their settings together.
+    compare_link.keep_runs_in_url(run_ids)
     compare_link.keep_settings_in_url(packed)
     compare_link.share_link([*stored, *(i for i in missing if i not in stored)], packed, view.smoothing, view.log_x,
                             view.log_y, view.x_axis, view.layout)
