@@ -306,3 +306,27 @@ def test_the_csv_names_each_run_and_gives_its_id():
     header, first_row = text.splitlines()[:2]
     assert header.split(",")[:2] == ["run", "run id"]
     assert first_row.startswith("lr 0.01,0123456789abcdef,LSTM,")
+
+
+def test_repeating_with_other_seeds_shows_progress_and_draws_the_bands_when_they_end():
+    """Issue 17, item 7: Compare said "Queued. Reopen or refresh this page" and drew nothing until a reload."""
+    experiment, _ = config.from_params({"distance": "6", "steps": "12", "hidden_size": "8", "batch_size": "16",
+                                        "eval_every": "6", "probe_every": "6", "seed": "7031"})
+    from core.train import prepare, run_interleaved
+
+    trainers = prepare(experiment)
+    run_interleaved(trainers)
+    first = runs.RunStore().save(experiment, {trainer.cell: trainer.history for trainer in trainers})
+    app = open_page("compare", {"runs": [first]})
+    assert not any(spec.get("title") == "Train loss across seeds" for spec, _ in chart_frames(app))
+    app.button(key="repeat").click().run()
+    assert not app.exception, app.exception
+    jobs = [job for job in job_runner().jobs() if job.experiment.seed in (7032, 7033)]
+    assert len(jobs) == 2
+    assert any("Seed runs:" in (bar.proto.text or "") for bar in app.get("progress")) or all(job.done for job in jobs)
+    assert all(job.wait(120) for job in jobs)
+    app.run()  # what the progress fragment does when the last seed run ends
+    assert not app.exception, app.exception
+    band = frame_titled(app, "Train loss across seeds")
+    assert set(band["seeds"]) == {3}
+    assert not any("Reopen or refresh" in info.value for info in app.info)

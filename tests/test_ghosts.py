@@ -16,7 +16,7 @@ import pytest
 from core import compare, config
 from test_plain_text import visible
 from test_pages import TINY, chart_frames, open_page, train_to_the_end
-from ui import lab_seeds, plain, share
+from ui import lab_seeds, plain, seed_bands, share
 from ui.services import job_runner, run_store
 
 
@@ -135,7 +135,7 @@ def test_a_pinned_run_stays_across_two_further_changes_and_the_ghost_follows_the
 
 
 def test_progress_counts_each_state_of_the_seed_runs():
-    assert lab_seeds.progress_text(["queued", "running", "finished"]) == \
+    assert seed_bands.progress_text(["queued", "running", "finished"]) == \
         "Seed runs: 1 queued, 1 training, 1 of 3 done"
     assert lab_seeds.seeds(7, 3) == [7, 8, 9]
     assert lab_seeds.seeds(2**31 - 2, 3) == [2**31 - 2, 2**31 - 1]

@@ -25,6 +25,7 @@ from ui.services import job_runner, session_liveness, session_owner
 
 # Siblings are the seeds after a run's own; this many are looked for when drawing its band.
 MAX_SEEDS = 10
+REFRESH_SECONDS = 1.0
 BAND_KINDS = ("min-max", "one standard deviation")
 
 
@@ -53,21 +54,75 @@ def siblings(store: RunStore, stored: StoredRun,
     return found
 
 
-def repeat_button(stored: dict[str, StoredRun], label_of) -> None:
-    left, middle, right = st.columns(3)
+def _jobs_key(run_id: str) -> str:
+    return f"seed_jobs_{run_id}"
+
+
+def _jobs(run_id: str) -> list:
+    """The seed jobs started from run `run_id` that the runner still knows, as (job id, job or None)."""
+    return [(identifier, job_runner().job(identifier)) for identifier in st.session_state.get(_jobs_key(run_id), [])]
+
+
+def pending(run_id: str) -> bool:
+    return any(job is not None and not job.done for _, job in _jobs(run_id))
+
+
+def submit(stored: StoredRun, seeds: list[int]) -> None:
+    """Queue the run's settings with each of `seeds`; session state keeps the job ids only."""
+    started = []
+    try:
+        for seed in seeds:
+            job = job_runner().submit(with_seed(stored, seed), is_alive=session_liveness(), owner=session_owner())
+            started.append(job.id)
+    except JobRefused as refusal:
+        plain.warning("Queued {count} of {wanted} seed runs: {reason}", count=len(started), wanted=len(seeds),
+                      reason=str(refusal), icon=":material/block:")
+    st.session_state[_jobs_key(stored.run_id)] = started
+
+
+def progress_text(states: list[str]) -> str:
+    queued, training = states.count("queued"), states.count("running")
+    ended = len(states) - queued - training
+    return f"Seed runs: {queued} queued, {training} training, {ended} of {len(states)} done"
+
+
+def follow(run_id: str) -> None:
+    """While the seed runs of `run_id` train: their progress, redrawn each second, and the whole
+    page redrawn (bands included) when the last one ends; after that, which did not finish, once."""
+    if pending(run_id):
+        @st.fragment(run_every=REFRESH_SECONDS)
+        def poll() -> None:
+            states = [job.status if job is not None else "ended" for _, job in _jobs(run_id)]
+            if not any(state in ("queued", "running") for state in states):
+                st.rerun(scope="app")  # every seed has ended: redraw the page with its band
+            st.progress((len(states) - states.count("queued") - states.count("running")) / max(len(states), 1),
+                        text=progress_text(states))
+
+        poll()
+    elif st.session_state.get(_jobs_key(run_id)) is not None:
+        for _, job in _jobs(run_id):
+            if job is not None and job.status != "finished":
+                plain.warning("Seed {seed} {status}: {message}", seed=job.experiment.seed, status=job.status,
+                              message=job.message or "no reason given.", icon=":material/warning:")
+        st.session_state.pop(_jobs_key(run_id), None)
+
+
+def repeat_button(stored: dict[str, StoredRun], label_of, store: RunStore) -> None:
+    """Repeat one chosen run with the next seeds, followed live; the bands below appear when they end."""
+    left, middle, right = st.columns(3, vertical_alignment="bottom")
     chosen = left.selectbox("Run to repeat", list(stored), format_func=label_of, key="repeat_run")
-    count = middle.number_input("Seeds in all", min_value=2, max_value=MAX_SEEDS, value=3, key="repeat_seeds")
-    if right.button("Repeat with other seeds", icon=":material/replay:", key="repeat"):
-        run = stored[chosen]
-        base = run.experiment().seed
-        try:
-            for seed in range(base + 1, base + int(count)):
-                job_runner().submit(with_seed(run, seed), is_alive=session_liveness(), owner=session_owner())
-        except JobRefused as refusal:
-            plain.warning("{reason}", reason=str(refusal), icon=":material/block:")
-        else:
-            st.info("Queued. Reopen or refresh this page when the runs have finished to see the band.",
-                    icon=":material/hourglass_top:")
+    count = int(middle.number_input("Seeds in all", min_value=2, max_value=MAX_SEEDS, value=3, key="repeat_seeds"))
+    run = stored[chosen]
+    base = run.experiment().seed
+    missing = [seed for seed in range(base + 1, base + count)
+               if store.find(with_seed(run, seed), finished_only=True) is None]
+    busy = pending(run.run_id)
+    if right.button("Repeat with other seeds", icon=":material/replay:", key="repeat", disabled=busy or not missing,
+                    help="Trains the chosen run's settings with the next seeds (seeds already stored are not "
+                         "retrained); the bands appear below as soon as they are stored."):
+        submit(run, missing)
+        st.rerun()
+    follow(run.run_id)
 
 
 def band_frame(groups: dict[str, list[StoredRun]], series: str) -> pd.DataFrame:
@@ -101,7 +156,7 @@ def band_chart(frame: pd.DataFrame, title: str, runs: list[str], kind: str,
 def render(store: RunStore, stored: dict[str, StoredRun], label_of,
            load: Callable[[str], StoredRun | None] | None = None) -> None:
     st.subheader("Seeds as bands")
-    repeat_button(stored, label_of)
+    repeat_button(stored, label_of, store)
     groups = {label_of(identifier): found for identifier, run in stored.items()
               if len(found := siblings(store, run, load)) > 1}
     if not groups:
