@@ -252,3 +252,30 @@ def test_every_piece_of_a_heatmap_gets_its_label():
     assert axis["labelOverlap"] is False and axis["labelAngle"] == -90
     assert spec["encoding"]["x"]["sort"] == [f"{index + 1}:{piece}" for index, piece in enumerate(source)]
     assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
+
+
+def test_each_models_gradient_panel_lists_only_its_own_layers():
+    """Issue 17, item 14: the bag-of-words panel's legend listed "layer 1 recurrent"."""
+    from core.history import History
+    from ui import charts
+
+    bow = History(cell="bow", steps=[1, 2], layer_grad_norms={"embedding": [1.0, 0.5], "head": [1.0, 0.5]})
+    lstm = History(cell="lstm", steps=[1, 2], layer_grad_norms={"embedding": [1.0, 0.5], "layer 1 recurrent": [2.0, 1.0],
+                                                                "head": [1.0, 0.5]})
+    panels = {panel.to_dict()["title"]: panel.to_dict() for panel in charts.layer_norm_panels([bow, lstm])}
+    bow_colour = panels["BoW: per-layer gradient norms"]["encoding"]["color"]
+    lstm_colour = panels["LSTM: per-layer gradient norms"]["encoding"]["color"]
+    assert bow_colour["legend"]["values"] == ["embedding", "head"]
+    assert lstm_colour["legend"]["values"] == ["embedding", "layer 1 recurrent", "head"]
+    assert bow_colour["scale"]["domain"] == lstm_colour["scale"]["domain"]  # one colour per group on both
+
+
+def test_the_pages_own_example_review_is_known_to_the_default_tokenizer():
+    """Issue 17, item 14: the sample review's final "." showed as unknown on the default puzzles."""
+    from core import config
+    from core.tasks import build_task
+    from ui.text_view import sample_text
+
+    data = build_task(config.default_experiment("sentiment"))
+    text = sample_text(data.codec)
+    assert text.startswith("I expected to hate it") and not any(word.unknown for word in data.codec.words(text))

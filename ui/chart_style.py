@@ -29,7 +29,7 @@ PALETTE = {"RNN": "#d62728", "GRU": "#ff7f0e", "LSTM": "#1f77b4", "BiRNN": "#e37
            "BiLSTM": "#2ca02c", "BoW": "#7f7f7f"}
 
 
-def legend(labels, orient: str = "bottom") -> alt.Legend:
+def legend(labels, orient: str = "bottom", only: bool = False) -> alt.Legend:
     """A legend under (or above) the chart whose columns fit LEGEND_WIDTH, so every name reads whole.
 
     Its symbols are drawn at full strength: a legend takes its symbol from the first layer, which on
@@ -38,8 +38,10 @@ def legend(labels, orient: str = "bottom") -> alt.Legend:
     labels = [str(label) for label in labels]
     entry = SYMBOL_WIDTH + CHARACTER_WIDTH * max((len(label) for label in labels), default=1)
     columns = max(1, min(len(labels) or 1, LEGEND_WIDTH // entry))
+    # `only`: list just these labels, though the scale (shared with other charts) knows more.
+    extra = {"values": labels} if only else {}
     return alt.Legend(orient=orient, direction="horizontal", columns=columns, labelLimit=0, titleLimit=0,
-                      symbolOpacity=1)
+                      symbolOpacity=1, **extra)
 
 
 def whole_number_axis(**options) -> alt.Axis:

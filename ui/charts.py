@@ -180,20 +180,25 @@ def layer_norm_frame(histories: list[History]) -> pd.DataFrame:
 def layer_norm_panels(histories: list[History]) -> list[alt.Chart]:
     """One chart per model of each parameter group's gradient norm over training. The panels share
     their y range and colours, so they compare at a glance, and each is a plain chart that fits its
-    column (a faceted chart keeps a fixed width and overflows a phone)."""
+    column (a faceted chart keeps a fixed width and overflows a phone). Each panel's legend lists
+    only its own model's groups: the bag-of-words panel listed a "layer 1 recurrent" it has not."""
     frame = layer_norm_frame(histories)
     groups = list(dict.fromkeys(frame["group"]))
     domain = [float(frame["norm"].min()), float(frame["norm"].max())] if len(frame) else alt.Undefined
-    colour = alt.Color("group:N", title="Parameters", legend=legend(groups),
-                       scale=alt.Scale(domain=groups, scheme="dark2"))
-    return [alt.Chart(frame[frame["model"] == label], title=f"{label}: per-layer gradient norms").mark_line(
-        opacity=0.85).encode(
-        x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
-        y=alt.Y("norm:Q", title="Gradient norm (log)", scale=alt.Scale(type="log", domain=domain),
-                axis=alt.Axis(format=LOG_FORMAT)),
-        color=colour,
-        tooltip=["model", "group", "step", alt.Tooltip("norm:Q", format=".2e")],
-    ).properties(height=170) for label in dict.fromkeys(_label(h.cell) for h in histories)]
+    panels = []
+    for label in dict.fromkeys(_label(h.cell) for h in histories):
+        shown = frame[frame["model"] == label]
+        own = list(dict.fromkeys(shown["group"]))
+        colour = alt.Color("group:N", title="Parameters", legend=legend(own, only=True),
+                           scale=alt.Scale(domain=groups, scheme="dark2"))
+        panels.append(alt.Chart(shown, title=f"{label}: per-layer gradient norms").mark_line(opacity=0.85).encode(
+            x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
+            y=alt.Y("norm:Q", title="Gradient norm (log)", scale=alt.Scale(type="log", domain=domain),
+                    axis=alt.Axis(format=LOG_FORMAT)),
+            color=colour,
+            tooltip=["model", "group", "step", alt.Tooltip("norm:Q", format=".2e")],
+        ).properties(height=170))
+    return panels
 
 
 def layer_norm_chart(histories: list[History], columns: int = 3) -> alt.VConcatChart:

@@ -17,6 +17,17 @@ from ui import figures, lab, plain, reading
 from ui.chart_style import every_label_axis
 
 SAMPLE_TEXT = "I expected to hate it, but the acting was not bad at all."
+# The same review without its full stop: the generated puzzles hold none, so their tokenizer reads
+# "." as unknown, and the page's own example should not show a warning it caused itself.
+SAMPLE_TEXTS = (SAMPLE_TEXT, SAMPLE_TEXT.removesuffix("."))
+
+
+def sample_text(codec) -> str:
+    """The first sample review whose every word the run's tokenizer knows (else the first)."""
+    for text in SAMPLE_TEXTS:
+        if not any(word.unknown for word in codec.words(text)):
+            return text
+    return SAMPLE_TEXTS[0]
 
 
 blocker = lab.upload_blocker("a table of texts and labels", "sentiment_file")
@@ -45,7 +56,8 @@ def data_panel(experiment: Experiment) -> TaskData | None:
             **({"kind": categories[: len(texts)]} if "val_categories" in info else {}),
         })
         st.dataframe(frame, hide_index=True, width="stretch")
-        sentence = st.text_input("See how the tokenizer cuts a sentence into pieces", value=SAMPLE_TEXT,
+        sentence = st.text_input("See how the tokenizer cuts a sentence into pieces",
+                                 value=sample_text(data.codec),
                                  key="tokenizer_probe")
         pieces_view(data, sentence)
     return data
@@ -127,7 +139,7 @@ def type_a_review(experiment: Experiment, stored: runs.StoredRun) -> None:
     data = lab.data_or_error(experiment)
     if data is None:
         return
-    text = st.text_area("Your review", value=SAMPLE_TEXT, key="review_text", height=80,
+    text = st.text_area("Your review", value=sample_text(data.codec), key="review_text", height=80,
                         help="Every trained model reads it; the chart shows what each would answer after each piece.")
     if not text.strip():
         st.info("Type a sentence for the models to read.", icon=":material/edit:")
