@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -10,15 +12,51 @@ from pathlib import Path
 
 import pytest
 
+from core.__main__ import main
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "distance=6", "--set", "hidden_size=8", "--steps", "40", "--set", "eval_every=10",
         "--set", "probe_every=10", "--set", "batch_size=16"]
 
 
 def cli(*args: str, database: Path) -> subprocess.CompletedProcess:
+    """`python -m core ARGS` run in-process through its entry function, with its own run store.
+
+    A process costs about 4 s of imports per call (13 ms in-process), so only the_real_command test
+    below pays it, where the process boundary (exit code, stdout) is what it checks.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    saved = os.environ.get("RNN_PLAYGROUND_DB")
+    os.environ["RNN_PLAYGROUND_DB"] = str(database)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exit:  # --help, as argparse ends it
+                code = exit.code if isinstance(exit.code, int) else 0
+    finally:
+        if saved is None:
+            os.environ.pop("RNN_PLAYGROUND_DB", None)
+        else:
+            os.environ["RNN_PLAYGROUND_DB"] = saved
+    return subprocess.CompletedProcess(["python", "-m", "core", *args], code, out.getvalue(), err.getvalue())
+
+
+def cli_process(*args: str, database: Path) -> subprocess.CompletedProcess:
+    """The real `python -m core`, in a process of its own."""
     env = {**os.environ, "RNN_PLAYGROUND_DB": str(database)}
     return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
+
+
+def test_the_real_command_exits_with_its_codes_and_prints_json_on_stdout(database):
+    trained = cli_process("train", "memory", "--cells", "rnn", "--seed", "3", *TINY, "--json", database=database)
+    assert trained.returncode == 0, trained.stderr
+    summary = json.loads(trained.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "finished" and list(summary["models"]) == ["rnn"]
+    refused = cli_process("train", "memory", "--set", "distance=abc", database=database)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
 
 
 @pytest.fixture
