@@ -1,4 +1,6 @@
-"""Shared test setup: the repository root on sys.path, a private run store per test session."""
+"""Shared test setup: the repository root on sys.path, a private run store and cache per test
+session (per xdist worker under `-n`), whatever the environment names: a store shared between two
+runs of the suite made the second fail, since tests assume their runs are not stored yet."""
 
 from __future__ import annotations
 
@@ -13,13 +15,16 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Tests must never touch the user's real run store.
-os.environ.setdefault("RNN_PLAYGROUND_DB", str(Path(tempfile.mkdtemp(prefix="rnn-playground-tests-")) / "runs.sqlite"))
-# Nor the user's tokenizer cache.
+# The suite runs on the documented defaults, whatever budgets or engine this shell exports.
+for _name in [name for name in os.environ if name.startswith("RNN_PLAYGROUND_")]:
+    del os.environ[_name]
+# Tests must never touch the user's real run store, nor one an earlier run of the suite filled,
+# nor the user's tokenizer cache.
+os.environ["RNN_PLAYGROUND_DB"] = str(Path(tempfile.mkdtemp(prefix="rnn-playground-tests-")) / "runs.sqlite")
+os.environ["RNN_PLAYGROUND_CACHE"] = tempfile.mkdtemp(prefix="rnn-playground-cache-")
 # Pages under AppTest train in this process's threads, where a test's monkeypatch reaches the
 # training; the job tests run both backends, and the browser tests' servers the shipped default.
-os.environ.setdefault("RNN_PLAYGROUND_BACKEND", "thread")
-os.environ.setdefault("RNN_PLAYGROUND_CACHE", tempfile.mkdtemp(prefix="rnn-playground-cache-"))
+os.environ["RNN_PLAYGROUND_BACKEND"] = "thread"
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ cannot start a list or a heading inside the template either.
 
 Streamlit also rewrites some text after CommonMark has resolved the escapes: `:material/home:`
 became an icon even when every character was escaped (seen in Chromium), and automatic links
-are found the same way. An invisible word joiner after every colon, after "http"/"www" and after
-"@" breaks those patterns while the text reads the same.
+are found the same way. An invisible word joiner after a colon that opens a shortcode, after
+"http"/"www" and after "@" breaks those patterns while the text reads the same.
 """
 
 from __future__ import annotations
@@ -41,13 +41,17 @@ _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
 # between "http" and ":", "www" and ".", and after "@" does.
 _AUTOLINK_STARTS = re.compile(r"(https?|ftp|mailto|xmpp|www)(?=[:.])", re.IGNORECASE)
 WORD_JOINER = "\u2060"
+# Streamlit's shortcodes open with a colon right before a name (":red[", ":material/home:",
+# ":smile:", ":+1:"); only such a colon gets the joiner, so "classes: negative" stays as typed and
+# a reader's search finds it.
+_SHORTCODE_STARTS = re.compile(r":(?=[A-Za-z0-9_+\-])")
 
 
 def escape(value: Any) -> str:
     """`value` as text that Streamlit's Markdown shows character for character."""
     text = _LINE_BREAKS.sub(" ", str(value))
     text = _AUTOLINK_STARTS.sub(lambda match: match.group(1) + WORD_JOINER, text)
-    text = text.replace("@", "@" + WORD_JOINER).replace(":", ":" + WORD_JOINER)
+    text = _SHORTCODE_STARTS.sub(":" + WORD_JOINER, text.replace("@", "@" + WORD_JOINER))
     return _PUNCTUATION.sub(r"\\\1", text)
 
 
