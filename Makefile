@@ -2,6 +2,8 @@
 PYTHON ?= python3
 PORT ?= 8501
 PYTEST_ARGS ?=
+# Test processes: the suite is CPU-bound, so one per core (CI and the dev machines have 2).
+PYTEST_WORKERS ?= 2
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +16,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 $(BIN)/python:
 	rm -rf $(VENV)
