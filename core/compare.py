@@ -109,27 +109,38 @@ def change_label(before: Mapping[str, Any], after: Mapping[str, Any], most: int 
     return ", ".join(parts)
 
 
+# A run's name is at most this long, unless one setting alone is longer: a legend under a chart on a
+# phone has room for about 28 characters beside its symbol (ui/chart_style.LEGEND_WIDTH).
+NAME_LENGTH = 28
+
+
 def run_names(params: Mapping[str, Mapping[str, Any]], most: int = 3) -> dict[str, str]:
     """Run id -> a name made of the settings that set it apart from the other runs given, e.g.
     "distance 20, lr 0.01".
 
     Of the settings whose values differ among the runs, each run is named by its rarest values
-    (a value no other run has comes first), at most `most` of them: among many runs, what makes
-    one of them distinctive, and between two, everything that differs. Runs whose settings are all
-    the same are named by task and seed; a name two runs would share gets the start of the id.
+    (a value no other run has comes first), at most `most` of them and NAME_LENGTH characters:
+    among many runs, what makes one of them distinctive, and between two, what differs. Runs whose
+    settings are all the same are named by task and seed; a name two runs would share gets the
+    start of the id, so every name is unique.
     """
     differing = settings_diff(params)
+    order = list(differing)
     names = {}
     for identifier, run_params in params.items():
         counts = {name: sum(repr(value) == repr(values[identifier]) for value in values.values())
                   for name, values in differing.items()}
-        order = list(differing)
-        rarest = sorted(order, key=lambda name: (counts[name], order.index(name)))[:most]
-        parts = [f"{name} {_spelled(differing[name][identifier])}" for name in order if name in rarest]
-        names[identifier] = ", ".join(parts) or (f"{_spelled(run_params.get('task', 'memory'))}, seed "
-                                                 f"{_spelled(run_params.get('seed'))}")
+        chosen: list[str] = []
+        for name in sorted(order, key=lambda name: (counts[name], order.index(name)))[:most]:
+            spelled = f"{name} {_spelled(differing[name][identifier])}"
+            if chosen and len(", ".join([*chosen, spelled])) > NAME_LENGTH:
+                break
+            chosen.append(spelled)
+        chosen.sort(key=lambda part: order.index(part.split(" ", 1)[0]))
+        names[identifier] = ", ".join(chosen) or (f"{_spelled(run_params.get('task', 'memory'))}, seed "
+                                                  f"{_spelled(run_params.get('seed'))}")
     counts = collections.Counter(names.values())
-    return {identifier: name if counts[name] == 1 else f"{name} ({identifier[:8]})"
+    return {identifier: name if counts[name] == 1 else f"{name} ({identifier[:6]})"
             for identifier, name in names.items()}
 
 

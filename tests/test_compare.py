@@ -210,4 +210,7 @@ def test_runs_are_named_by_their_rarest_differing_settings():
     assert many["d" * 16].startswith("seed 4, distance 20") or "distance 20" in many["d" * 16]
     assert len(set(many.values())) == 4
     same = compare.run_names({"a" * 16: base, "b" * 16: dict(base)})
-    assert same == {"a" * 16: "memory, seed 1 (aaaaaaaa)", "b" * 16: "memory, seed 1 (bbbbbbbb)"}
+    assert same == {"a" * 16: "memory, seed 1 (aaaaaa)", "b" * 16: "memory, seed 1 (bbbbbb)"}
+    # Names fit a phone's legend: past NAME_LENGTH characters, the least rare settings are left out.
+    wide = compare.run_names({"a" * 16: base, "b" * 16: {**base, "lr": "0.01", "distance": "20", "hidden_size": "128"}})
+    assert all(len(name) <= compare.NAME_LENGTH for name in wide.values()), wide
