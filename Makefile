@@ -2,6 +2,9 @@
 PYTHON ?= python3
 PORT ?= 8501
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); a test holding a Dask cluster or a browser module's server stays on
+# one of them (tests/conftest.py groups them for --dist loadgroup). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +17,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 $(BIN)/python:
 	rm -rf $(VENV)
