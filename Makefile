@@ -2,8 +2,9 @@
 PYTHON ?= python3
 PORT ?= 8501
 PYTEST_ARGS ?=
-# Test processes (pytest-xdist); a test holding a Dask cluster or a browser module's server stays on
-# one of them (tests/conftest.py groups them for --dist loadgroup). TEST_WORKERS=0 runs in one process.
+# Test processes (pytest-xdist). Whole files go to a process (--dist loadfile), so a browser module's
+# server starts once; loadgroup would not group anything on pytest 9.2 (pytest-xdist issue #1386).
+# TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= 2
 
 VENV := .venv
@@ -17,7 +18,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 $(BIN)/python:
 	rm -rf $(VENV)

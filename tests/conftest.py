@@ -60,22 +60,10 @@ def cli(capsys, monkeypatch):
     return run
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`--dist loadgroup`, as `make test` runs it), tests that share an
-    expensive process stay on one worker: every test on the Dask cluster, so one worker starts
-    one cluster, and each browser module's tests on its module-scoped server, so that server and Chromium start once."""
-    for item in items:
-        params = getattr(item, "callspec", None)
-        if "dask_cluster" in item.fixturenames or (params and params.params.get("backend") == "dask"):
-            item.add_marker(pytest.mark.xdist_group("dask"))
-        elif item.get_closest_marker("browser") and "server" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-
-
 @pytest.fixture(scope="session")
 def dask_cluster():
-    """One real Dask LocalCluster (two single-threaded worker processes) for the whole test session,
+    """One real Dask LocalCluster (two single-threaded worker processes) for the whole test session
+    (under pytest-xdist, one per test process that runs a Dask test),
     named as the scheduler address that the Dask backend reads, with a default client for the
     tests' own Dask events."""
     import dask.config
