@@ -32,6 +32,11 @@ os.environ["RNN_PLAYGROUND_CACHE"] = str(STATE / "cache")
 # training; the job tests run both backends, and the browser tests' servers the shipped default.
 os.environ.setdefault("RNN_PLAYGROUND_BACKEND", "thread")
 
+# One intra-op torch thread per test process, as the app's jobs train (core.train.configure_torch):
+# two test processes on two cores would otherwise spin-wait on each other's threads. Set before any
+# test module imports torch, and inherited by the xdist workers.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 def pytest_unconfigure(config):
     shutil.rmtree(STATE, ignore_errors=True)
