@@ -2,8 +2,10 @@
 PYTHON ?= python3
 PORT ?= 8501
 PYTEST_ARGS ?=
-# Test processes: the suite is CPU-bound, so one per core (CI and the dev machines have 2).
-PYTEST_WORKERS ?= 2
+# Test processes (pytest-xdist). Whole files go to a process (--dist loadfile), so a browser module's
+# server starts once; loadgroup would not group anything on pytest 9.2 (pytest-xdist issue #1386).
+# TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,7 +18,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 $(BIN)/python:
 	rm -rf $(VENV)

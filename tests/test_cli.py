@@ -1,9 +1,11 @@
-"""The command line: JSON summary, determinism across runs, --reuse, listing, bundles, bad input."""
+"""The command line: JSON summary, determinism across runs, --reuse, listing, bundles, bad input.
+
+Commands run in-process through `core.__main__.main` (the `cli` fixture in conftest.py); one test
+runs `python -m core` as a real process, where the exit status and the streams are the point.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -12,51 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core.__main__ import main
-
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "distance=6", "--set", "hidden_size=8", "--steps", "40", "--set", "eval_every=10",
         "--set", "probe_every=10", "--set", "batch_size=16"]
-
-
-def cli(*args: str, database: Path) -> subprocess.CompletedProcess:
-    """`python -m core ARGS` run in-process through its entry function, with its own run store.
-
-    A process costs about 4 s of imports per call (13 ms in-process), so only the_real_command test
-    below pays it, where the process boundary (exit code, stdout) is what it checks.
-    """
-    out, err = io.StringIO(), io.StringIO()
-    saved = os.environ.get("RNN_PLAYGROUND_DB")
-    os.environ["RNN_PLAYGROUND_DB"] = str(database)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(list(args))
-            except SystemExit as exit:  # --help, as argparse ends it
-                code = exit.code if isinstance(exit.code, int) else 0
-    finally:
-        if saved is None:
-            os.environ.pop("RNN_PLAYGROUND_DB", None)
-        else:
-            os.environ["RNN_PLAYGROUND_DB"] = saved
-    return subprocess.CompletedProcess(["python", "-m", "core", *args], code, out.getvalue(), err.getvalue())
-
-
-def cli_process(*args: str, database: Path) -> subprocess.CompletedProcess:
-    """The real `python -m core`, in a process of its own."""
-    env = {**os.environ, "RNN_PLAYGROUND_DB": str(database)}
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
-
-
-def test_the_real_command_exits_with_its_codes_and_prints_json_on_stdout(database):
-    trained = cli_process("train", "memory", "--cells", "rnn", "--seed", "3", *TINY, "--json", database=database)
-    assert trained.returncode == 0, trained.stderr
-    summary = json.loads(trained.stdout.strip().splitlines()[-1])
-    assert summary["status"] == "finished" and list(summary["models"]) == ["rnn"]
-    refused = cli_process("train", "memory", "--set", "distance=abc", database=database)
-    assert refused.returncode == 2 and refused.stdout == ""
-    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
 
 
 @pytest.fixture
@@ -64,7 +24,7 @@ def database(tmp_path) -> Path:
     return tmp_path / "runs.sqlite"
 
 
-def test_train_json_summary_has_the_documented_shape(database):
+def test_train_json_summary_has_the_documented_shape(cli, database):
     result = cli("train", "memory", "--cells", "rnn,lstm", "--seed", "2", *TINY, "--json", database=database)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -78,7 +38,7 @@ def test_train_json_summary_has_the_documented_shape(database):
         assert 0.0 <= model["val_metric"] <= 1.0 and model["grad_ratio"] > 0
 
 
-def test_training_twice_gives_identical_histories(database, tmp_path):
+def test_training_twice_gives_identical_histories(cli, database, tmp_path):
     bundles = []
     for _ in range(2):
         assert cli("train", "memory", *TINY, "--json", database=database).returncode == 0
@@ -92,7 +52,7 @@ def test_training_twice_gives_identical_histories(database, tmp_path):
     assert bundles[0]["histories"] == bundles[1]["histories"]
 
 
-def test_reuse_returns_the_stored_run_without_training(database):
+def test_reuse_returns_the_stored_run_without_training(cli, database):
     first = json.loads(cli("train", "memory", *TINY, "--json", database=database).stdout.splitlines()[-1])
     reused = cli("train", "memory", *TINY, "--json", "--reuse", database=database)
     assert reused.returncode == 0
@@ -102,7 +62,7 @@ def test_reuse_returns_the_stored_run_without_training(database):
     assert again["models"]["lstm"]["val_metric"] == first["models"]["lstm"]["val_metric"]
 
 
-def test_runs_lists_and_bundles_round_trip(database, tmp_path):
+def test_runs_lists_and_bundles_round_trip(cli, database, tmp_path):
     trained = json.loads(cli("train", "memory", *TINY, "--json", database=database).stdout.splitlines()[-1])
     listing = cli("runs", database=database)
     assert trained["run_id"] in listing.stdout and "finished" in listing.stdout
@@ -124,7 +84,7 @@ def test_runs_lists_and_bundles_round_trip(database, tmp_path):
     (["export", "no-such-run"], "no stored run"),
     (["import", "/no/such/file.json"], "cannot read"),
 ])
-def test_bad_arguments_give_one_line_and_exit_code_two(database, arguments, fragment):
+def test_bad_arguments_give_one_line_and_exit_code_two(cli, database, arguments, fragment):
     result = cli(*arguments, database=database)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -132,8 +92,19 @@ def test_bad_arguments_give_one_line_and_exit_code_two(database, arguments, frag
     assert "Traceback" not in result.stderr
 
 
-def test_a_tampered_bundle_is_refused_in_one_line(database, tmp_path):
+def test_a_tampered_bundle_is_refused_in_one_line(cli, database, tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{"format": "rnn-playground-run", "version": 1, "params": {"hidden_size": "99999"}}')
     result = cli("import", str(path), database=database)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_python_dash_m_core_hands_a_refusal_to_the_shell_as_exit_status_two(tmp_path):
+    """The one real process: `python -m core` exits with main's status, and a refusal is one line
+    on stderr with nothing on stdout (which a script may be piping into a file)."""
+    env = {**os.environ, "RNN_PLAYGROUND_DB": str(tmp_path / "runs.sqlite")}
+    refused = subprocess.run([sys.executable, "-m", "core", "train", "memory", "--set", "hidden_size=abc"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and refused.stdout == ""
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "Hidden size" in line

@@ -8,7 +8,6 @@ import pytest
 
 from core import uploads
 from core.tasks.base import DataError
-from test_cli import cli
 
 TINY_TEXT = ["--steps", "30", "--set", "hidden_size=8", "--set", "batch_size=16", "--set", "eval_every=10",
              "--set", "probe_every=10", "--set", "vocab_size=100", "--set", "embedding_size=8"]
@@ -30,7 +29,7 @@ def table(tmp_path, name: str, rows: int) -> str:
     return str(path)
 
 
-def test_sentiment_trains_on_a_file_and_scores_another(database, tmp_path):
+def test_sentiment_trains_on_a_file_and_scores_another(cli, database, tmp_path):
     result = cli("train", "sentiment", "--cells", "lstm,bow", *TINY_TEXT, "--train-file",
                  f"csv:{table(tmp_path, 'train.csv', 60)}", "--eval-file", f"csv:{table(tmp_path, 'eval.csv', 10)}",
                  "--json", database=database)
@@ -47,7 +46,7 @@ def test_sentiment_trains_on_a_file_and_scores_another(database, tmp_path):
     assert reused["run_id"] == summary["run_id"] and reused["eval"] == summary["eval"]
 
 
-def test_default_puzzles_report_accuracy_by_kind(database):
+def test_default_puzzles_report_accuracy_by_kind(cli, database):
     result = cli("train", "sentiment", "--cells", "bow", *TINY_TEXT, "--set", "train_size=500", "--json",
                  database=database)
     assert result.returncode == 0, result.stderr
@@ -55,7 +54,7 @@ def test_default_puzzles_report_accuracy_by_kind(database):
     assert {"plain", "negation", "contrast"} <= set(groups)
 
 
-def test_handwriting_scores_a_pendigits_file(database, tmp_path):
+def test_handwriting_scores_a_pendigits_file(cli, database, tmp_path):
     path = tmp_path / "few.tes"
     # Two hand-made strokes in the UCI format: a vertical bar ("1") and a closed loop ("0").
     one = "50,100,50,86,50,72,50,58,50,44,50,30,50,15,50,0,1"
@@ -76,7 +75,7 @@ def test_handwriting_scores_a_pendigits_file(database, tmp_path):
     (["sentiment", "--eval-file", "csv:/does/not/exist.csv"], "cannot read"),
     (["handwriting", "--train-file", "uji:BADFILE"], "BADFILE"),
 ])
-def test_bad_file_arguments_fail_in_one_line(database, tmp_path, arguments, message):
+def test_bad_file_arguments_fail_in_one_line(cli, database, tmp_path, arguments, message):
     bad = tmp_path / "BADFILE"
     bad.write_text("this is not a pen file\n")
     arguments = [str(bad) if part == "uji:BADFILE" else part for part in arguments]
