@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from core import config  # noqa: E402
-from core.jobs import JobRunner  # noqa: E402
-from core.models import build_model  # noqa: E402
-from core.probes import loss_and_correct  # noqa: E402
+from core.settings import config  # noqa: E402
+from core.engine.jobs import JobRunner  # noqa: E402
+from core.nn.models import build_model  # noqa: E402
+from core.nn.probes import loss_and_correct  # noqa: E402
 from core.tasks import build_task  # noqa: E402
 
 TARGET = 0.95

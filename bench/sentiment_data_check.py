@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from core.config import ModelConfig, SentimentTaskConfig  # noqa: E402
-from core.models import build_model  # noqa: E402
+from core.settings.config import ModelConfig, SentimentTaskConfig  # noqa: E402
+from core.nn.models import build_model  # noqa: E402
 from core.tasks import sentiment  # noqa: E402
 
 

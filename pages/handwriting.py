@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.explain import handwriting_lines
+from core.report.explain import handwriting_lines
 from ui import form, lab, navigation, pen_view
 
 navigation.declare_if_cold()

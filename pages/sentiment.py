@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.explain import sentiment_lines
+from core.report.explain import sentiment_lines
 from ui import form, lab, navigation, text_view
 
 navigation.declare_if_cold()

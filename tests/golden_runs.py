@@ -1,6 +1,6 @@
 """Golden runs: one tiny seeded run per task, and the numbers it must reproduce.
 
-Run ids hash a task's numbers version (core/versions.py), not the code, so something must notice
+Run ids hash a task's numbers version (core/tasks/versions.py), not the code, so something must notice
 when a change alters a task's numbers: tests/test_golden_runs.py trains these runs and compares
 their histories with tests/golden_runs.json. After a change that is meant to alter a task's
 numbers, bump that task in NUMBERS_VERSIONS and regenerate the file:
@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core import config, versions  # noqa: E402  (after the path set-up above, for the script form)
-from core.train import prepare, run_interleaved  # noqa: E402
+from core.settings import config  # noqa: E402  (after the path set-up above, for the script form)
+from core.tasks import versions  # noqa: E402  (after the path set-up above, for the script form)
+from core.training.trainer import prepare, run_interleaved  # noqa: E402
 
 GOLDEN_FILE = Path(__file__).resolve().parent / "golden_runs.json"
 REGENERATE = ".venv/bin/python tests/golden_runs.py"

@@ -20,9 +20,9 @@ except ImportError:  # the `server` fixture skips (or, under CI, fails) with the
     expect = None
 
 from browser_support import require_chromium, start_app
-from core import config
-from core.history import History
-from core.runs import RunStore
+from core.settings import config
+from core.training.history import History
+from core.store.runs import RunStore
 from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server
 from test_plain_text import HOST, PAYLOADS, app_pages, table_with_labels
 from ui.presets import PAGES as LAB_PAGES

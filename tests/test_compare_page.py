@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from core import compare, config, runs
-from core.history import History
+from core.report import compare
+from core.settings import config
+from core.store import runs
+from core.training.history import History
 from test_pages import chart_frames, open_page
 from ui import compare_charts, compare_export
 from ui.services import job_runner

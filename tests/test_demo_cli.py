@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core import uploads
+from core.data import uploads
 from core.tasks.base import DataError
 from test_cli import cli
 

@@ -9,8 +9,8 @@ import re
 import shlex
 from pathlib import Path
 
-from core.jobs import job_weights
-from core.presets import PRESETS
+from core.engine.jobs import job_weights
+from core.tasks.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"

@@ -15,13 +15,14 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core import config, tables
-from core.history import History
-from core.pen_files import read_pendigits, read_uji
-from core.runs import BundleError, RunStore
+from core.settings import config
+from core.data import tables
+from core.training.history import History
+from core.data.pen_files import read_pendigits, read_uji
+from core.store.runs import BundleError, RunStore
 from core.tasks import handwriting
 from core.tasks.base import DataError
-from core.training_data import check_training_file
+from core.data.training_data import check_training_file
 from ui import plain
 
 CASES = {"urls": 1000, "tables": 500, "pen files": 500, "bundles": 500}

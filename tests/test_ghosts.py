@@ -13,7 +13,8 @@ import math
 import pyarrow as pa
 import pytest
 
-from core import compare, config
+from core.report import compare
+from core.settings import config
 from test_pages import TINY, chart_frames, open_page, train_to_the_end
 from ui import lab_seeds, plain, share
 from ui.services import job_runner, run_store

@@ -1,6 +1,6 @@
 """Run ids survive edits that leave a task's numbers alone, and golden runs catch edits that do not.
 
-A run id hashes the settings and the task's numbers version (core/versions.py). These tests show
+A run id hashes the settings and the task's numbers version (core/tasks/versions.py). These tests show
 the id no longer depends on the code's bytes, and retrain one tiny seeded run per task to check
 its history against tests/golden_runs.json, so a change that alters numbers cannot keep old ids.
 """
@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 import golden_runs
-from core import config, runs, versions
+from core.settings import config
+from core.store import runs
+from core.tasks import versions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +50,7 @@ def _first_difference(expected, actual, path: str = "") -> str | None:
 
 def _advice(task: str) -> str:
     return (f"If the change is meant to alter {task}'s numbers, bump NUMBERS_VERSIONS[{task!r}] in "
-            f"core/versions.py (so stored {task} runs and links are not served as if this code made them) "
+            f"core/tasks/versions.py (so stored {task} runs and links are not served as if this code made them) "
             f"and regenerate the fingerprint with `{golden_runs.REGENERATE} {task}`; if not, the change has "
             "a side effect to find.")
 
@@ -85,7 +87,7 @@ def test_every_task_has_a_numbers_version_and_bumping_it_changes_only_its_ids(mo
         {task: before[task] for task in config.TASKS if task != "memory"}
 
 
-IDS_SCRIPT = ("import json, sys; from core import config, runs; "
+IDS_SCRIPT = ("import json, sys; from core.settings import config; from core.store import runs; "
               "print(json.dumps({task: runs.run_id(config.from_params({'task': task})[0]) "
               "for task in config.TASKS}))")
 
@@ -100,10 +102,10 @@ def test_editing_the_trainer_or_adding_a_task_module_keeps_every_run_id(tmp_path
     """A copy of core/ with a comment changed in the trainer and a new task file gives the same ids."""
     original = _ids_from(ROOT)
     shutil.copytree(ROOT / "core", tmp_path / "core", ignore=shutil.ignore_patterns("__pycache__"))
-    trainer = tmp_path / "core" / "train.py"
+    trainer = tmp_path / "core" / "training" / "trainer.py"
     trainer.write_text(trainer.read_text().replace("# Norms are measured once", "# Norms are read once", 1))
-    assert trainer.read_text() != (ROOT / "core" / "train.py").read_text()
+    assert trainer.read_text() != (ROOT / "core" / "training" / "trainer.py").read_text()
     (tmp_path / "core" / "tasks" / "parity.py").write_text('"""A new task, not yet registered."""\n')
-    models = tmp_path / "core" / "models.py"
+    models = tmp_path / "core" / "nn" / "models.py"
     models.write_text(models.read_text() + "\n# A trailing comment.\n")
     assert _ids_from(tmp_path) == original

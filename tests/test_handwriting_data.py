@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import strokes as pen
-from core.config import HandwritingTaskConfig
-from core.pen_files import read_pendigits, read_uji
+from core.data import strokes as pen
+from core.settings.config import HandwritingTaskConfig
+from core.data.pen_files import read_pendigits, read_uji
 from core.tasks import handwriting
 from core.tasks.base import DataError
 

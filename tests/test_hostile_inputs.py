@@ -1,7 +1,7 @@
 """What a hostile tester found (issue 9), one test each: pen files, bundles, the store, the CLI, uploads.
 
 Each test fails on the code before the fix: a traceback, a silent misreading, or a file left
-behind. The CLI runs in-process through `core.__main__.main`; its store is a fresh one per test.
+behind. The CLI runs in-process through `core.cli.main`; its store is a fresh one per test.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from core import config, runs, strokes, uploads
-from core.__main__ import main
-from core.history import History
-from core.pen_files import read_pendigits, read_uji
-from core.runs import BundleError, RunStore, StoreBusy, StoreError
+from core.settings import config
+from core.store import runs
+from core.data import strokes, uploads
+from core.cli import main
+from core.training.history import History
+from core.data.pen_files import read_pendigits, read_uji
+from core.store.runs import BundleError, RunStore, StoreBusy, StoreError
 from core.tasks import handwriting
 from core.tasks.base import DataError
 
@@ -119,7 +121,7 @@ def test_a_bundle_over_the_size_cap_is_refused_before_parsing(bundle, tmp_path, 
         RunStore(tmp_path / "target.sqlite").import_bundle(json.dumps(bundle))
     path = tmp_path / "big.json"
     path.write_text(json.dumps(bundle))
-    monkeypatch.setattr("core.__main__.MAX_BUNDLE_BYTES", 2000)
+    monkeypatch.setattr("core.cli.MAX_BUNDLE_BYTES", 2000)
     code, _, error = run_cli(capsys, "import", str(path))
     assert code == 2 and "MB" in one_line(error)
 

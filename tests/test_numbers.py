@@ -13,13 +13,13 @@ import dataclasses
 import pytest
 import torch
 
-from core import config
-from core.analysis import prefix_probabilities
-from core.explain import orders_of_magnitude
-from core.history import History
-from core.models import build_model
-from core.probes import _from_the_end, gradient_through_time
-from core.train import prepare
+from core.settings import config
+from core.report.analysis import prefix_probabilities
+from core.report.explain import orders_of_magnitude
+from core.training.history import History
+from core.nn.models import build_model
+from core.nn.probes import _from_the_end, gradient_through_time
+from core.training.trainer import prepare
 
 TINY = {"task": "memory", "distance": "5", "hidden_size": "6", "steps": "20", "batch_size": "16",
         "eval_every": "10", "probe_every": "10", "cells": "rnn", "lr": "0.01"}
@@ -244,7 +244,7 @@ def test_every_setting_that_changes_the_numbers_changes_them(name, value):
 # Upload splits: validation is the documented share, the rest trains; swapped, the sizes say so.
 
 def upload_task(task: str, content: bytes, format: str, **changes):
-    from core import uploads
+    from core.data import uploads
     from core.tasks import build_task
 
     key = uploads.save(content, format)

@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-from core import config
-from core.analysis import trace_example
+from core.settings import config
+from core.report.analysis import trace_example
 from ui import share
 from ui.presets import PAGES, PRESETS
 from ui.services import job_runner, run_store, task_data

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core import config, runs
-from core.history import History
+from core.settings import config
+from core.store import runs
+from core.training.history import History
 from test_pages import open_page
 from ui import navigation
 

@@ -12,9 +12,11 @@ import pytest
 import torch
 from torch import nn
 
-from core import config, runs, versions
-from core.history import History
-from core.runs import BundleError, RunStore
+from core.settings import config
+from core.store import runs
+from core.tasks import versions
+from core.training.history import History
+from core.store.runs import BundleError, RunStore
 
 
 def make_history(cell: str, status: str = "finished", offset: float = 0.0) -> History:

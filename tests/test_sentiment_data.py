@@ -11,12 +11,12 @@ import types
 import pytest
 import torch
 
-from core import tables, tokens
-from core.tables import DataError
+from core.data import tables, tokens
+from core.data.tables import DataError
 from core.tasks import sentiment
 from core.tasks.base import TaskData
 
-from core.config import SentimentTaskConfig as Settings  # noqa: E402
+from core.settings.config import SentimentTaskConfig as Settings  # noqa: E402
 
 TASK_FIELDS = {field.name for field in dataclasses.fields(TaskData)}
 needs_task_fields = pytest.mark.skipif(
@@ -332,7 +332,7 @@ def test_missing_review_package_says_how_to_install(monkeypatch):
 
 @pytest.fixture
 def uploaded(monkeypatch):
-    """An upload store holding one CSV, whether or not core/uploads.py exists yet."""
+    """An upload store holding one CSV, whether or not core/data/uploads.py exists yet."""
     rows = [f"this film is {'great' if i % 2 else 'awful'} {i},{'pos' if i % 2 else 'neg'}" for i in range(60)]
     store = {"k1": ("csv", csv_bytes("text,label", *rows))}
 
@@ -340,13 +340,13 @@ def uploaded(monkeypatch):
         return store[key]
 
     try:
-        from core import uploads
+        from core.data import uploads
         monkeypatch.setattr(uploads, "load", load)
     except ImportError:
         import core
-        fake = types.ModuleType("core.uploads")
+        fake = types.ModuleType("core.data.uploads")
         fake.load = load
-        monkeypatch.setitem(sys.modules, "core.uploads", fake)
+        monkeypatch.setitem(sys.modules, "core.data.uploads", fake)
         monkeypatch.setattr(core, "uploads", fake, raising=False)
     return store
 

@@ -10,12 +10,13 @@ import pytest
 import torch
 from sacrebleu.metrics import CHRF
 
-from core import config, tokens
-from core.__main__ import main
-from core.explain import translation_lines
-from core.history import History
+from core.settings import config
+from core.data import tokens
+from core.cli import main
+from core.report.explain import translation_lines
+from core.training.history import History
 from core.tasks import build_task, translation
-from core.train import prepare, run_interleaved
+from core.training.trainer import prepare, run_interleaved
 
 TINY = {"task": "translation", "steps": "30", "hidden_size": "16", "batch_size": "16", "eval_every": "10",
         "probe_every": "10", "train_size": "300", "largest": "499"}
@@ -145,7 +146,7 @@ def test_copying_the_source_is_the_baseline(tmp_path):
 
 
 def _upload_data(tmp_path, content: bytes):
-    from core import uploads
+    from core.data import uploads
 
     key = uploads.save(content, "tsv")
     return build_task(config.from_params({**TINY, "source": "upload", "upload": key})[0])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from core import presets
-from core.__main__ import main
-from core.presets import PRESETS, Preset
-from core.runs import RunStore, run_id
+from core.tasks import presets
+from core.cli import main
+from core.tasks.presets import PRESETS, Preset
+from core.store.runs import RunStore, run_id
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -16,10 +16,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import compare, config
-from core.config import model_label
-from core.order import numeric_order
-from core.runs import BundleError, RunStore, RunSummary, StoredRun
+from core.report import compare
+from core.settings import config
+from core.settings.config import model_label
+from core.report.order import numeric_order
+from core.store.runs import BundleError, RunStore, RunSummary, StoredRun
 from ui import compare_charts, compare_export, compare_link, figures, plain, seed_bands
 from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
 from ui.services import run_store

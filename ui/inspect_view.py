@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import runs
-from core.analysis import has_gates, trace_example
-from core.config import Experiment, model_label, model_names
+from core.store import runs
+from core.report.analysis import has_gates, trace_example
+from core.settings.config import Experiment, model_label, model_names
 from ui import charts, figures, plain
 from ui.services import run_store, task_data
 

@@ -13,11 +13,13 @@ from typing import Callable
 
 import streamlit as st
 
-from core import config, runs, uploads
-from core.config import Experiment, model_label, model_names
-from core.explain import memory_lines
-from core.history import History
-from core.jobs import Job, JobRefused
+from core.settings import config
+from core.store import runs
+from core.data import uploads
+from core.settings.config import Experiment, model_label, model_names
+from core.report.explain import memory_lines
+from core.training.history import History
+from core.engine.jobs import Job, JobRefused
 from ui import charts, figures, ghosts, inspect_view, lab_seeds, plain, share
 from core.tasks.base import DataError, TaskData
 from ui.services import job_runner, run_store, session_liveness, session_owner, task_data

@@ -12,8 +12,8 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from core.jobs import JobRefused
-from core.runs import StoredRun
+from core.engine.jobs import JobRefused
+from core.store.runs import StoredRun
 from ui import figures, plain, seed_bands
 from ui.charts import colour_of
 from ui.services import job_runner, run_store, session_liveness, session_owner

@@ -8,12 +8,13 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import runs, strokes
-from core.analysis import load_model
-from core.config import Experiment, model_label, model_names
+from core.store import runs
+from core.data import strokes
+from core.report.analysis import load_model
+from core.settings.config import Experiment, model_label, model_names
 from core.tasks import check_training_file, handwriting
 from core.tasks.base import DataError, TaskData
-from core.problems import evaluate_model
+from core.nn.problems import evaluate_model
 from ui import charts, figures, lab, plain, reading
 from ui.services import run_store
 

@@ -1,10 +1,10 @@
-"""The preset experiments (core/presets.py) as links: on the home page and on each task's page."""
+"""The preset experiments (core/tasks/presets.py) as links: on the home page and on each task's page."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.presets import PRESETS, Preset, of_task  # noqa: F401  (the pages and tests read them here)
+from core.tasks.presets import PRESETS, Preset, of_task  # noqa: F401  (the pages and tests read them here)
 
 PAGES = {
     "memory": ("pages/memory_lab.py", "memory lab"),

@@ -14,9 +14,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import compare, config, runs
-from core.jobs import JobRefused
-from core.runs import RunStore, StoredRun
+from core.report import compare
+from core.settings import config
+from core.store import runs
+from core.engine.jobs import JobRefused
+from core.store.runs import RunStore, StoredRun
 from ui import figures, plain
 from ui.chart_style import legend
 from ui.charts import HEIGHT

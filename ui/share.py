@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from core import config
-from core.config import Experiment
+from core.settings import config
+from core.settings.config import Experiment
 
 
 def query_string(experiment: Experiment) -> str:

@@ -9,8 +9,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import runs, tables
-from core.config import Experiment
+from core.store import runs
+from core.data import tables
+from core.settings.config import Experiment
 from core.tasks.base import DataError, TaskData
 from core.tasks import check_training_file
 from ui import figures, lab, plain, reading

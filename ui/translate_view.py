@@ -6,11 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import phrases, runs
-from core.config import Experiment, model_label, model_names
-from core.explain import translation_lines
-from core.history import History
-from core.order import numeric_order
+from core.tasks import translation_phrases as phrases
+from core.store import runs
+from core.settings.config import Experiment, model_label, model_names
+from core.report.explain import translation_lines
+from core.training.history import History
+from core.report.order import numeric_order
 from core.tasks import check_training_file, translation
 from core.tasks.base import DataError, TaskData
 from ui import charts, figures, lab, plain, reading

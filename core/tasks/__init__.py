@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from core.config import TASKS, Experiment
+from core.settings.config import TASKS, Experiment
 from core.tasks.base import DataError, TaskData
 
 
@@ -43,7 +43,7 @@ def check_training_file(task: str, dataset):
     """The read file, once it meets the task's rules for training on it (for classifiers: enough
     samples of at least two classes; for handwriting also enough samples in all); DataError saying
     what to add otherwise. The upload boxes, the CLI and the tasks' own data building share it."""
-    from core import training_data
+    from core.data import training_data
 
     return getattr(task_module(task), "check_training_file", training_data.check_training_file)(dataset)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from core.errors import DataError  # noqa: F401 - tasks raise it and callers catch it from here too
+from core.data.errors import DataError  # noqa: F401 - tasks raise it and callers catch it from here too
 
 
 @dataclass
@@ -42,12 +42,12 @@ class TaskData:
     codec: Any = None
     # Facts for the page: where the data came from, sizes, licences, notices.
     info: dict[str, Any] = field(default_factory=dict)
-    # Builds each model, scores it and takes extra probe readings (see core/problems.py).
+    # Builds each model, scores it and takes extra probe readings (see core/nn/problems.py).
     problem: Any = None
 
     def __post_init__(self) -> None:
         if self.problem is None:
-            from core.problems import Classification  # imported here: problems imports the models
+            from core.nn.problems import Classification  # imported here: problems imports the models
 
             self.problem = Classification()
 

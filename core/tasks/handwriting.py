@@ -13,7 +13,7 @@ Pen data files that people share are often coarse: UCI pendigits keeps 8 points 
 with pen lifts drawn as lines and each axis stretched to 0..100. A share of the generated
 examples is passed through that same published preprocessing, and another share loses its pen-up
 marks, so a model trained here also reads such files and drawings from the canvas.
-Model input: see core/strokes.py (x, y, dx, dy, pen_up per pen point).
+Model input: see core/data/strokes.py (x, y, dx, dy, pen_up per pen point).
 
 Measured with bench/handwriting_transfer.py (train on generated digits only, score on the 7,494
 digits of 30 real writers in UCI pendigits.tra, seeds 0 and 1, default model, 2 CPU cores):
@@ -32,11 +32,11 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from core import strokes as pen
-from core.config import HandwritingTaskConfig
-from core.pen_files import PenSet, read_pendigits, read_uji
+from core.data import strokes as pen
+from core.settings.config import HandwritingTaskConfig
+from core.data.pen_files import PenSet, read_pendigits, read_uji
 from core.tasks.base import DataError, TaskData
-from core.training_data import check_classes
+from core.data.training_data import check_classes
 
 CHARSETS = {
     "digits": tuple(string.digits),
@@ -475,7 +475,7 @@ def build(config: HandwritingTaskConfig, seed: int) -> TaskData:
 def _upload_splits(config: HandwritingTaskConfig, classes: tuple[str, ...],
                    seed: int) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], list[str]]:
     """The user's file split at random into train (80%), validation (20%) and a probe subset."""
-    from core import uploads
+    from core.data import uploads
 
     file_format, content = uploads.load(config.upload)
     penset = check_training_file(read_file(file_format, content, classes))
@@ -526,7 +526,7 @@ def sample_pictures(config: HandwritingTaskConfig, seed: int, count: int) -> lis
     """`count` characters as the model is shown them (normalised strokes), for the page's picture."""
     classes = charset_of(config)
     if config.source == "upload":
-        from core import uploads
+        from core.data import uploads
 
         penset = read_file(*uploads.load(config.upload), classes)
         pairs = list(zip(penset.labels, penset.strokes))[:count]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from core.config import MemoryTaskConfig
+from core.settings.config import MemoryTaskConfig
 from core.tasks.base import TaskData
 
 TRAIN_SIZE = 4096
@@ -53,7 +53,7 @@ def build(config: MemoryTaskConfig, seed: int) -> TaskData:
 
 def data_shape(config: MemoryTaskConfig):
     """The shape `build` gives, without building it (for the server's memory budget)."""
-    from core.budget import DataShape
+    from core.training.budget import DataShape
 
     return DataShape(train_examples=TRAIN_SIZE, val_examples=VAL_SIZE, probe_examples=PROBE_SIZE,
                      length=config.distance, features=config.symbols, num_classes=config.symbols)

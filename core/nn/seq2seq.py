@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from core.models import REGISTRY, Encoder, Steps
+from core.nn.models import REGISTRY, Encoder, Steps
 
 ATTENTIONS = ("none", "additive", "multiplicative")
 CELLS_FOR_STEPS = {nn.RNN: nn.RNNCell, nn.GRU: nn.GRUCell, nn.LSTM: nn.LSTMCell}
@@ -326,7 +326,7 @@ def build_seq2seq(cell: str, source_vocab: int, target_vocab: int, embedding_siz
 
 
 def _initialise(model: Seq2Seq, seed: int, forget_bias: float) -> None:
-    """As core.models.initialise: uniform weights, normal embeddings, forget bias; all from the seed."""
+    """As core.nn.models.initialise: uniform weights, normal embeddings, forget bias; all from the seed."""
     generator = torch.Generator().manual_seed(seed)
     hidden = model.encoder.hidden_size
     recurrent = [*model.encoder.layers, model.decoder]

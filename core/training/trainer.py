@@ -18,9 +18,9 @@ import torch
 
 from torch import nn
 
-from core.config import Experiment, model_names
-from core.history import History
-from core.probes import gradient_norms, gradient_through_time, sequence_loss
+from core.settings.config import Experiment, model_names
+from core.training.history import History
+from core.nn.probes import gradient_norms, gradient_through_time, sequence_loss
 from core.tasks import build_task
 from core.tasks.base import TaskData
 # A running loss this many times above where it started is treated as divergence.

@@ -1,7 +1,7 @@
 """The Dask backend's side on a worker: the task that trains one job, and the channel it shares
-with its slot in the server (core/dask_engine.py).
+with its slot in the server (core/engine/dask_engine.py).
 
-The task trains with the process backend's watch and training body (core/workers.py): progress
+The task trains with the process backend's watch and training body (core/engine/workers.py): progress
 goes back on the job's Dask queue at most `PROGRESS_SECONDS` apart, "go" and "stop" come through
 Dask events (a listener thread waits on the stop, so checking it between steps costs nothing), and
 the task returns its histories and weights, which the server saves. A plugin warms each worker as
@@ -17,8 +17,8 @@ from typing import Any
 
 from distributed import Client, Event, Queue, Variable, WorkerPlugin, get_client, get_worker
 
-from core.history import History
-from core.workers import RemoteWatch, train_watched, warm_up
+from core.training.history import History
+from core.engine.workers import RemoteWatch, train_watched, warm_up
 
 # How long one wait of a task's listener, or of its wait for "go", lasts before it looks again
 # whether the task has ended or been stopped (each wait is one request to the scheduler).

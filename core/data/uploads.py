@@ -20,7 +20,7 @@ import re
 import time
 from pathlib import Path
 
-from core.errors import DataError
+from core.data.errors import DataError
 
 
 class UploadMissing(DataError, KeyError):
@@ -67,7 +67,7 @@ def max_age_days() -> float:
 
 def folder() -> Path:
     """Next to the run store, so each store (a test's, a server's) keeps its own files."""
-    from core.runs import default_path
+    from core.store.runs import default_path
 
     return default_path().parent / "uploads"
 

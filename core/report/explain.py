@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 
-from core.config import Experiment, model_label
-from core.history import History
+from core.settings.config import Experiment, model_label
+from core.training.history import History
 
 
 def orders_of_magnitude(ratio: float | None) -> float | None:

@@ -3,7 +3,7 @@
 Number words come from num2words and dates, quantities and money from the CLDR data Babel ships,
 so the default data is generated offline from a seed. Validation never shares a source text with
 training, and every pair carries a group name so validation can be scored per kind. A user's file
-of tab-separated pairs (the Tatoeba and Anki layout) is read like `core.tables` reads a table:
+of tab-separated pairs (the Tatoeba and Anki layout) is read like `core.data.tables` reads a table:
 each way it can be wrong is a `DataError` with one sentence the page shows as is, and each thing
 the reader changes on its own is told in `Pairs.notices`. Plain Python: no tensors here.
 """
@@ -22,8 +22,8 @@ from babel.numbers import format_currency
 from babel.units import format_unit
 from num2words import num2words
 
-from core.tables import _size as size_text, counted, decode
-from core.errors import DataError
+from core.data.tables import _size as size_text, counted, decode
+from core.data.errors import DataError
 
 # Languages whose number words (num2words) and CLDR formats (Babel) were checked by reading them.
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")

@@ -24,7 +24,7 @@ from typing import Iterable
 import sentencepiece
 import torch
 
-from core.tables import DataError
+from core.data.tables import DataError
 
 KINDS = ("unigram", "bpe")
 PAD_ID = 0

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.config import Experiment, cell_of
-from core.models import REGISTRY
+from core.settings.config import Experiment, cell_of
+from core.nn.models import REGISTRY
 from core.tasks.base import TaskData
 
 

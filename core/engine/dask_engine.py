@@ -1,8 +1,8 @@
 """Jobs on a Dask distributed cluster: the "dask" backend (RNN_PLAYGROUND_ENGINE=dask).
 
-The runner's queue, budgets, stop and snapshots stay in the server (core/jobs.py); only training
+The runner's queue, budgets, stop and snapshots stay in the server (core/engine/jobs.py); only training
 moves. Each slot of the runner is a server thread that submits one job at a time as a task to the
-cluster, the way a process slot feeds its worker (core/workers.py); the task (core/dask_task.py)
+cluster, the way a process slot feeds its worker (core/engine/workers.py); the task (core/engine/dask_task.py)
 trains with the same watch: it streams its histories back through a Dask queue at most
 `PROGRESS_SECONDS` apart, hears the server's "go" and "stop" through Dask events (a listener
 thread waits on the stop, so checking it between steps costs nothing), keeps the time budget, and
@@ -37,11 +37,11 @@ import dask.config
 from distributed import Client, LocalCluster
 from distributed.scheduler import KilledWorker
 
-from core.dask_task import ABANDONED, WARM_UP, Channel, WarmUp, quietly, train_task
-from core.jobs import SHUTTING_DOWN, save_results
+from core.engine.dask_task import ABANDONED, WARM_UP, Channel, WarmUp, quietly, train_task
+from core.engine.jobs import SHUTTING_DOWN, save_results
 
 if TYPE_CHECKING:
-    from core.jobs import Job, JobRunner
+    from core.engine.jobs import Job, JobRunner
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Each slot of the job runner owns one worker process, kept for job after job. Workers are forked
 from multiprocessing's fork server, a small single-threaded process that imports torch and trains
-a tiny warm-up run once (core/worker_preload.py): forking the server itself, which runs torch's and
+a tiny warm-up run once (core/engine/worker_preload.py): forking the server itself, which runs torch's and
 the web server's threads, would be unsafe, and spawning a fresh interpreter per worker made each
 one import torch again (about 140 MB of private memory) and re-import the server's main module,
 Streamlit included. Forked from the fork server, a worker shares those pages with it and its
@@ -28,13 +28,13 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
-    from core.jobs import Job, JobRunner
+    from core.engine.jobs import Job, JobRunner
 
 logger = logging.getLogger(__name__)
 
 CONTEXT = multiprocessing.get_context("forkserver")
 # Only this module, not the server's main module: Streamlit and the pages stay out of the workers.
-CONTEXT.set_forkserver_preload(["core.worker_preload"])
+CONTEXT.set_forkserver_preload(["core.engine.worker_preload"])
 # Progress reaches the server once a second at most: the progress bar redraws once a second and the
 # charts every two, and every message costs the server some unpickling under its GIL.
 PROGRESS_SECONDS = 1.0
@@ -59,7 +59,7 @@ def _death_cause(exitcode: int | None) -> tuple[str, str]:
 def worker_main(connection, store_path: str | None, device: str | None,
                 setup: tuple[Callable[..., None], tuple] | None) -> None:
     """The body of one worker process: wait for a job, train it, report, repeat until told to quit."""
-    from core.runs import RunStore
+    from core.store.runs import RunStore
 
     prepare_process()  # done once in the fork server already, unless it could not preload
     if setup is not None:  # a hook the tests use to put faults into the worker
@@ -88,7 +88,7 @@ WARM_UP = {"distance": "4", "hidden_size": "4", "batch_size": "4", "steps": "2",
 @functools.cache
 def prepare_process() -> None:
     """Configure torch and warm it up, once per process (a forked worker inherits it as done)."""
-    from core.train import configure_torch
+    from core.training.trainer import configure_torch
 
     configure_torch()
     warm_up()
@@ -96,8 +96,8 @@ def prepare_process() -> None:
 
 def warm_up() -> None:
     """Train the tiny warm-up experiment once, so the process's first job starts at full speed."""
-    from core.config import from_params
-    from core.train import train_all
+    from core.settings.config import from_params
+    from core.training.trainer import train_all
 
     try:
         train_all(from_params(WARM_UP)[0], device=None)
@@ -110,7 +110,7 @@ class RemoteWatch:
     time budget, and progress sent back at most `PROGRESS_SECONDS` apart.
 
     The channel to the server is the subclass's: a pipe here, the cluster's queue and variable in
-    core/dask_engine.py. Its `read_messages` sets `reason` (and `server_gone`), `wait_for_go`
+    core/engine/dask_engine.py. Its `read_messages` sets `reason` (and `server_gone`), `wait_for_go`
     waits for the server's answer to "training", and `send` delivers one message.
     """
 
@@ -185,7 +185,7 @@ class _PipeWatch(RemoteWatch):
         self.sender.join()
 
     def read_messages(self) -> None:
-        from core.jobs import SHUTTING_DOWN
+        from core.engine.jobs import SHUTTING_DOWN
 
         try:
             while self.connection.poll():
@@ -205,7 +205,7 @@ class _PipeWatch(RemoteWatch):
         it at once, with nothing trained) or training (a stop then waits for the step in hand), so
         the two sides never disagree on whether a step was taken.
         """
-        from core.jobs import SHUTTING_DOWN
+        from core.engine.jobs import SHUTTING_DOWN
 
         while True:
             try:
@@ -235,9 +235,10 @@ def train_watched(watch: RemoteWatch, experiment, device, max_steps, memory_mb=N
     """Build a job's data, check it against the memory budget, tell the server it trains, train
     until done or stopped; its status and message. The trainers are left on `watch.trainers` for
     the caller to save or send back."""
-    from core import budget, jobs
+    from core.training import budget
+    from core.engine import jobs
     from core.tasks.base import DataError
-    from core.train import prepare, run_interleaved
+    from core.training.trainer import prepare, run_interleaved
 
     try:
         trainers = prepare(experiment, device, max_steps=max_steps)
@@ -265,7 +266,7 @@ def train_watched(watch: RemoteWatch, experiment, device, max_steps, memory_mb=N
 
 def _train_one(connection, store, experiment, device, max_steps, max_seconds, memory_mb) -> bool:
     """Train one job, save it and report its end; False when the server has gone and the worker should exit."""
-    from core import jobs
+    from core.engine import jobs
 
     watch = _PipeWatch(connection, max_seconds)
     status, message = train_watched(watch, experiment, device, max_steps, memory_mb)

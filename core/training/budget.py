@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from core.config import Experiment, cell_of, model_names, parameter_fields
+from core.settings.config import Experiment, cell_of, model_names, parameter_fields
 
 FLOAT = 4  # bytes in a float32
 # A number in a History list: a Python float (24 bytes) and the list's pointer to it.
@@ -27,7 +27,7 @@ HISTORY_NUMBER = 32
 # Live copies of a history at the peak: the trainer's, the published progress copy, a page's
 # snapshot and the run store's JSON while saving.
 HISTORY_COPIES = 4
-EVAL_BATCH = 512  # core/problems.py evaluates in chunks of this many examples
+EVAL_BATCH = 512  # core/nn/problems.py evaluates in chunks of this many examples
 # What a job's first steps cost beyond its tensors (autograd's and the allocator's own set-up),
 # measured as the peak of a 4-unit model on 5-step sequences.
 OVERHEAD = 90 * 2 ** 20
@@ -72,7 +72,7 @@ def expected_shape(experiment: Experiment) -> DataShape | None:
 @functools.cache
 def _cell(cell: str) -> tuple[int, int, bool]:
     """(gate blocks, directions, averages) of a cell kind, read from its registered module."""
-    from core.models import REGISTRY
+    from core.nn.models import REGISTRY
 
     spec = REGISTRY[cell]
     blocks = spec.module(1, 1).weight_ih_l0.shape[0]  # 4 for an LSTM, 3 for a GRU, 1 for an RNN
@@ -150,7 +150,7 @@ def _decoder(shape: DataShape, hidden: int, width: int, blocks: int) -> int:
 
 
 def _history_numbers(shape: DataShape, layers: int, steps: int, eval_every: int, probe_every: int) -> int:
-    """Numbers one model's History holds at the end (see core/history.py)."""
+    """Numbers one model's History holds at the end (see core/training/history.py)."""
     evaluations = steps // eval_every + 2  # plus the first and the last step
     probes = steps // probe_every + 2
     per_step = 5 + 2 * layers + 1  # step, time, loss, norm, per-layer norms, head
@@ -176,7 +176,7 @@ def refusal(experiment: Experiment, shape: DataShape, limit_mb: float, max_steps
 def _advice(experiment: Experiment, shape: DataShape, limit_mb: float, max_steps: int | None,
             need: Footprint) -> str:
     """Which settings to lower, and to what: each one that alone would make the job fit."""
-    from core.config import replace, value_of
+    from core.settings.config import replace, value_of
 
     def fits(**changes) -> bool:
         try:

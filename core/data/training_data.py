@@ -1,6 +1,6 @@
 """The rules a user's file must meet before anything trains on it, the same on the page and the CLI.
 
-An importer (core/tables.py, core/pen_files.py) says whether a file can be read; these rules say
+An importer (core/data/tables.py, core/data/pen_files.py) says whether a file can be read; these rules say
 whether a model can learn from what was read. A file of one class trains to a meaningless
 accuracy of 1.0, and a class with a sample or two cannot be both learned and checked on the
 validation split, so both are refused in one sentence that says what to add.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable
 
-from core.errors import DataError
+from core.data.errors import DataError
 
 MIN_CLASSES = 2
 # Each class needs samples on both sides of the random 80/20 split, and a few to be learned at all.

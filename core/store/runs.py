@@ -23,8 +23,9 @@ from typing import Any, Iterator
 
 import torch
 
-from core import config, versions
-from core.history import STATUSES, History, combined_status
+from core.settings import config
+from core.tasks import versions
+from core.training.history import STATUSES, History, combined_status
 
 BUNDLE_FORMAT = "rnn-playground-run"
 BUNDLE_VERSION = 1

@@ -1,7 +1,7 @@
 """Readers for pen-trajectory files people bring: UCI pendigits and UJI Pen Characters (v1 and v2).
 
 Each reader turns a file's bytes into a `PenSet` of characters in the one stroke representation
-(core/strokes.py: strokes of (n, 2) points, y up) with class names, and says in `notices` what it
+(core/data/strokes.py: strokes of (n, 2) points, y up) with class names, and says in `notices` what it
 skipped and why. Whatever cannot be read at all raises `DataError` with a message a person can act
 on: which line, what was expected, what limit was passed.
 
@@ -22,10 +22,10 @@ from typing import Iterable
 
 import numpy as np
 
-from core.strokes import MAX_COORDINATE
-from core.errors import DataError
+from core.data.strokes import MAX_COORDINATE
+from core.data.errors import DataError
 
-# As large as an upload may be (core/uploads.py): the whole UJIpenchars2 file fits.
+# As large as an upload may be (core/data/uploads.py): the whole UJIpenchars2 file fits.
 MAX_BYTES = 20 * 1024 * 1024
 # Bad lines are reported one by one up to this many; past it the file is refused as not this format.
 MAX_BAD_LINES = 20

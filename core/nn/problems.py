@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from core.config import ModelConfig
-from core.models import SequenceModel, build_model
-from core.probes import loss_and_correct
+from core.settings.config import ModelConfig
+from core.nn.models import SequenceModel, build_model
+from core.nn.probes import loss_and_correct
 
 if TYPE_CHECKING:
     from core.tasks.base import TaskData

@@ -6,13 +6,13 @@ user, a server budget or a closed browser session), diverged or failed, and all 
 are saved to the run store. Nothing here touches the UI or imports the web framework.
 
 Three backends serve the same interface (RNN_PLAYGROUND_BACKEND). "process", the default, trains in
-worker processes forked from a warm fork server (core/workers.py): training neither shares the
+worker processes forked from a warm fork server (core/engine/workers.py): training neither shares the
 server's GIL with page redraws (live training measured 1.00x to 1.09x the CLI's steps per second
 against 0.88x to 0.93x on threads, bench/live_speed.py) nor can take the server down with it. "thread" trains in the
 server's own threads and publishes a copy of the histories after a step, at most `PUBLISH_SECONDS`
 apart, which snapshots read (a snapshot neither waits on a step nor sees half of one); it needs no
 second torch in memory, which the smallest hosted tiers may want (see the README).
-"dask" (RNN_PLAYGROUND_ENGINE=dask) trains on the workers of a Dask cluster (core/dask_engine.py).
+"dask" (RNN_PLAYGROUND_ENGINE=dask) trains on the workers of a Dask cluster (core/engine/dask_engine.py).
 """
 
 from __future__ import annotations
@@ -30,17 +30,17 @@ from typing import Any, Callable
 
 import torch
 
-from core import budget
-from core.config import Experiment, model_label, model_names
-from core.history import History
-from core.runs import RunStore, run_id
+from core.training import budget
+from core.settings.config import Experiment, model_label, model_names
+from core.training.history import History
+from core.store.runs import RunStore, run_id
 from core.tasks.base import DataError
-from core.train import Trainer, prepare, run_interleaved
+from core.training.trainer import Trainer, prepare, run_interleaved
 
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("process", "thread", "dask")
-# Backends on an existing distributed engine, chosen with RNN_PLAYGROUND_ENGINE (core/dask_engine.py).
+# Backends on an existing distributed engine, chosen with RNN_PLAYGROUND_ENGINE (core/engine/dask_engine.py).
 ENGINES = ("dask",)
 KEEP_FINISHED = 50
 ALIVE_CHECK_SECONDS = 1.0
@@ -248,7 +248,7 @@ class _Watch:
                 self.job._stop_reason = self.job._stop_reason or reason
 
     def _budget_reason(self) -> str | None:
-        # As in a worker (core/workers.py): a job always gets its first step, so a budget spent
+        # As in a worker (core/engine/workers.py): a job always gets its first step, so a budget spent
         # building data on a busy machine still ends with curves to show.
         if self.max_seconds is not None and time.monotonic() - self.started > self.max_seconds \
                 and any(trainer.history.steps for trainer in self.job._trainers):
@@ -465,12 +465,12 @@ class JobRunner:
 
     def _start_workers(self) -> None:
         if self.backend == "dask":
-            from core.dask_engine import start_slots  # only this backend needs Dask installed
+            from core.engine.dask_engine import start_slots  # only this backend needs Dask installed
 
             start_slots(self)
             return
         if self.backend == "process":
-            from core.workers import ProcessSlot  # the thread backend never needs multiprocessing
+            from core.engine.workers import ProcessSlot  # the thread backend never needs multiprocessing
 
             while len(self._slots) < self.max_concurrent:
                 slot = ProcessSlot(self, len(self._slots) + 1)

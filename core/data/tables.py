@@ -14,7 +14,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from core.errors import DataError  # noqa: F401 - importers raise it; callers catch it from here too
+from core.data.errors import DataError  # noqa: F401 - importers raise it; callers catch it from here too
 
 FORMATS = ("csv", "tsv")
 DELIMITERS = {"csv": ",", "tsv": "\t"}

@@ -25,10 +25,10 @@ import statistics
 import zlib
 from typing import Any, Iterable, Mapping
 
-from core.config import CELLS, cell_of, model_label
-from core.history import History
+from core.settings.config import CELLS, cell_of, model_label
+from core.training.history import History
 
-# A run id is 16 hex characters (core/runs.py); anything else in a link was typed or tampered with.
+# A run id is 16 hex characters (core/store/runs.py); anything else in a link was typed or tampered with.
 RUN_ID = re.compile(r"[0-9a-f]{16}")
 CSV_COLUMNS = ("run", "model", "series", "step", "wall_seconds", "value")
 GRADIENT_COLUMNS = ("run", "model", "layer", "probe_step", "back", "norm")
