@@ -28,7 +28,7 @@ from torch import nn  # noqa: E402
 
 from core.settings.config import ModelConfig, SentimentTaskConfig  # noqa: E402
 from core.nn.models import build_model  # noqa: E402
-from core.tasks import sentiment  # noqa: E402
+from core.tasks.sentiment import data as sentiment  # noqa: E402
 
 
 # (text, label): written for this check, in styles the Rotten Tomatoes critics' snippets do not use.

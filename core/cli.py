@@ -26,7 +26,7 @@ from typing import NoReturn, Sequence
 
 from core.settings import config
 from core.data import uploads
-from core.training.history import combined_status
+from core.data.history import combined_status
 from core.tasks.base import DataError
 from core.store.runs import MAX_BUNDLE_BYTES, BundleError, RunStore, StoreError
 

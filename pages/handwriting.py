@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from core.report.explain import handwriting_lines
-from ui import form, lab, navigation, pen_view
+from core.tasks.explaining import handwriting_lines
+from ui import form, lab, navigation
+from ui.tasks import handwriting as pen_view
 
 navigation.declare_if_cold()
 

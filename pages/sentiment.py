@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from core.report.explain import sentiment_lines
-from ui import form, lab, navigation, text_view
+from core.tasks.explaining import sentiment_lines
+from ui import form, lab, navigation
+from ui.tasks import sentiment as text_view
 
 navigation.declare_if_cold()
 

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import form, lab, navigation, translate_view
+from ui import form, lab, navigation
+from ui.tasks import translation as translate_view
 
 navigation.declare_if_cold()
 

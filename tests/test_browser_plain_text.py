@@ -21,7 +21,7 @@ except ImportError:  # the `server` fixture skips (or, under CI, fails) with the
 
 from browser_support import require_chromium, start_app
 from core.settings import config
-from core.training.history import History
+from core.data.history import History
 from core.store.runs import RunStore
 from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server
 from test_plain_text import HOST, PAYLOADS, app_pages, table_with_labels

@@ -17,7 +17,7 @@ from bench.job_memory import measure
 from core.training import budget
 from core.settings.config import from_params, replace
 from core.engine.jobs import JobRefused, JobRunner
-from core.tasks import memory
+from core.tasks.memory import data as memory
 from core.engine.workers import CONTEXT
 
 pytestmark = pytest.mark.timeout(300)

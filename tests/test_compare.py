@@ -9,7 +9,7 @@ import pytest
 
 from core.report import compare
 from core.settings import config
-from core.training.history import History
+from core.data.history import History
 
 
 def test_smoothing_matches_a_hand_computation():

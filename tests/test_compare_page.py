@@ -9,7 +9,7 @@ import pytest
 from core.report import compare
 from core.settings import config
 from core.store import runs
-from core.training.history import History
+from core.data.history import History
 from test_pages import chart_frames, open_page
 from ui import compare_charts, compare_export
 from ui.services import job_runner

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.settings import config
-from core.report.explain import CHANCE_MARGIN, handwriting_lines, memory_lines, sentiment_lines
-from core.training.history import History
+from core.tasks.explaining import CHANCE_MARGIN, handwriting_lines, memory_lines, sentiment_lines
+from core.data.history import History
 
 MEMORY = config.from_params({"task": "memory", "distance": "20", "symbols": "4", "steps": "800"})[0]
 SENTIMENT = config.from_params({"task": "sentiment", "steps": "800"})[0]

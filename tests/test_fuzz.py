@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from core.settings import config
 from core.data import tables
-from core.training.history import History
+from core.data.history import History
 from core.data.pen_files import read_pendigits, read_uji
 from core.store.runs import BundleError, RunStore
-from core.tasks import handwriting
+from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError
 from core.data.training_data import check_training_file
 from ui import plain

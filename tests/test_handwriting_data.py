@@ -11,7 +11,7 @@ import torch
 from core.data import strokes as pen
 from core.settings.config import HandwritingTaskConfig
 from core.data.pen_files import read_pendigits, read_uji
-from core.tasks import handwriting
+from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError
 
 SMALL = HandwritingTaskConfig(train_size=500)

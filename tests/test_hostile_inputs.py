@@ -18,10 +18,10 @@ from core.settings import config
 from core.store import runs
 from core.data import strokes, uploads
 from core.cli import main
-from core.training.history import History
+from core.data.history import History
 from core.data.pen_files import read_pendigits, read_uji
 from core.store.runs import BundleError, RunStore, StoreBusy, StoreError
-from core.tasks import handwriting
+from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError
 
 TINY = ["--set", "hidden_size=8", "--steps", "10", "--set", "eval_every=5",

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from core.settings import config
 from core.store import runs
-from core.training.history import History
+from core.data.history import History
 from core.engine.jobs import JobRefused
 from test_pages import TINY, open_page
 from ui.lab import progress_text, train_note

@@ -15,8 +15,8 @@ import torch
 
 from core.settings import config
 from core.report.analysis import prefix_probabilities
-from core.report.explain import orders_of_magnitude
-from core.training.history import History
+from core.tasks.explaining import orders_of_magnitude
+from core.data.history import History
 from core.nn.models import build_model
 from core.nn.probes import _from_the_end, gradient_through_time
 from core.training.trainer import prepare

@@ -16,7 +16,7 @@ import pytest
 
 from core.settings import config
 from core.store import runs
-from core.training.history import History
+from core.data.history import History
 from test_pages import open_page
 from ui import navigation
 

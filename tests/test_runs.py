@@ -15,7 +15,7 @@ from torch import nn
 from core.settings import config
 from core.store import runs
 from core.tasks import versions
-from core.training.history import History
+from core.data.history import History
 from core.store.runs import BundleError, RunStore
 
 

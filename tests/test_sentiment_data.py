@@ -13,7 +13,7 @@ import torch
 
 from core.data import tables, tokens
 from core.data.tables import DataError
-from core.tasks import sentiment
+from core.tasks.sentiment import data as sentiment
 from core.tasks.base import TaskData
 
 from core.settings.config import SentimentTaskConfig as Settings  # noqa: E402

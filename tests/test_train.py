@@ -10,9 +10,9 @@ from pathlib import Path
 import torch
 
 from core.settings.config import from_params
-from core.training.history import History
+from core.data.history import History
 from core.tasks import build_task
-from core.tasks.memory import make_sequences
+from core.tasks.memory.data import make_sequences
 from core.training.trainer import prepare, run_interleaved, train, train_all
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,6 +111,6 @@ def test_core_never_imports_streamlit():
     offenders = [str(path) for path in (ROOT / "core").rglob("*.py") if pattern.search(path.read_text())]
     assert offenders == []
     code = ("import sys, core.settings.config, core.nn.models, core.training.trainer, core.engine.jobs, core.store.runs, core.report.analysis, "
-            "core.report.explain, core.cli; print('streamlit' in sys.modules)")
+            "core.tasks.explaining, core.cli; print('streamlit' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -13,9 +13,10 @@ from sacrebleu.metrics import CHRF
 from core.settings import config
 from core.data import tokens
 from core.cli import main
-from core.report.explain import translation_lines
-from core.training.history import History
-from core.tasks import build_task, translation
+from core.tasks.explaining import translation_lines
+from core.data.history import History
+from core.tasks import build_task
+from core.tasks.translation import data as translation
 from core.training.trainer import prepare, run_interleaved
 
 TINY = {"task": "translation", "steps": "30", "hidden_size": "16", "batch_size": "16", "eval_every": "10",

@@ -13,8 +13,8 @@ import pytest
 from babel.dates import format_date
 from hypothesis import given, settings, strategies
 
-from core.tasks import translation_phrases as phrases
-from core.tasks.translation_phrases import DataError, date_splits, number_splits, number_words, read_pairs
+from core.tasks.translation import phrases
+from core.tasks.translation.phrases import DataError, date_splits, number_splits, number_words, read_pairs
 
 
 # --- number words --------------------------------------------------------------------------------

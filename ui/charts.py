@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 
 from core.settings.config import model_label
-from core.training.history import History
+from core.data.history import History
 from core.report.order import numeric_order
 # Older callers read these here: the style and the per-example charts live in their own modules.
 from ui.chart_style import (  # noqa: F401

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from core.report import compare
-from core.training.history import History
+from core.data.history import History
 from ui import plain
 from ui.charts import colour_of
 from ui.services import run_store

@@ -17,8 +17,8 @@ from core.settings import config
 from core.store import runs
 from core.data import uploads
 from core.settings.config import Experiment, model_label, model_names
-from core.report.explain import memory_lines
-from core.training.history import History
+from core.tasks.explaining import memory_lines
+from core.data.history import History
 from core.engine.jobs import Job, JobRefused
 from ui import charts, figures, ghosts, inspect_view, lab_seeds, plain, share
 from core.tasks.base import DataError, TaskData

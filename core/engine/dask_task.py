@@ -17,7 +17,7 @@ from typing import Any
 
 from distributed import Client, Event, Queue, Variable, WorkerPlugin, get_client, get_worker
 
-from core.training.history import History
+from core.data.history import History
 from core.engine.workers import RemoteWatch, train_watched, warm_up
 
 # How long one wait of a task's listener, or of its wait for "go", lasts before it looks again

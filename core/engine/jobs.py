@@ -32,7 +32,7 @@ import torch
 
 from core.training import budget
 from core.settings.config import Experiment, model_label, model_names
-from core.training.history import History
+from core.data.history import History
 from core.store.runs import RunStore, run_id
 from core.tasks.base import DataError
 from core.training.trainer import Trainer, prepare, run_interleaved

@@ -26,7 +26,7 @@ import zlib
 from typing import Any, Iterable, Mapping
 
 from core.settings.config import CELLS, cell_of, model_label
-from core.training.history import History
+from core.data.history import History
 
 # A run id is 16 hex characters (core/store/runs.py); anything else in a link was typed or tampered with.
 RUN_ID = re.compile(r"[0-9a-f]{16}")

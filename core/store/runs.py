@@ -25,7 +25,7 @@ import torch
 
 from core.settings import config
 from core.tasks import versions
-from core.training.history import STATUSES, History, combined_status
+from core.data.history import STATUSES, History, combined_status
 
 BUNDLE_FORMAT = "rnn-playground-run"
 BUNDLE_VERSION = 1

@@ -18,7 +18,7 @@ from core.tasks.base import DataError, TaskData
 def task_module(task: str) -> ModuleType:
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}")
-    return importlib.import_module(f"core.tasks.{task}")
+    return importlib.import_module(f"core.tasks.{task}.data")
 
 
 def build_task(experiment: Experiment) -> TaskData:

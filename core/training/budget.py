@@ -150,7 +150,7 @@ def _decoder(shape: DataShape, hidden: int, width: int, blocks: int) -> int:
 
 
 def _history_numbers(shape: DataShape, layers: int, steps: int, eval_every: int, probe_every: int) -> int:
-    """Numbers one model's History holds at the end (see core/training/history.py)."""
+    """Numbers one model's History holds at the end (see core/data/history.py)."""
     evaluations = steps // eval_every + 2  # plus the first and the last step
     probes = steps // probe_every + 2
     per_step = 5 + 2 * layers + 1  # step, time, loss, norm, per-layer norms, head

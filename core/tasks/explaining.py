@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from core.settings.config import Experiment, model_label
-from core.training.history import History
+from core.data.history import History
 
 
 def orders_of_magnitude(ratio: float | None) -> float | None:

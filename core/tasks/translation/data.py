@@ -1,6 +1,6 @@
 """The translation task: an encoder-decoder learns to translate, with and without attention.
 
-Pairs come from `core.tasks.translation_phrases`: English number words into German, French, Spanish and more
+Pairs come from `core.tasks.translation.phrases`: English number words into German, French, Spanish and more
 (German puts units before tens and French counts in twenties, so alignments cross), dates and
 quantities written by CLDR's rules through Babel, or the user's own tab-separated pairs. Each side
 is cut into SentencePiece pieces (one vocabulary per language, or one shared). The `Translation`
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from core.tasks import translation_phrases as phrases
+from core.tasks.translation import phrases
 from core.data import tokens
 from core.settings.config import VARIANT_MARK, ModelConfig, TranslationTaskConfig
 from core.nn.problems import EVAL_BATCH, Evaluation, evaluate_model, evaluating

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.tasks import translation_phrases as phrases
+from core.tasks.translation import phrases
 from core.store import runs
 from core.settings.config import Experiment, model_label, model_names
-from core.report.explain import translation_lines
-from core.training.history import History
+from core.tasks.explaining import translation_lines
+from core.data.history import History
 from core.report.order import numeric_order
-from core.tasks import check_training_file, translation
+from core.tasks import check_training_file
+from core.tasks.translation import data as translation
 from core.tasks.base import DataError, TaskData
 from ui import charts, figures, lab, plain, reading
 from ui.services import task_data

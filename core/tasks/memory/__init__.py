@@ -1,0 +1,1 @@
+"""The memory lesson: its config, data, presets, explanation and numbers version, in one package."""
