@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from core.settings import config  # noqa: E402
+from core.tasks import experiment as config  # noqa: E402
 from core.tasks.handwriting import data as handwriting  # noqa: E402
 from core.training.trainer import prepare, run_interleaved  # noqa: E402
 

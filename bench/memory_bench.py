@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from core.settings import config  # noqa: E402
+from core.tasks import experiment as config  # noqa: E402
 from core.engine.jobs import JobRunner  # noqa: E402
 from core.nn.models import build_model  # noqa: E402
 from core.nn.probes import loss_and_correct  # noqa: E402

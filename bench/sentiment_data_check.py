@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from core.settings.config import ModelConfig, SentimentTaskConfig  # noqa: E402
+from core.tasks.experiment import ModelConfig, SentimentTaskConfig  # noqa: E402
 from core.nn.models import build_model  # noqa: E402
 from core.tasks.sentiment import data as sentiment  # noqa: E402
 

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def one_run(seed: int, settings: list[str]) -> dict:
     """Train in this process (called in a child), returning the per-model figures as JSON-ready data."""
     sys.path.insert(0, str(ROOT))
-    from core.settings import config
+    from core.tasks import experiment as config
     from core.training.trainer import prepare, run_interleaved
 
     params = {"task": "translation", "seed": str(seed)}

@@ -24,7 +24,7 @@ import sys
 import time
 from typing import NoReturn, Sequence
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.data import uploads
 from core.data.history import combined_status
 from core.tasks.base import DataError

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.settings import config  # noqa: E402  (after the path set-up above, for the script form)
+from core.tasks import experiment as config  # noqa: E402  (after the path set-up above, for the script form)
 from core.tasks import versions  # noqa: E402  (after the path set-up above, for the script form)
 from core.training.trainer import prepare, run_interleaved  # noqa: E402
 

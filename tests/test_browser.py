@@ -296,7 +296,7 @@ def test_a_diverging_learning_rate_is_explained(server, page):
 
 
 def test_home_presets_open_the_memory_lab(server, page):
-    from core.settings import config
+    from core.tasks import experiment as config
     from ui.presets import of_task
 
     PRESETS = of_task("memory")

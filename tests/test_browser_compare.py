@@ -31,7 +31,7 @@ PHONE = {"width": 390, "height": 900}
 
 def stored_runs(path) -> list[str]:
     """Two tiny runs that differ in learning rate, trained here into the store at `path`."""
-    from core.settings import config
+    from core.tasks import experiment as config
     from core.store.runs import RunStore
     from core.training.trainer import prepare, run_interleaved
 

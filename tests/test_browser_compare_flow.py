@@ -18,7 +18,7 @@ import pytest
 
 from browser_support import button, charts, slider
 from core.report import compare
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.store.runs import RunStore
 from test_browser import (  # noqa: F401 - fixtures

@@ -20,7 +20,7 @@ except ImportError:  # the `server` fixture skips (or, under CI, fails) with the
     expect = None
 
 from browser_support import require_chromium, start_app
-from core.settings import config
+from core.tasks import experiment as config
 from core.data.history import History
 from core.store.runs import RunStore
 from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server

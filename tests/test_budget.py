@@ -15,7 +15,7 @@ import pytest
 import faults
 from bench.job_memory import measure
 from core.training import budget
-from core.settings.config import from_params, replace
+from core.tasks.experiment import from_params, replace
 from core.engine.jobs import JobRefused, JobRunner
 from core.tasks.memory import data as memory
 from core.engine.workers import CONTEXT

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from core.report import compare
-from core.settings import config
+from core.tasks import experiment as config
 from core.data.history import History
 
 

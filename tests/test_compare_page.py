@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.report import compare
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.data.history import History
 from test_pages import chart_frames, open_page

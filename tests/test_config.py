@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.settings import config
-from core.settings.config import Experiment, from_params, to_params
+from core.tasks import experiment as config
+from core.tasks.experiment import Experiment, from_params, to_params
 
 
 def _value_strategy(spec: config.Setting):

@@ -13,7 +13,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.tasks.explaining import CHANCE_MARGIN, handwriting_lines, memory_lines, sentiment_lines
 from core.data.history import History
 

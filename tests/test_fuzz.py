@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.data import tables
 from core.data.history import History
 from core.data.pen_files import read_pendigits, read_uji

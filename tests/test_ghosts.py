@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from core.report import compare
-from core.settings import config
+from core.tasks import experiment as config
 from test_pages import TINY, chart_frames, open_page, train_to_the_end
 from ui import lab_seeds, plain, share
 from ui.services import job_runner, run_store

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import golden_runs
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.tasks import versions
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.data import strokes, uploads
 from core.cli import main

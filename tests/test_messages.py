@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.data.history import History
 from core.engine.jobs import JobRefused

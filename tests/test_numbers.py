@@ -13,7 +13,7 @@ import dataclasses
 import pytest
 import torch
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.report.analysis import prefix_probabilities
 from core.tasks.explaining import orders_of_magnitude
 from core.data.history import History

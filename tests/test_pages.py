@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.report.analysis import trace_example
 from ui import share
 from ui.presets import PAGES, PRESETS

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.data.history import History
 from test_pages import open_page

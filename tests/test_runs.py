@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.tasks import versions
 from core.data.history import History

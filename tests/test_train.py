@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from core.settings.config import from_params
+from core.tasks.experiment import from_params
 from core.data.history import History
 from core.tasks import build_task
 from core.tasks.memory.data import make_sequences
@@ -110,7 +110,7 @@ def test_core_never_imports_streamlit():
     pattern = re.compile(r"^\s*(import|from)\s+streamlit", re.MULTILINE)
     offenders = [str(path) for path in (ROOT / "core").rglob("*.py") if pattern.search(path.read_text())]
     assert offenders == []
-    code = ("import sys, core.settings.config, core.nn.models, core.training.trainer, core.engine.jobs, core.store.runs, core.report.analysis, "
+    code = ("import sys, core.tasks.experiment, core.nn.models, core.training.trainer, core.engine.jobs, core.store.runs, core.report.analysis, "
             "core.tasks.explaining, core.cli; print('streamlit' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -10,7 +10,7 @@ import pytest
 import torch
 from sacrebleu.metrics import CHRF
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.data import tokens
 from core.cli import main
 from core.tasks.explaining import translation_lines

@@ -17,7 +17,7 @@ import pytest
 
 import faults
 from job_support import poll_until, tiny
-from core.settings.config import from_params
+from core.tasks.experiment import from_params
 from core.engine.jobs import JobRunner
 from core.store.runs import RunStore
 from core.engine.workers import CONTEXT
@@ -88,7 +88,7 @@ def test_snapshot_and_stop_do_not_wait_for_a_step_in_progress(make_runner):
 SAVER = """
 import sys
 sys.path.insert(0, sys.argv[2])
-from core.settings.config import from_params
+from core.tasks.experiment import from_params
 from core.store.runs import RunStore
 from core.training.trainer import prepare
 store = RunStore(sys.argv[1])
@@ -153,7 +153,7 @@ def test_started_runner_has_warm_workers_before_any_job(make_runner):
 SERVER = """
 import sys, time
 sys.path.insert(0, sys.argv[2])
-from core.settings.config import from_params
+from core.tasks.experiment import from_params
 from core.engine.jobs import JobRunner
 from core.store.runs import RunStore
 

@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core.report import compare
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.engine.jobs import JobRefused
 from core.store.runs import RunStore

@@ -17,8 +17,8 @@ import pandas as pd
 import streamlit as st
 
 from core.report import compare
-from core.settings import config
-from core.settings.config import model_label
+from core.tasks import experiment as config
+from core.tasks.experiment import model_label
 from core.report.order import numeric_order
 from core.store.runs import BundleError, RunStore, RunSummary, StoredRun
 from ui import compare_charts, compare_export, compare_link, figures, plain, seed_bands

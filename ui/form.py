@@ -12,8 +12,8 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core.settings import config
-from core.settings.config import CELL_LABELS, Experiment
+from core.tasks import experiment as config
+from core.tasks.experiment import CELL_LABELS, Experiment
 from ui import plain, presets
 
 NOTICE_KEY = "url_notice"

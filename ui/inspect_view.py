@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.store import runs
 from core.report.analysis import has_gates, trace_example
-from core.settings.config import Experiment, model_label, model_names
+from core.tasks.experiment import Experiment, model_label, model_names
 from ui import charts, figures, plain
 from ui.services import run_store, task_data
 

@@ -13,10 +13,10 @@ from typing import Callable
 
 import streamlit as st
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.data import uploads
-from core.settings.config import Experiment, model_label, model_names
+from core.tasks.experiment import Experiment, model_label, model_names
 from core.tasks.explaining import memory_lines
 from core.data.history import History
 from core.engine.jobs import Job, JobRefused

@@ -15,7 +15,7 @@ import torch
 from core.store import runs
 from core.report.analysis import load_model, prefix_probabilities
 from core.nn.models import REGISTRY
-from core.settings.config import Experiment, model_label, model_names
+from core.tasks.experiment import Experiment, model_label, model_names
 from core.tasks.base import TaskData
 from ui import charts, plain
 from ui.services import run_store

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from core.report import compare
-from core.settings import config
+from core.tasks import experiment as config
 from core.store import runs
 from core.engine.jobs import JobRefused
 from core.store.runs import RunStore, StoredRun

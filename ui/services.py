@@ -15,7 +15,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.store import runs
-from core.settings.config import Experiment
+from core.tasks.experiment import Experiment
 from core.engine.jobs import JobRunner
 from core.store.runs import RunStore
 from core.tasks import build_task

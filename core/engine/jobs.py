@@ -31,7 +31,7 @@ from typing import Any, Callable
 import torch
 
 from core.training import budget
-from core.settings.config import Experiment, model_label, model_names
+from core.tasks.experiment import Experiment, model_label, model_names
 from core.data.history import History
 from core.store.runs import RunStore, run_id
 from core.tasks.base import DataError

@@ -96,7 +96,7 @@ def prepare_process() -> None:
 
 def warm_up() -> None:
     """Train the tiny warm-up experiment once, so the process's first job starts at full speed."""
-    from core.settings.config import from_params
+    from core.tasks.experiment import from_params
     from core.training.trainer import train_all
 
     try:

@@ -15,7 +15,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from core.settings.config import CELLS, ModelConfig
+from core.tasks.experiment import CELLS, ModelConfig
 
 StepFunction = Callable[..., tuple[Tensor, Tensor | None, dict[str, Tensor]]]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.settings.config import Experiment, cell_of
+from core.tasks.experiment import Experiment, cell_of
 from core.nn.models import REGISTRY
 from core.tasks.base import TaskData
 

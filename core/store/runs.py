@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import torch
 
-from core.settings import config
+from core.tasks import experiment as config
 from core.tasks import versions
 from core.data.history import STATUSES, History, combined_status
 

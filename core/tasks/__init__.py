@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from core.settings.config import TASKS, Experiment
+from core.tasks.experiment import TASKS, Experiment
 from core.tasks.base import DataError, TaskData
 
 

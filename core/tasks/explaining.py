@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from core.settings.config import Experiment, model_label
+from core.tasks.experiment import Experiment, model_label
 from core.data.history import History
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.settings.config import Experiment, from_params
+from core.tasks.experiment import Experiment, from_params
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from core.settings.config import Experiment, cell_of, model_names, parameter_fields
+from core.tasks.experiment import Experiment, cell_of, model_names, parameter_fields
 
 FLOAT = 4  # bytes in a float32
 # A number in a History list: a Python float (24 bytes) and the list's pointer to it.
@@ -176,7 +176,7 @@ def refusal(experiment: Experiment, shape: DataShape, limit_mb: float, max_steps
 def _advice(experiment: Experiment, shape: DataShape, limit_mb: float, max_steps: int | None,
             need: Footprint) -> str:
     """Which settings to lower, and to what: each one that alone would make the job fit."""
-    from core.settings.config import replace, value_of
+    from core.tasks.experiment import replace, value_of
 
     def fits(**changes) -> bool:
         try:

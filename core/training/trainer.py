@@ -18,7 +18,7 @@ import torch
 
 from torch import nn
 
-from core.settings.config import Experiment, model_names
+from core.tasks.experiment import Experiment, model_names
 from core.data.history import History
 from core.nn.probes import gradient_norms, gradient_through_time, sequence_loss
 from core.tasks import build_task

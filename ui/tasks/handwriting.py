@@ -11,7 +11,7 @@ import torch
 from core.store import runs
 from core.data import strokes
 from core.report.analysis import load_model
-from core.settings.config import Experiment, model_label, model_names
+from core.tasks.experiment import Experiment, model_label, model_names
 from core.tasks import check_training_file
 from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError, TaskData

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.store import runs
 from core.data import tables
-from core.settings.config import Experiment
+from core.tasks.experiment import Experiment
 from core.tasks.base import DataError, TaskData
 from core.tasks import check_training_file
 from ui import figures, lab, plain, reading

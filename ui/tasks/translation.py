@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.tasks.translation import phrases
 from core.store import runs
-from core.settings.config import Experiment, model_label, model_names
+from core.tasks.experiment import Experiment, model_label, model_names
 from core.tasks.explaining import translation_lines
 from core.data.history import History
 from core.report.order import numeric_order

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from core.data import strokes as pen
-from core.settings.config import HandwritingTaskConfig
+from core.tasks.experiment import HandwritingTaskConfig
 from core.data.pen_files import PenSet, read_pendigits, read_uji
 from core.tasks.base import DataError, TaskData
 from core.data.training_data import check_classes

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from core.settings.config import MemoryTaskConfig
+from core.tasks.experiment import MemoryTaskConfig
 from core.tasks.base import TaskData
 
 TRAIN_SIZE = 4096

@@ -22,7 +22,7 @@ from torch import nn
 
 from core.tasks.translation import phrases
 from core.data import tokens
-from core.settings.config import VARIANT_MARK, ModelConfig, TranslationTaskConfig
+from core.tasks.experiment import VARIANT_MARK, ModelConfig, TranslationTaskConfig
 from core.nn.problems import EVAL_BATCH, Evaluation, evaluate_model, evaluating
 from core.nn.seq2seq import Hypothesis, Seq2Seq, build_seq2seq
 from core.data.tables import counted
