@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from core.tasks.experiment import ModelConfig, SentimentTaskConfig  # noqa: E402
+from core.nn.cells import ModelConfig  # noqa: E402
+from core.tasks.sentiment.config import SentimentTaskConfig  # noqa: E402
 from core.nn.models import build_model  # noqa: E402
 from core.tasks.sentiment import data as sentiment  # noqa: E402
 

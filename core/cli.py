@@ -25,6 +25,9 @@ import time
 from typing import NoReturn, Sequence
 
 from core.tasks import experiment as config
+from core.nn.cells import CELLS
+from core.tasks import registry
+from core.tasks.registry import task_names
 from core.data import uploads
 from core.data.history import combined_status
 from core.tasks.base import DataError
@@ -47,11 +50,11 @@ def build_parser() -> Parser:
     parser = Parser(prog="python -m core", description="RNN Playground's engine, without the browser.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     settings = "\n\n".join(f"Settings of {task} (--set KEY=VALUE):\n{config.describe(task)}"
-                             for task in config.TASKS)
+                             for task in task_names())
     train = commands.add_parser("train", help="train an experiment and save it to the run store",
                                 epilog=settings, formatter_class=argparse.RawDescriptionHelpFormatter)
-    train.add_argument("task", help=f"one of: {', '.join(config.TASKS)}")
-    train.add_argument("--cells", help=f"comma-separated, from: {', '.join(config.CELLS)}")
+    train.add_argument("task", help=f"one of: {', '.join(task_names())}")
+    train.add_argument("--cells", help=f"comma-separated, from: {', '.join(CELLS)}")
     train.add_argument("--seed", help="random seed (data, weights, batches)")
     train.add_argument("--steps", help="optimizer steps per model")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other setting")
@@ -127,14 +130,14 @@ def experiment_from_args(args: argparse.Namespace) -> tuple[config.Experiment, t
 
 def read_file_argument(task: str, argument: str, training: bool = False) -> tuple[str, bytes]:
     """FORMAT:PATH read and checked by the task's importer; (format, content)."""
-    from core import tasks
+    from core.tasks import registry as tasks
 
     format, separator, path = argument.partition(":")
     format = format.strip().lower()
     if not separator or not path:
         raise UsageError(f"expected FORMAT:PATH, got {argument!r}")
-    if task not in config.TASKS:
-        raise UsageError(f"unknown task {task!r}; choose from {', '.join(config.TASKS)}")
+    if task not in task_names():
+        raise UsageError(f"unknown task {task!r}; choose from {', '.join(task_names())}")
     if format not in tasks.file_formats(task):
         known = tasks.file_formats(task)
         if not known:
@@ -182,7 +185,7 @@ def summary(experiment: config.Experiment, identifier: str, histories: dict, wal
 def evaluate_file(experiment: config.Experiment, argument: str, data, models: dict) -> dict:
     """Each trained model's score on a user's file (accuracy, or a task's own measures), encoded as
     the run's own data was."""
-    from core import tasks
+    from core.tasks import registry as tasks
 
     format, content = read_file_argument(experiment.task, argument)
     try:
@@ -283,7 +286,7 @@ def command_train(args: argparse.Namespace) -> int:
 
 def evaluate_stored(experiment: config.Experiment, stored, store: RunStore, argument: str) -> dict[str, float]:
     from core.report.analysis import load_model
-    from core.tasks import build_task
+    from core.tasks.registry import build_task
 
     data = build_task(experiment)
     models = {}
@@ -357,14 +360,14 @@ def command_clean(args: argparse.Namespace) -> int:
 
 def command_warm(args: argparse.Namespace) -> int:
     """Train each preset not yet stored finished; a preset that fails is reported, the rest go on."""
-    from core.tasks.presets import PRESETS
+    from core.tasks.experiment import of_preset
     from core.store.runs import run_id
     from core.training.trainer import prepare, run_interleaved  # torch loads only when training
 
     store = RunStore()
     failures = 0
-    for preset in PRESETS:
-        experiment, messages = preset.experiment()
+    for preset in registry.presets():
+        experiment, messages = of_preset(preset)
         identifier = run_id(experiment)
         label = f"{preset.task}: {preset.title}"
         if messages:  # a preset the settings no longer accept is a bug worth saying loudly

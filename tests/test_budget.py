@@ -7,6 +7,7 @@ PyTorch allocates; the runner's refusals and time budget are checked on both bac
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -17,7 +18,9 @@ from bench.job_memory import measure
 from core.training import budget
 from core.tasks.experiment import from_params, replace
 from core.engine.jobs import JobRefused, JobRunner
+from core.tasks import registry
 from core.tasks.memory import data as memory
+from core.tasks.record import unknown_shape
 from core.engine.workers import CONTEXT
 
 pytestmark = pytest.mark.timeout(300)
@@ -86,7 +89,9 @@ def test_a_run_whose_record_is_the_cost_is_told_to_probe_less_often():
 def test_a_task_without_a_shape_is_checked_on_its_built_data(tmp_path, monkeypatch):
     from core.store.runs import RunStore
 
-    monkeypatch.delattr(memory, "data_shape")
+    # The memory lesson's record without its shape reader, as a lesson that cannot tell its shape.
+    record = dataclasses.replace(registry.task("memory"), data_shape=unknown_shape)
+    monkeypatch.setitem(registry._records(), "memory", record)
     store = RunStore(tmp_path / "runs.sqlite")
     runner = JobRunner(store=store, max_concurrent=1, max_memory_mb=150, backend="thread")
     job = runner.submit(experiment(batch_size=256, hidden_size=256, steps=10))  # not known until built

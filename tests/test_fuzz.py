@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from core.tasks import experiment as config
+from core.tasks.registry import task_names
 from core.data import tables
 from core.data.history import History
 from core.data.pen_files import read_pendigits, read_uji
@@ -35,7 +36,7 @@ HOSTILE = st.one_of(
                      "١٢", "１２", "1_000", "1e308", "-1e308", "nan", "inf", "0x10", " 12 ", "", "\x00", "\u202e",
                      "\ud800", "9" * 400, "../../etc/passwd", "' OR 1=1 --", "%00", "\n- item"]),
 )
-SETTING_NAMES = sorted({name for task in config.TASKS for name in config.parameter_fields(task)} | {"task"})
+SETTING_NAMES = sorted({name for task in task_names() for name in config.parameter_fields(task)} | {"task"})
 
 
 @settings(max_examples=CASES["urls"], **FUZZ)

@@ -15,6 +15,7 @@ import pytest
 
 from core.report import compare
 from core.tasks import experiment as config
+from core.nn.cells import model_label
 from test_pages import TINY, chart_frames, open_page, train_to_the_end
 from ui import lab_seeds, plain, share
 from ui.services import job_runner, run_store
@@ -68,7 +69,7 @@ def assert_ghost_is(frame, label: str, params: dict) -> None:
     rows = frame[frame["ghost"] == label]
     assert len(rows), (label, set(frame["ghost"]))
     for name, history in stored.histories.items():
-        model = config.model_label(name)
+        model = model_label(name)
         train = rows[(rows["model"] == model) & (rows["split"] == "train")].sort_values("step")
         assert train["step"].tolist() == history.steps
         assert train["loss"].tolist() == pytest.approx(history.train_loss)
@@ -160,7 +161,7 @@ def test_repeat_with_three_seeds_draws_each_models_band_from_the_stored_historie
     band = chart_frame(app, "Train loss across seeds")
     assert set(band["model"]) == {"RNN", "LSTM"} and set(band["seeds"]) == {3}
     for cell in ("rnn", "lstm"):
-        rows = band[band["model"] == config.model_label(cell)].set_index("step")
+        rows = band[band["model"] == model_label(cell)].set_index("step")
         assert sorted(rows.index) == histories[0][cell].steps
         for step in (1, 2, 17, 40):
             expected = by_hand([h[cell].train_loss[h[cell].steps.index(step)] for h in histories])
@@ -189,4 +190,4 @@ def chart_frame(app, title: str):
 
 def band_metric(app, cell: str):
     band = chart_frame(app, "Validation accuracy across seeds")
-    return band[band["model"] == config.model_label(cell)].set_index("step")
+    return band[band["model"] == model_label(cell)].set_index("step")

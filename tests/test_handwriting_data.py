@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from core.data import strokes as pen
-from core.tasks.experiment import HandwritingTaskConfig
+from core.tasks.handwriting.config import HandwritingTaskConfig
 from core.data.pen_files import read_pendigits, read_uji
 from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError

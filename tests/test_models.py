@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from core.tasks.experiment import CELLS, ModelConfig
+from core.nn.cells import CELLS, ModelConfig
 from core.nn.models import REGISTRY, build_model
 from core.nn.probes import gradient_norms, gradient_through_time
 

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from core.tasks import experiment as config
+from core.nn.cells import ModelConfig
 from core.report.analysis import prefix_probabilities
 from core.tasks.explaining import orders_of_magnitude
 from core.data.history import History
@@ -32,7 +33,7 @@ def tiny(**changes) -> config.Experiment:
 
 
 def small_model(cell: str = "rnn", hidden_size: int = 4, seed: int = 0):
-    model_config = dataclasses.replace(config.ModelConfig(), hidden_size=hidden_size, num_layers=1, dropout=0.0)
+    model_config = dataclasses.replace(ModelConfig(), hidden_size=hidden_size, num_layers=1, dropout=0.0)
     return build_model(cell, 3, 2, model_config, seed)
 
 
@@ -245,7 +246,7 @@ def test_every_setting_that_changes_the_numbers_changes_them(name, value):
 
 def upload_task(task: str, content: bytes, format: str, **changes):
     from core.data import uploads
-    from core.tasks import build_task
+    from core.tasks.registry import build_task
 
     key = uploads.save(content, format)
     experiment, messages = config.from_params({"task": task, "source": "upload", "upload": key, **changes})

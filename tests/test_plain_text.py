@@ -42,7 +42,7 @@ MARKDOWN_ELEMENTS = ("markdown", "caption", "info", "warning", "error", "success
 
 def app_pages() -> list[str]:
     """The page names of the app's own navigation (ui/navigation.py, which app.py runs)."""
-    return [Path(path).stem for path, _, _ in navigation.PAGES]
+    return [Path(path).stem for path, _, _ in navigation.page_entries()]
 
 
 # GitHub's automatic links are found after escapes are resolved, in the text a reader sees.

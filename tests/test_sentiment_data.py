@@ -16,7 +16,7 @@ from core.data.tables import DataError
 from core.tasks.sentiment import data as sentiment
 from core.tasks.base import TaskData
 
-from core.tasks.experiment import SentimentTaskConfig as Settings  # noqa: E402
+from core.tasks.sentiment.config import SentimentTaskConfig as Settings  # noqa: E402
 
 TASK_FIELDS = {field.name for field in dataclasses.fields(TaskData)}
 needs_task_fields = pytest.mark.skipif(

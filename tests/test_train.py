@@ -11,7 +11,7 @@ import torch
 
 from core.tasks.experiment import from_params
 from core.data.history import History
-from core.tasks import build_task
+from core.tasks.registry import build_task
 from core.tasks.memory.data import make_sequences
 from core.training.trainer import prepare, run_interleaved, train, train_all
 

@@ -11,11 +11,12 @@ import torch
 from sacrebleu.metrics import CHRF
 
 from core.tasks import experiment as config
+from core.nn.cells import model_label
 from core.data import tokens
 from core.cli import main
-from core.tasks.explaining import translation_lines
+from core.tasks.translation.explanation import translation_lines
 from core.data.history import History
-from core.tasks import build_task
+from core.tasks.registry import build_task
 from core.tasks.translation import data as translation
 from core.training.trainer import prepare, run_interleaved
 
@@ -41,7 +42,7 @@ def test_models_are_every_cell_with_every_attention():
     experiment = tiny(cells="gru,bilstm", attention="none,multiplicative")
     assert config.model_names(experiment) == ("gru+none", "gru+multiplicative", "bilstm+none",
                                               "bilstm+multiplicative")
-    assert config.model_label("bilstm+multiplicative") == "BiLSTM, multiplicative attention"
+    assert model_label("bilstm+multiplicative") == "BiLSTM, multiplicative attention"
     # A bag of words has no state to decode from: the link is corrected, with a message.
     corrected, messages = config.from_params({**TINY, "cells": "bow,lstm"})
     assert corrected.model.cells == ("lstm",) and any("BoW" in m or "bow" in m for m in messages)

@@ -13,7 +13,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from core.tasks.experiment import model_label
+from core.nn.cells import model_label
 from core.data.history import History
 from core.report.order import numeric_order
 # Older callers read these here: the style and the per-example charts live in their own modules.

@@ -17,8 +17,9 @@ import pandas as pd
 import streamlit as st
 
 from core.report import compare
-from core.tasks import experiment as config
-from core.tasks.experiment import model_label
+from core.nn.cells import CELLS, CELL_LABELS, cell_of
+from core.tasks.registry import task_names
+from core.nn.cells import model_label
 from core.report.order import numeric_order
 from core.store.runs import BundleError, RunStore, RunSummary, StoredRun
 from ui import compare_charts, compare_export, compare_link, figures, plain, seed_bands
@@ -57,15 +58,15 @@ def import_box(store: RunStore) -> None:
 def filtered(summaries: list[RunSummary]) -> list[RunSummary]:
     """The runs the table lists, after the task, cell and date filters."""
     left, middle, right = st.columns(3)
-    task = left.selectbox("Task", ["all", *config.TASKS], key="filter_task")
-    cells = middle.multiselect("Cells", list(config.CELLS), key="filter_cells",
-                               format_func=lambda cell: config.CELL_LABELS.get(cell, cell))
+    task = left.selectbox("Task", ["all", *task_names()], key="filter_task")
+    cells = middle.multiselect("Cells", list(CELLS), key="filter_cells",
+                               format_func=lambda cell: CELL_LABELS.get(cell, cell))
     since = right.date_input("Updated since", value=None, key="filter_since")
     picked = []
     for summary in summaries:
         if task != "all" and summary.task != task:
             continue
-        if cells and not set(cells) & {config.cell_of(name) for name in summary.cells}:
+        if cells and not set(cells) & {cell_of(name) for name in summary.cells}:
             continue
         if since is not None and datetime.date.fromtimestamp(summary.updated) < since:
             continue

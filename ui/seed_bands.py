@@ -16,6 +16,7 @@ import streamlit as st
 
 from core.report import compare
 from core.tasks import experiment as config
+from core.nn.cells import model_label
 from core.store import runs
 from core.engine.jobs import JobRefused
 from core.store.runs import RunStore, StoredRun
@@ -79,7 +80,7 @@ def band_frame(groups: dict[str, list[StoredRun]], series: str) -> pd.DataFrame:
         for name in members[0].histories:
             curves = [compare.series_values(member.histories[name], series) for member in members
                       if name in member.histories]
-            rows += [{"run": label, "model": config.model_label(name), "seeds": len(members), **point}
+            rows += [{"run": label, "model": model_label(name), "seeds": len(members), **point}
                      for point in compare.band(curves)]
     return pd.DataFrame(rows, columns=["run", "model", "seeds", "step", "mean", "low", "high", "deviation"])
 

@@ -18,7 +18,7 @@ from core.store import runs
 from core.tasks.experiment import Experiment
 from core.engine.jobs import JobRunner
 from core.store.runs import RunStore
-from core.tasks import build_task
+from core.tasks.registry import build_task
 from core.tasks.base import TaskData
 
 

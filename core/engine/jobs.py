@@ -31,7 +31,8 @@ from typing import Any, Callable
 import torch
 
 from core.training import budget
-from core.tasks.experiment import Experiment, model_label, model_names
+from core.tasks.experiment import Experiment, model_names
+from core.nn.cells import model_label
 from core.data.history import History
 from core.store.runs import RunStore, run_id
 from core.tasks.base import DataError

@@ -15,7 +15,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from core.tasks.experiment import CELLS, ModelConfig
+from core.nn.cells import CELLS, ModelConfig
 
 StepFunction = Callable[..., tuple[Tensor, Tensor | None, dict[str, Tensor]]]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from core.tasks.experiment import ModelConfig
+from core.nn.cells import ModelConfig
 from core.nn.models import SequenceModel, build_model
 from core.nn.probes import loss_and_correct
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from core.nn.cells import ATTENTIONS
 from core.nn.models import REGISTRY, Encoder, Steps
 
-ATTENTIONS = ("none", "additive", "multiplicative")
+
 CELLS_FOR_STEPS = {nn.RNN: nn.RNNCell, nn.GRU: nn.GRUCell, nn.LSTM: nn.LSTMCell}
 State = Tensor | tuple[Tensor, Tensor]
 

@@ -25,7 +25,7 @@ import statistics
 import zlib
 from typing import Any, Iterable, Mapping
 
-from core.tasks.experiment import CELLS, cell_of, model_label
+from core.nn.cells import CELLS, cell_of, model_label
 from core.data.history import History
 
 # A run id is 16 hex characters (core/store/runs.py); anything else in a link was typed or tampered with.

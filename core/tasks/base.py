@@ -67,3 +67,17 @@ class TaskData:
                 value = {group: mask.to(device) for group, mask in value.items()}
             moved[name] = value
         return TaskData(**moved)
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What a job's memory depends on in its data, readable before the data is built."""
+
+    train_examples: int
+    val_examples: int
+    probe_examples: int
+    length: int  # steps in the longest input sequence
+    features: int  # values per input step (the embedding size for token inputs)
+    num_classes: int
+    vocab_size: int = 0  # 0: the inputs are floats, not token ids
+    target_length: int = 0  # steps a decoder writes; 0 for one label per example (or per step)

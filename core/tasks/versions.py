@@ -15,19 +15,28 @@ import hashlib
 import importlib.metadata
 import platform
 
-# Bump a task's number when a change alters what its runs compute (data, models, training,
-# probes or metrics), then regenerate tests/golden_runs.json:
-#     .venv/bin/python tests/golden_runs.py
-# A change shared by every task (the trainer, say) bumps every task it alters.
-NUMBERS_VERSIONS = {"memory": 1, "sentiment": 1, "handwriting": 1, "translation": 1}
+from core.tasks.registry import task as task_record
+from core.tasks.registry import tasks
+
+
+
+def numbers_versions() -> dict[str, int]:
+    """Each lesson's numbers version, from its task record.
+
+    Bump a lesson's `numbers_version` (in its package's TASK) when a change alters what its runs
+    compute (data, models, training, probes or metrics), then regenerate tests/golden_runs.json:
+        .venv/bin/python tests/golden_runs.py
+    A change shared by every task (the trainer, say) bumps every task it alters.
+    """
+    return {record.name: record.numbers_version for record in tasks()}
 
 
 def numbers_version(task: str) -> str:
-    """12 hex characters naming the task's current numbers version; KeyError for an unknown task.
+    """12 hex characters naming the task's current numbers version; ValueError for an unknown task.
 
     Hex, like the code hashes ids used before, so stored runs and bundles keep one format.
     """
-    return hashlib.sha256(f"{task}:{NUMBERS_VERSIONS[task]}".encode()).hexdigest()[:12]
+    return hashlib.sha256(f"{task}:{task_record(task).numbers_version}".encode()).hexdigest()[:12]
 
 
 def library_versions() -> dict[str, str]:

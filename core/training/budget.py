@@ -19,7 +19,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from core.tasks.experiment import Experiment, cell_of, model_names, parameter_fields
+from core.tasks.experiment import Experiment, model_names, parameter_fields
+from core.nn.cells import cell_of
+from core.tasks.base import DataShape
+from core.tasks.registry import task
 
 FLOAT = 4  # bytes in a float32
 # A number in a History list: a Python float (24 bytes) and the list's pointer to it.
@@ -32,20 +35,6 @@ EVAL_BATCH = 512  # core/nn/problems.py evaluates in chunks of this many example
 # measured as the peak of a 4-unit model on 5-step sequences.
 OVERHEAD = 90 * 2 ** 20
 MEGABYTE = 2 ** 20
-
-
-@dataclass(frozen=True)
-class DataShape:
-    """What a job's memory depends on in its data, readable before the data is built."""
-
-    train_examples: int
-    val_examples: int
-    probe_examples: int
-    length: int  # steps in the longest input sequence
-    features: int  # values per input step (the embedding size for token inputs)
-    num_classes: int
-    vocab_size: int = 0  # 0: the inputs are floats, not token ids
-    target_length: int = 0  # steps a decoder writes; 0 for one label per example (or per step)
 
 
 def shape_of(data) -> DataShape:
@@ -63,10 +52,7 @@ def shape_of(data) -> DataShape:
 def expected_shape(experiment: Experiment) -> DataShape | None:
     """The data's shape from the task's `data_shape(config)`, or None where the task cannot say
     it without building the data (then the runner checks the built data before the first step)."""
-    from core.tasks import task_module
-
-    reader = getattr(task_module(experiment.task), "data_shape", None)
-    return reader(experiment.task_config) if reader else None
+    return task(experiment.task).data_shape(experiment.task_config)
 
 
 @functools.cache

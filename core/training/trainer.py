@@ -21,7 +21,7 @@ from torch import nn
 from core.tasks.experiment import Experiment, model_names
 from core.data.history import History
 from core.nn.probes import gradient_norms, gradient_through_time, sequence_loss
-from core.tasks import build_task
+from core.tasks.registry import build_task
 from core.tasks.base import TaskData
 # A running loss this many times above where it started is treated as divergence.
 EXPLOSION_FACTOR = 4.0

@@ -11,8 +11,9 @@ import torch
 from core.store import runs
 from core.data import strokes
 from core.report.analysis import load_model
-from core.tasks.experiment import Experiment, model_label, model_names
-from core.tasks import check_training_file
+from core.tasks.experiment import Experiment, model_names
+from core.nn.cells import model_label
+from core.tasks.registry import check_training_file
 from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError, TaskData
 from core.nn.problems import evaluate_model
@@ -239,3 +240,12 @@ def _mistakes(_experiment: Experiment, run_id: str, cell: str, _data: TaskData, 
 def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     draw_it(experiment, stored)
     confusions(experiment, stored)
+
+
+PARTS = lab.PageParts(
+    position_label="pen points back from the end",
+    data_panel=data_panel,
+    after_results=after_results,
+    blocker=blocker,
+    inspect_caption="Along a pen path, the gates open and close at corners and pen lifts.",
+)

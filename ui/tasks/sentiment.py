@@ -13,7 +13,7 @@ from core.store import runs
 from core.data import tables
 from core.tasks.experiment import Experiment
 from core.tasks.base import DataError, TaskData
-from core.tasks import check_training_file
+from core.tasks.registry import check_training_file
 from ui import figures, lab, plain, reading
 
 SAMPLE_TEXT = "I expected to hate it, but the acting was not bad at all."
@@ -167,3 +167,13 @@ def reading_chart(readings: list[reading.Reading], pieces: list[str], class_name
     text = base.mark_text(fontSize=9).encode(text=alt.Text("probability:Q", format=".2f"))
     return alt.layer(cells, text, title=f"P({class_names[target]}) after each piece").properties(
         height=alt.Step(40))
+
+
+PARTS = lab.PageParts(
+    position_label="tokens back from the end",
+    data_panel=data_panel,
+    after_results=type_a_review,
+    blocker=blocker,
+    inspect_caption="In a sentence, look at where the forget gate drops: that is where the LSTM lets go "
+                    "of what it read before (often at “but”).",
+)

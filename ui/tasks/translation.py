@@ -8,11 +8,12 @@ import streamlit as st
 
 from core.tasks.translation import phrases
 from core.store import runs
-from core.tasks.experiment import Experiment, model_label, model_names
-from core.tasks.explaining import translation_lines
+from core.tasks.experiment import Experiment, model_names
+from core.nn.cells import model_label
+from core.tasks.translation.explanation import translation_lines
 from core.data.history import History
 from core.report.order import numeric_order
-from core.tasks import check_training_file
+from core.tasks.registry import check_training_file
 from core.tasks.translation import data as translation
 from core.tasks.base import DataError, TaskData
 from ui import charts, figures, lab, plain, reading
@@ -207,3 +208,14 @@ def common_errors(data: TaskData, models: dict, run_id: str) -> None:
                     "chrF": round(translation.sentence_chrf(output, reference), 1)}
                    for source, reference, output in wrong), key=lambda row: -row["chrF"])
     st.dataframe(pd.DataFrame(rows[:ERROR_ROWS]), hide_index=True, width="stretch")
+
+
+PARTS = lab.PageParts(
+    position_label="source pieces back from the end",
+    explain=explain,
+    data_panel=data_panel,
+    after_results=after_results,
+    blocker=blocker,
+    baselines=baselines,
+    inspect_caption="In the encoder, look for gates that change at word boundaries (“hundred”, “-”).",
+)

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from core.data import strokes as pen
-from core.tasks.experiment import HandwritingTaskConfig
+from core.tasks.handwriting.config import FORMATS, HandwritingTaskConfig
 from core.data.pen_files import PenSet, read_pendigits, read_uji
 from core.tasks.base import DataError, TaskData
 from core.data.training_data import check_classes
@@ -44,7 +44,6 @@ CHARSETS = {
     "uppercase": tuple(string.ascii_uppercase),
 }
 FACES = {"print": "futural", "cursive": "cursive"}
-FORMATS = ("pendigits", "uji")
 VAL_SIZE = 1000
 PROBE_SIZE = 32
 # Shares of generated examples shown as pendigits-style 8-point paths, and without pen lifts.
@@ -519,7 +518,6 @@ def encode_file(data: TaskData, penset: PenSet) -> tuple[torch.Tensor, torch.Ten
     return encode(penset.strokes, points), targets, None
 
 
-encode_set = encode_file  # the name the task's first design used
 
 
 def sample_pictures(config: HandwritingTaskConfig, seed: int, count: int) -> list[tuple[str, Strokes]]:

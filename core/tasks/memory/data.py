@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from core.tasks.experiment import MemoryTaskConfig
-from core.tasks.base import TaskData
+from core.tasks.memory.config import MemoryTaskConfig
+from core.tasks.base import DataShape, TaskData
 
 TRAIN_SIZE = 4096
 VAL_SIZE = 512
@@ -51,10 +51,8 @@ def build(config: MemoryTaskConfig, seed: int) -> TaskData:
     )
 
 
-def data_shape(config: MemoryTaskConfig):
+def data_shape(config: MemoryTaskConfig) -> DataShape:
     """The shape `build` gives, without building it (for the server's memory budget)."""
-    from core.training.budget import DataShape
-
     return DataShape(train_examples=TRAIN_SIZE, val_examples=VAL_SIZE, probe_examples=PROBE_SIZE,
                      length=config.distance, features=config.symbols, num_classes=config.symbols)
 

@@ -22,13 +22,13 @@ from torch import nn
 
 from core.tasks.translation import phrases
 from core.data import tokens
-from core.tasks.experiment import VARIANT_MARK, ModelConfig, TranslationTaskConfig
+from core.nn.cells import VARIANT_MARK, ModelConfig
+from core.tasks.translation.config import FORMATS, TranslationTaskConfig
 from core.nn.problems import EVAL_BATCH, Evaluation, evaluate_model, evaluating
 from core.nn.seq2seq import Hypothesis, Seq2Seq, build_seq2seq
 from core.data.tables import counted
 from core.tasks.base import DataError, TaskData
 
-FORMATS = ("tsv",)
 VAL_SIZE = 200
 UPLOAD_VAL_SHARE = 0.1
 UPLOAD_VAL_LIMIT = 1000
