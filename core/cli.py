@@ -31,7 +31,9 @@ from core.tasks.registry import task_names
 from core.data import uploads
 from core.data.history import combined_status
 from core.tasks.base import DataError
-from core.store.runs import MAX_BUNDLE_BYTES, BundleError, RunStore, StoreError
+from core.store.bundles import MAX_BUNDLE_BYTES, BundleError
+from core.store.runs import RunStore
+from core.settings.paths import StoreError
 
 EXIT_USAGE = 2
 EXIT_STORE = 3

@@ -20,7 +20,8 @@ from core.tasks.registry import task_names
 from core.data import tables
 from core.data.history import History
 from core.data.pen_files import read_pendigits, read_uji
-from core.store.runs import BundleError, RunStore
+from core.store.bundles import BundleError
+from core.store.runs import RunStore
 from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError
 from core.data.training_data import check_training_file

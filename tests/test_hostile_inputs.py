@@ -20,7 +20,11 @@ from core.data import strokes, uploads
 from core.cli import main
 from core.data.history import History
 from core.data.pen_files import read_pendigits, read_uji
-from core.store.runs import BundleError, RunStore, StoreBusy, StoreError
+from core.store import bundles
+from core.store.bundles import BundleError
+from core.store.runs import RunStore
+from core.store.sqlite_file import StoreBusy
+from core.settings.paths import StoreError
 from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError
 
@@ -115,7 +119,7 @@ def test_a_bundle_that_has_not_ended_is_refused(bundle, tmp_path, status):
 
 
 def test_a_bundle_over_the_size_cap_is_refused_before_parsing(bundle, tmp_path, monkeypatch, store_path, capsys):
-    monkeypatch.setattr(runs, "MAX_BUNDLE_BYTES", 2000)
+    monkeypatch.setattr(bundles, "MAX_BUNDLE_BYTES", 2000)
     bundle["message"] = "x" * 3000
     with pytest.raises(BundleError, match="MB"):
         RunStore(tmp_path / "target.sqlite").import_bundle(json.dumps(bundle))

@@ -21,7 +21,8 @@ from core.nn.cells import CELLS, CELL_LABELS, cell_of
 from core.tasks.registry import task_names
 from core.nn.cells import model_label
 from core.report.order import numeric_order
-from core.store.runs import BundleError, RunStore, RunSummary, StoredRun
+from core.store.bundles import BundleError
+from core.store.runs import RunStore, RunSummary, StoredRun
 from ui import compare_charts, compare_export, compare_link, figures, plain, seed_bands
 from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
 from ui.services import run_store

@@ -67,7 +67,7 @@ def max_age_days() -> float:
 
 def folder() -> Path:
     """Next to the run store, so each store (a test's, a server's) keeps its own files."""
-    from core.store.runs import default_path
+    from core.settings.paths import default_path
 
     return default_path().parent / "uploads"
 
