@@ -144,7 +144,7 @@ def test_without_an_address_the_server_starts_its_own_local_cluster(store, monke
         try:
             job = runner.submit(tiny())
             assert job.wait(60.0) and job.status == "finished"
-            cluster = runner._slots[0].engine.cluster
+            cluster = runner.slots[0].engine.cluster
             assert cluster is not None and len(cluster.workers) == 1
         finally:
             runner.shutdown(timeout=30.0)

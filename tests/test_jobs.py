@@ -21,7 +21,8 @@ import faults
 from job_support import poll_until, tiny
 from core.engine import jobs as jobs_module
 from core.training import trainer as train
-from core.engine.jobs import BACKENDS, SESSION_CLOSED, JobRunner
+from core.engine.common import SESSION_CLOSED
+from core.engine.jobs import BACKENDS, JobRunner
 from core.training.trainer import Trainer
 from core.engine.workers import CONTEXT
 

@@ -20,7 +20,8 @@ from core.data import uploads
 from core.tasks.experiment import Experiment, model_names
 from core.nn.cells import model_label
 from core.data.history import History
-from core.engine.jobs import Job, JobRefused
+from core.engine.job import Job
+from core.engine.jobs import JobRefused
 from ui import charts, figures, ghosts, inspect_view, lab_seeds, plain, share
 from core.tasks.base import DataError, TaskData
 from core.tasks.registry import task

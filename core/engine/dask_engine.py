@@ -38,10 +38,11 @@ from distributed import Client, LocalCluster
 from distributed.scheduler import KilledWorker
 
 from core.engine.dask_task import ABANDONED, WARM_UP, Channel, WarmUp, quietly, train_task
-from core.engine.jobs import SHUTTING_DOWN, save_results
+from core.engine.common import SHUTTING_DOWN, save_results
 
 if TYPE_CHECKING:
-    from core.engine.jobs import Job, JobRunner
+    from core.engine.job import Job
+    from core.engine.jobs import JobRunner
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +72,10 @@ def start_local_cluster(workers: int) -> LocalCluster:
 
 def start_slots(runner: "JobRunner") -> None:
     """The runner's hook: one slot per concurrent job, all sharing one connection to the cluster."""
-    engine = runner._slots[0].engine if runner._slots else Engine(runner)
-    while len(runner._slots) < runner.max_concurrent:
-        slot = DaskSlot(runner, engine, len(runner._slots) + 1)
-        runner._slots.append(slot)
+    engine = runner.slots[0].engine if runner.slots else Engine(runner)
+    while len(runner.slots) < runner.max_concurrent:
+        slot = DaskSlot(runner, engine, len(runner.slots) + 1)
+        runner.slots.append(slot)
         slot.start()
 
 
@@ -169,13 +170,13 @@ class DaskSlot:
         except EngineUnavailable:
             pass  # logged; each job tries again and fails with the message if it still cannot
         try:
-            while (job := self.runner._next_job(self)) is not None:
+            while (job := self.runner.next_job(self)) is not None:
                 ending = self._run(job)
                 with self.lock:
                     self.go, self.stop_reason, self.pid = False, None, None
                 self.changed.clear()
                 if ending is not None:  # last, so the slot takes the next job the moment this one ends
-                    self.runner._finish(job, *ending)
+                    self.runner.finish(job, *ending)
         finally:
             self.engine.release()
 
@@ -225,7 +226,7 @@ class DaskSlot:
         """Relay the task's progress and the server's word until the task ends; the job's status
         and message, or None if the job had already ended (stopped while its data was built)."""
         runner = self.runner
-        watch = runner._session_watch(job)
+        watch = runner.session_watch(job)
         told, starts, stop_sent = {"go": False, "stop": False}, 0, None
         while True:
             if self.changed.is_set():
@@ -234,7 +235,7 @@ class DaskSlot:
                     stop_sent = time.monotonic()
             if job.done:  # ended while its data was built: nothing will be trained or saved
                 return None
-            grace = min(STOP_GRACE, runner.shutdown_grace) if runner._closing else STOP_GRACE
+            grace = min(STOP_GRACE, runner.shutdown_grace) if runner.closing else STOP_GRACE
             if stop_sent is not None and time.monotonic() - stop_sent > grace:
                 return self._unanswered(job, grace)
             # A batch get answers at once (a waiting get that times out is logged as an error by the
@@ -250,14 +251,14 @@ class DaskSlot:
                     if starts > 1:  # Dask reruns a task whose worker died; this run's first attempt is lost
                         return self._lose(job, "its worker process died")
                 elif message[0] == "training":
-                    runner._training(job, self)
+                    runner.training(job, self)
                 elif message[0] == "progress":
-                    job._receive(pickle.loads(message[1]))
+                    job.receive(pickle.loads(message[1]))
                 elif message[0] == "end":
                     return self._end(job, future)
-            reason = watch() if job._stop_reason is None else None
+            reason = watch() if job.stop_reason is None else None
             if reason:
-                runner._stop(job, reason)
+                runner.stop_job(job, reason)
 
     def _end(self, job: "Job", future) -> tuple[str, str]:
         """Take the task's result: save the run, or say why there is none."""
@@ -272,7 +273,7 @@ class DaskSlot:
                     if isinstance(error, ImportError) else "")
             status, message, histories, weights = "failed", f"Training failed on the Dask cluster: {error}.{hint}", [], {}
         if histories:
-            job._receive(histories)
+            job.receive(histories)
         if status == "failed":
             logger.error("Job %s (run %s) failed: %s", job.id, job.run_id, message)
             note = ""
@@ -286,15 +287,12 @@ class DaskSlot:
     def _lose(self, job: "Job", cause: str) -> tuple[str, str]:
         logger.error("The Dask worker training job %s (run %s) was lost: %s.", job.id, job.run_id, cause)
         message = WORKER_LOST.format(cause=cause)
-        job._fail_histories(message)
+        job.fail_histories(message)
         return "failed", message
 
     def _unanswered(self, job: "Job", grace: float) -> tuple[str, str]:
         logger.error("The Dask worker of job %s (run %s) did not answer a stop within %g s.", job.id, job.run_id,
                      grace)
-        message = UNANSWERED.format(reason=job._stop_reason or "", grace=grace).strip()
-        with job._lock:
-            for history in job._histories:
-                if history.status == "running":
-                    history.status, history.message = "stopped", message
+        message = UNANSWERED.format(reason=job.stop_reason or "", grace=grace).strip()
+        job.stop_running(message)
         return "stopped", message

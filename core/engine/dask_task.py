@@ -18,7 +18,7 @@ from typing import Any
 from distributed import Client, Event, Queue, Variable, WorkerPlugin, get_client, get_worker
 
 from core.data.history import History
-from core.engine.workers import RemoteWatch, train_watched, warm_up
+from core.engine.worker_process import RemoteWatch, train_watched, warm_up
 
 # How long one wait of a task's listener, or of its wait for "go", lasts before it looks again
 # whether the task has ended or been stopped (each wait is one request to the scheduler).

@@ -5,6 +5,6 @@ its preload list before it forks any worker, so every worker starts with torch i
 configured and past its lazy first-step set-up, sharing those pages instead of copying them.
 """
 
-from core.engine.workers import prepare_process
+from core.engine.worker_process import prepare_process
 
 prepare_process()
