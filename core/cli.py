@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -32,7 +31,7 @@ from core.data import uploads
 from core.data.history import combined_status
 from core.tasks.base import DataError
 from core.store.bundles import MAX_BUNDLE_BYTES, BundleError
-from core.store.runs import RunStore
+from core.store.runs import RunStore, UnsafeWeights
 from core.settings.paths import StoreError
 
 EXIT_USAGE = 2
@@ -293,7 +292,11 @@ def evaluate_stored(experiment: config.Experiment, stored, store: RunStore, argu
     data = build_task(experiment)
     models = {}
     for cell in stored.histories:
-        weights = store.load_weights(stored.run_id, cell)
+        try:
+            weights = store.load_weights(stored.run_id, cell)
+        except UnsafeWeights as error:
+            raise StoreError(f"{error}; retrain the run without --reuse, which replaces it, or delete it "
+                             "(python -m core clean --runs-older-than 0 removes every stored run)") from None
         if weights is None:
             raise UsageError(f"run {stored.run_id} has no saved weights for {cell}; train it without --reuse")
         models[cell] = load_model(experiment, cell, data, weights)
@@ -325,14 +328,15 @@ def command_export(args: argparse.Namespace) -> int:
 
 
 def command_import(args: argparse.Namespace) -> int:
+    cap = f"bundles of at most {MAX_BUNDLE_BYTES / 1024 / 1024:g} MB are imported (RNN_PLAYGROUND_MAX_BUNDLE_MB)"
     try:
-        # The size first: reading a huge file only to refuse it would cost the memory the cap saves.
-        if os.path.getsize(args.path) > MAX_BUNDLE_BYTES:
-            raise BundleError(f"{args.path} is {os.path.getsize(args.path) / 1024 / 1024:.1f} MB; bundles of at most "
-                              f"{MAX_BUNDLE_BYTES / 1024 / 1024:.0f} MB are imported (RNN_PLAYGROUND_MAX_BUNDLE_MB).")
-        with open(args.path, encoding="utf-8") as handle:
-            text = handle.read()
-        print(RunStore().import_bundle(text))
+        # At most the cap and one byte is read, whatever the path is: a file's reported size says
+        # nothing of a device or a pipe (/dev/zero reports 0 bytes and never ends).
+        with open(args.path, "rb") as handle:
+            content = handle.read(MAX_BUNDLE_BYTES + 1)
+        if len(content) > MAX_BUNDLE_BYTES:
+            raise BundleError(f"{args.path} is larger than the cap: {cap}.")
+        print(RunStore().import_bundle(content.decode("utf-8")))
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read {args.path}: {error}") from None
     except BundleError as error:

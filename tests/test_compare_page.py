@@ -10,6 +10,7 @@ from core.report import compare
 from core.tasks import experiment as config
 from core.store import runs
 from core.data.history import History
+from test_plain_text import visible
 from test_pages import chart_frames, open_page
 from ui import compare_charts, compare_export
 from ui.services import job_runner
@@ -241,7 +242,7 @@ def test_a_linked_run_the_server_lacks_is_named_and_retrained_from_the_link():
     assert runs.RunStore().load(absent) is None
     packed = compare.pack_settings({absent: config.to_params(experiment)})
     app = open_page("compare", {"runs": [absent], "settings": packed})
-    warning = " ".join(w.value for w in app.warning)
+    warning = visible(" ".join(w.value for w in app.warning))
     assert absent in warning and "does not store" in warning and "lr 0.01" in warning and "seed 7201" in warning
     [button] = [button for button in app.button if button.key == "retrain_missing"]
     button.click().run()

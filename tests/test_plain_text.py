@@ -37,7 +37,10 @@ PAYLOADS = (
 # What Markdown would turn into markup, once escaped characters are taken out.
 MARKUP = re.compile(r"\]\(|\]:|<\s*/?\s*[a-z]|https?:|www\.|:[a-z]+\[|\$[^$]+\$", re.IGNORECASE)
 MARKDOWN_ELEMENTS = ("markdown", "caption", "info", "warning", "error", "success", "title", "header",
-                     "subheader", "exception", "expander")
+                     "subheader", "exception", "expander", "button")
+# Streamlit's own shortcodes, rewritten in the text after escapes are resolved (a colour directive,
+# an icon, an emoji): an escaped colon is not enough, a word joiner after it is.
+SHORTCODE = re.compile(r":(?:[a-z-]+\[|material/|[a-z_+-]+:)", re.IGNORECASE)
 
 
 def app_pages() -> list[str]:
@@ -50,7 +53,8 @@ AUTOLINK = re.compile(r"https?://|www\.|@[-\w]", re.IGNORECASE)
 
 
 def unescaped(body: str) -> list[str]:
-    return MARKUP.findall(re.sub(r"\\[!-~]", "", body)) + AUTOLINK.findall(visible(body))
+    return (MARKUP.findall(re.sub(r"\\[!-~]", "", body)) + AUTOLINK.findall(visible(body))
+            + SHORTCODE.findall(visible(body)))
 
 
 def visible(body: str) -> str:
@@ -66,7 +70,8 @@ def markup_on(app) -> list[tuple[str, str]]:
     found = []
     for kind in MARKDOWN_ELEMENTS:
         for element in getattr(app, kind):
-            body = getattr(element, "value", None) or getattr(element, "label", "") or ""
+            body = getattr(element, "label", None) if kind == "button" else getattr(element, "value", None)
+            body = body or getattr(element, "label", "") or ""
             if HOST in visible(body) and unescaped(body):
                 found.append((kind, body))
     return found
@@ -152,3 +157,25 @@ def test_a_stored_runs_message_is_plain_text(number, payload):
     shown = [e.value for e in app.error] + [w.value for w in app.warning] + [m.value for m in app.markdown]
     assert any(HOST in visible(text) for text in shown)
     assert not markup_on(app)
+
+
+# The packed settings of issue 21's comparison link: a payload beside each valid value.
+LINKED_SETTINGS = {"seed": [f"![i](http://{HOST}/x.png)", "5"], "lr": [f"<img src=http://{HOST}/y.png>", "0.01"],
+                   "optimizer": ["[clk](javascript:alert(1))", "sgd"], "distance": [f":red[RED] **BOLD** # H {HOST}", "60"],
+                   "noise": [f"[phish](http://{HOST}/login)", "0.5"], "hidden_size": [":material/home: :smile:", "16"]}
+
+
+def test_a_comparison_links_packed_settings_are_plain_text():
+    from core.report import compare
+
+    missing = "0123456789abcde1"
+    packed = compare.pack_settings({missing: {"task": "memory", **LINKED_SETTINGS},
+                                    "0123456789abcde2": {"task": "memory", f"[k](http://{HOST}/k)": "1"}})
+    app = open_page("compare", {"runs": [missing, "0123456789abcde2"], "settings": packed})
+    notice = " ".join(visible(w.value) for w in app.warning if "does not store" in w.value)
+    # The first run is named by the settings it would be retrained with, the second refused, and
+    # neither line speaks with the link's words.
+    assert "seed 5" in notice and "lr 0.01" in notice and "optimizer sgd" in notice and "distance 60" in notice
+    assert "cannot be retrained" in notice
+    assert not markup_on(app)
+    assert [b.label for b in app.button if b.key == "retrain_missing"] == ["Retrain 1 missing run from the link's settings"]

@@ -21,7 +21,7 @@ from core.tasks import experiment as config
 from core.store import runs
 from core.engine.jobs import JobRefused
 from core.store.runs import RunStore
-from ui import plain
+from ui import form, plain
 from ui.services import job_runner, session_liveness, session_owner
 
 VIEW_KEYS = ("runs", "smoothing", "log_x", "log_y", "x", "layout", "settings")
@@ -81,8 +81,10 @@ def check_link(store: RunStore) -> None:
             messages.append(f"Smoothing {raw['smoothing'][-1][:40]!r} is not a number from 0 to "
                             f"{MAX_SMOOTHING}; it was set to 0.")
             st.session_state["smoothing"] = 0.0
+            _drop_param("smoothing")
     if messages:
         st.session_state[NOTICE_KEY] = messages
+    form.seed_widgets_from_clean_url()
 
 
 def missing_runs() -> dict[str, dict | None]:
@@ -135,13 +137,7 @@ def _missing_notice(missing: dict[str, dict | None]) -> None:
             lines.append(f"- `{identifier}`: cannot be retrained here, since {plain.escape(reason)}.")
             continue
         ready[identifier] = experiment
-        defaults = config.to_params(config.default_experiment(experiment.task))
-        summary = ", ".join(f"{name} {_shown(values['run'])}" for name, values in
-                            compare.settings_diff({"run": params, "defaults": defaults}).items())
-        now = runs.run_id(experiment)
-        note = "" if now == identifier else (f" This code computes these settings' numbers differently, so "
-                                             f"retraining stores run `{now}` and shows it in its place.")
-        lines.append(f"- `{identifier}`: {experiment.task} with {summary or 'the default settings'}.{note}")
+        lines.append(_missing_line(identifier, experiment))
     st.warning(f"This server does not store {len(missing)} of the linked runs:\n\n" + "\n".join(lines)
                + "\n\nRetrain them from the settings the link carries (same settings and seed, so the same "
                  "curves), import their bundles below, or train their settings on the lab pages.",
@@ -158,6 +154,23 @@ def _missing_notice(missing: dict[str, dict | None]) -> None:
                                          *({"run": runs.run_id(experiment), "job": None, "link": identifier}
                                            for identifier, experiment in waiting.items())]
         submit_pending(missing)
+
+
+def _missing_line(identifier: str, experiment: config.Experiment) -> str:
+    """One Markdown line naming a missing run by the settings it will be retrained with.
+
+    The settings quoted are the validated experiment's, not the link's text: a link can pack any
+    string beside a valid value (a repeated key counts by its last value), and what matters to
+    the reader is what would be trained. They are escaped all the same, as outside text.
+    """
+    defaults = config.to_params(config.default_experiment(experiment.task))
+    differences = compare.settings_diff({"run": config.to_params(experiment), "defaults": defaults})
+    summary = ", ".join(f"{name} {_shown(values['run'])}" for name, values in differences.items())
+    now = runs.run_id(experiment)
+    note = "" if now == identifier else (" This code computes these settings' numbers differently, so "
+                                         f"retraining stores run `{now}` and shows it in its place.")
+    return plain.fill("- `{identifier}`: {task} with {summary}.", identifier=identifier, task=experiment.task,
+                      summary=summary or "the default settings") + note
 
 
 def submit_pending(missing: dict[str, dict | None]) -> None:
@@ -214,8 +227,8 @@ def retraining_progress() -> None:
         for entry in st.session_state.get(PENDING_KEY, []):
             job = job_runner().job(entry["job"]) if entry["job"] else None
             if job is None:
-                st.info(f"Run `{entry['run']}` waits to be submitted: {entry.get('refused', 'queued')}",
-                        icon=":material/hourglass_top:")
+                plain.info("Run {run} waits to be submitted: {reason}", run=entry["run"],
+                           reason=entry.get("refused", "queued"), icon=":material/hourglass_top:")
                 continue
             snapshot = job.snapshot()
             st.progress(min(snapshot.steps_done / max(snapshot.steps_total, 1), 1.0),

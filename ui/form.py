@@ -8,9 +8,11 @@ validator as the CLI, so a tampered link opens with its bad values reset and a n
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.tasks import experiment as config
 from core.settings.fields import Setting
@@ -36,11 +38,12 @@ def check_url(task: str) -> None:
     st.session_state["url_checked"] = signature
     # The page decides the task; a "task" in the link cannot move it to another one.
     experiment, messages = config.from_params({**raw, "task": task})
-    if not messages:
-        return
     clean = config.to_params(experiment)
     for key, values in raw.items():
         if key in config.RESERVED_PARAMS:
+            continue
+        repeated = len(values) > 1 and key in clean and not isinstance(clean[key], list)
+        if not messages and not repeated:
             continue
         wanted = clean.get(key)
         try:
@@ -55,7 +58,27 @@ def check_url(task: str) -> None:
             # clamps) a value it rejects; session state makes it open on our clean value instead.
             value = config.value_of(experiment, key)
             st.session_state[key] = list(value) if isinstance(value, tuple) else value
-    st.session_state[NOTICE_KEY] = messages
+    if messages:
+        st.session_state[NOTICE_KEY] = messages
+    seed_widgets_from_clean_url()
+
+
+def seed_widgets_from_clean_url() -> None:
+    """Make the widgets bound to the URL seed themselves from the URL as corrected, not as opened.
+
+    Streamlit seeds a bound widget from a copy of the query string it took when the page loaded,
+    and parses it before any check of ours can run: `seed=1e999` or 65,000 nines raised
+    OverflowError inside number_input's parser (it catches only ValueError and TypeError). So
+    after the raw URL is validated and corrected, that copy is replaced by the corrected URL.
+    This reaches into Streamlit's session state: streamlit is pinned, and the suite's extreme-URL
+    tests fail if a new version moves it.
+    """
+    context = get_script_run_ctx()
+    if context is None:
+        return
+    current = {key: st.query_params.get_all(key) for key in st.query_params}
+    with context.session_state.query_params() as params:
+        params.set_initial_query_params(urlencode(current, doseq=True))
 
 
 def show_notice() -> None:

@@ -13,6 +13,11 @@ Escaping puts a backslash before every ASCII punctuation character, which Common
 that character taken literally, so no outside value can open a link, an image, an HTML tag,
 emphasis, a colour directive, maths or an automatic link; line breaks become spaces, so a value
 cannot start a list or a heading inside the template either.
+
+Streamlit also rewrites some text after CommonMark has resolved the escapes: `:material/home:`
+became an icon even when every character was escaped (seen in Chromium), and automatic links
+are found the same way. An invisible word joiner after every colon, after "http"/"www" and after
+"@" breaks those patterns while the text reads the same.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ WORD_JOINER = "\u2060"
 def escape(value: Any) -> str:
     """`value` as text that Streamlit's Markdown shows character for character."""
     text = _LINE_BREAKS.sub(" ", str(value))
-    text = _AUTOLINK_STARTS.sub(lambda match: match.group(1) + WORD_JOINER, text).replace("@", "@" + WORD_JOINER)
+    text = _AUTOLINK_STARTS.sub(lambda match: match.group(1) + WORD_JOINER, text)
+    text = text.replace("@", "@" + WORD_JOINER).replace(":", ":" + WORD_JOINER)
     return _PUNCTUATION.sub(r"\\\1", text)
 
 

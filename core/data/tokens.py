@@ -207,7 +207,10 @@ def _train_fitting(texts: list[str], vocab_size: int, kind: str) -> tuple[bytes,
                            "the training texts do not hold more distinct pieces.")
             return train_model(texts, fitted, kind, coverage), notices
         if "smaller than required_chars" not in message:
-            raise RuntimeError(message)
+            # Any other refusal of SentencePiece's (a vocabulary too small for its own reserved
+            # pieces, vocab_size=1, came as an INTERNAL error) is about these settings, not a fault.
+            raise DataError(f"A tokenizer with {vocab_size:,} pieces cannot be trained on these texts "
+                            f"({message.splitlines()[0][:160]}); raise the vocabulary size.")
         if not notices:
             notices.append(f"The texts hold more distinct characters than fit in {vocab_size:,} pieces; "
                            "the rarest ones are read as unknown.")

@@ -28,6 +28,11 @@ from core.settings.paths import default_path
 from core.store.bundles import BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, read_bundle
 from core.store.sqlite_file import check_path, is_busy, migrate, store_error, wait_seconds
 
+
+class UnsafeWeights(ValueError):
+    """Stored weights that are not a plain state dict (a pickle, say): refused, never run."""
+
+
 def _id_from(params: Any, code_version: str) -> str:
     text = json.dumps([params, code_version], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -218,13 +223,13 @@ class RunStore:
             return None
         try:
             state = torch.load(io.BytesIO(row[0]), weights_only=True, map_location="cpu")
-        except Exception as error:  # the unpickler's refusals come as several exception types
-            raise ValueError(f"stored weights of {cell} in run {run_id} are not a plain"
-                             f" state dict and were not loaded: {error}") from None
+        except Exception:  # the unpickler's refusals come as several exception types, many lines long
+            raise UnsafeWeights(f"stored weights of {cell} in run {run_id} are not a plain state dict and"
+                                " were not loaded") from None
         if not isinstance(state, dict) or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
         ):
-            raise ValueError(f"stored weights of {cell} in run {run_id} are not a state dict")
+            raise UnsafeWeights(f"stored weights of {cell} in run {run_id} are not a state dict")
         return dict(state)
 
     def find(self, experiment: config.Experiment, finished_only: bool = False) -> StoredRun | None:
