@@ -181,6 +181,7 @@ def describe(task: str = DEFAULT_TASK, fields: Iterable[str] = ()) -> str:
         default = format_value(spec.default, name)
         default = ",".join(default) if isinstance(default, list) else default
         lines.append(f"  {name}={default!s:<10} {bounds:<24} {meta['help']}")
+    return "\n".join(lines)
 
 
 def of_preset(preset: Preset) -> tuple[Experiment, list[str]]:
