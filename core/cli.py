@@ -21,47 +21,41 @@ import json
 import re
 import sys
 import time
-from typing import NoReturn, Sequence
+from typing import Sequence
 
 from core.tasks import experiment as config
 from core.nn.cells import CELLS
-from core.tasks import registry
-from core.tasks.registry import task_names
+from core.tasks.registry import task_names, tasks
 from core.data import uploads
 from core.data.history import combined_status
 from core.tasks.base import DataError
 from core.store.bundles import MAX_BUNDLE_BYTES, BundleError
 from core.store.runs import RunStore, UnsafeWeights
 from core.settings.paths import StoreError
+from core.cli_commands import (
+    EXIT_STORE, EXIT_USAGE, Parser, UsageError, command_clean, command_export, command_runs, command_warm,
+)
 
-EXIT_USAGE = 2
-EXIT_STORE = 3
-
-
-class UsageError(Exception):
-    """A mistake in the command line: reported in one line with exit code 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+def lesson_settings() -> str:
+    """The train command's help after its options: every lesson and each one's settings."""
+    formats = "; ".join(f"{record.name}: {', '.join(record.files.formats)}" for record in tasks() if record.files.formats)
+    settings = [f"Settings of {task} (--set KEY=VALUE):\n{config.describe(task)}" for task in task_names()]
+    return "\n\n".join([f"Lessons: {', '.join(task_names())}", f"File formats (FORMAT:PATH): {formats}", *settings])
 
 
 def build_parser() -> Parser:
     parser = Parser(prog="python -m core", description="RNN Playground's engine, without the browser.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    settings = "\n\n".join(f"Settings of {task} (--set KEY=VALUE):\n{config.describe(task)}"
-                             for task in task_names())
     train = commands.add_parser("train", help="train an experiment and save it to the run store",
-                                epilog=settings, formatter_class=argparse.RawDescriptionHelpFormatter)
-    train.add_argument("task", help=f"one of: {', '.join(task_names())}")
+                                details=lesson_settings, formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("task", help="the lesson to train: one of the lessons listed below")
     train.add_argument("--cells", help=f"comma-separated, from: {', '.join(CELLS)}")
     train.add_argument("--seed", help="random seed (data, weights, batches)")
     train.add_argument("--steps", help="optimizer steps per model")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other setting")
     train.add_argument("--train-file", metavar="FORMAT:PATH",
-                       help="train on your own file instead of generated data (sentiment: csv, tsv; "
-                            "handwriting: pendigits, uji)")
+                       help="train on your own file instead of generated data (the formats each lesson "
+                            "reads are listed below)")
     train.add_argument("--eval-file", metavar="FORMAT:PATH",
                        help="also score the trained models on this file; adds \"eval\" to the JSON")
     train.add_argument("--json", action="store_true", help="print one JSON summary as the last line")
@@ -303,30 +297,6 @@ def evaluate_stored(experiment: config.Experiment, stored, store: RunStore, argu
     return evaluate_file(experiment, argument, data, models)
 
 
-def command_runs(args: argparse.Namespace) -> int:
-    listed = RunStore().list()
-    if args.json:
-        print(json.dumps([vars(run) for run in listed]))
-        return 0
-    if not listed:
-        print("no stored runs")
-    for run in listed:
-        metrics = ", ".join(f"{cell} {value:.2f}" if value is not None else f"{cell} -"
-                            for cell, value in run.final_metrics.items())
-        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.updated))
-        print(f"{run.run_id}  {stamp}  {run.task:8s} {run.status:9s} {metrics}")
-    return 0
-
-
-def command_export(args: argparse.Namespace) -> int:
-    try:
-        bundle = RunStore().export_bundle(args.run_id)
-    except KeyError:
-        raise UsageError(f"no stored run with id {args.run_id!r}") from None
-    print(json.dumps(bundle, indent=1))
-    return 0
-
-
 def command_import(args: argparse.Namespace) -> int:
     cap = f"bundles of at most {MAX_BUNDLE_BYTES / 1024 / 1024:g} MB are imported (RNN_PLAYGROUND_MAX_BUNDLE_MB)"
     try:
@@ -342,64 +312,6 @@ def command_import(args: argparse.Namespace) -> int:
     except BundleError as error:
         raise UsageError(str(error)) from None
     return 0
-
-
-def days_argument(text: str | None, name: str) -> float | None:
-    if text is None:
-        return None
-    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text.strip()):
-        raise UsageError(f"{name} expects a number of days such as 30, got {text!r}; nothing was removed")
-    return float(text)
-
-
-def command_clean(args: argparse.Namespace) -> int:
-    upload_days = days_argument(args.uploads_older_than, "--uploads-older-than")
-    run_days = days_argument(args.runs_older_than, "--runs-older-than")
-    verb = "would remove" if args.dry_run else "removed"
-    keys = uploads.expire(upload_days, dry_run=args.dry_run)
-    print(f"{verb} {len(keys)} upload(s){': ' + ', '.join(keys) if keys else ''}")
-    if run_days is not None:
-        identifiers = RunStore().delete_older_than(time.time() - run_days * 86400, dry_run=args.dry_run)
-        print(f"{verb} {len(identifiers)} run(s){': ' + ', '.join(identifiers) if identifiers else ''}")
-    return 0
-
-
-def command_warm(args: argparse.Namespace) -> int:
-    """Train each preset not yet stored finished; a preset that fails is reported, the rest go on."""
-    from core.tasks.experiment import of_preset
-    from core.store.runs import run_id
-    from core.training.trainer import prepare, run_interleaved  # torch loads only when training
-
-    store = RunStore()
-    failures = 0
-    for preset in registry.presets():
-        experiment, messages = of_preset(preset)
-        identifier = run_id(experiment)
-        label = f"{preset.task}: {preset.title}"
-        if messages:  # a preset the settings no longer accept is a bug worth saying loudly
-            print(f"refused {identifier}  {label}: {' '.join(messages)}", file=sys.stderr)
-            failures += 1
-            continue
-        if store.find(experiment, finished_only=True) is not None:
-            print(f"finished {identifier}  {label}")
-            continue
-        if args.dry_run:
-            print(f"would train {identifier}  {label}")
-            continue
-        started = time.perf_counter()
-        try:
-            trainers = prepare(experiment, threads=1)
-        except DataError as error:
-            print(f"failed {identifier}  {label}: {error}", file=sys.stderr)
-            failures += 1
-            continue
-        run_interleaved(trainers)
-        histories = {trainer.cell: trainer.history for trainer in trainers}
-        store.save(experiment, histories, {trainer.cell: trainer.model.state_dict() for trainer in trainers})
-        status = combined_status(list(histories.values()))
-        print(f"{'trained' if status == 'finished' else status} {identifier}  {label} "
-              f"in {time.perf_counter() - started:.1f} s", flush=True)
-    return 1 if failures else 0
 
 
 COMMANDS = {"warm": command_warm, "train": command_train, "runs": command_runs, "export": command_export, "import": command_import,
@@ -421,6 +333,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())
