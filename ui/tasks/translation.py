@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.tasks.translation import phrases
+from core.tasks.translation import pair_files
 from core.store import runs
 from core.tasks.experiment import Experiment, model_names
 from core.nn.cells import model_label
@@ -55,7 +56,7 @@ def upload_box(experiment: Experiment) -> None:
     """Read the user's pairs, say what was fixed, and keep them under a key."""
     st.markdown("**Your pairs**: a UTF-8 text file with one pair per line, `source<TAB>target`, optionally "
                 "followed by a tab and an attribution (the Tatoeba / Anki layout).")
-    st.caption(phrases.PAIR_SOURCES_NOTE)
+    st.caption(pair_files.PAIR_SOURCES_NOTE)
     uploaded = st.file_uploader("Upload sentence pairs", type=["tsv", "txt"], key="pairs_file")
     if uploaded is None:
         if experiment.task_config.upload:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from core.nn.cells import ATTENTIONS, VARIANT_MARK
 from core.settings.fields import UPLOAD_KEY, setting
 
-# Languages that both num2words (number words) and Babel (CLDR dates and units) write well.
+# Languages whose number words (num2words) and CLDR formats (Babel) were checked by reading them.
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 
 # Files of sentence pairs: tab-separated, the Tatoeba and Anki layout.

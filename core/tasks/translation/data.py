@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from core.tasks.translation import phrases
+from core.tasks.translation import pair_files
 from core.data import tokens
 from core.nn.cells import VARIANT_MARK, ModelConfig
 from core.tasks.translation.config import FORMATS, TranslationTaskConfig
@@ -187,14 +188,14 @@ class Translation:
 
 
 def read_file(format: str, content: bytes) -> phrases.Pairs:
-    """The user's tab-separated pairs (see `phrases.read_pairs` for every check)."""
+    """The user's tab-separated pairs (see `pair_files.read_pairs` for every check)."""
     if format not in FORMATS:
         raise DataError(f"Unknown file format {format!r}; the translation task reads {', '.join(FORMATS)} files.")
-    return phrases.read_pairs(content)
+    return pair_files.read_pairs(content)
 
 
 def check_training_file(pairs: phrases.Pairs) -> phrases.Pairs:
-    """Pairs have no classes to balance; `phrases.read_pairs` already refused too few of them."""
+    """Pairs have no classes to balance; `pair_files.read_pairs` already refused too few of them."""
     return pairs
 
 
