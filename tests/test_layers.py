@@ -57,3 +57,13 @@ def test_a_breaking_import_is_caught(tmp_path, breakage):
     result = lint(tmp_path)
     assert result.returncode != 0
     assert report in result.stdout, result.stdout
+
+
+MAX_LINES = 350
+
+
+def test_no_file_in_core_or_ui_is_above_the_line_limit():
+    """Files short enough to read in one sitting; a longer one is a grab bag waiting to be split."""
+    long = {str(path.relative_to(ROOT)): count for folder in ("core", "ui") for path in (ROOT / folder).rglob("*.py")
+            if (count := len(path.read_text().splitlines())) > MAX_LINES}
+    assert not long, f"over {MAX_LINES} lines: {long}"

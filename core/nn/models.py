@@ -8,7 +8,6 @@ specs; nothing outside this module branches on the cell kind.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from core.nn.cells import CELLS, ModelConfig
+from core.nn.initialise import initialise_classifier
 
 StepFunction = Callable[..., tuple[Tensor, Tensor | None, dict[str, Tensor]]]
 
@@ -301,31 +301,6 @@ class SequenceModel(nn.Module):
         return groups
 
 
-def initialise(model: SequenceModel, seed: int, forget_bias: float) -> None:
-    """PyTorch's default uniform initialisation, drawn from a private seeded generator."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if name.startswith("embedding"):
-                parameter.normal_(0.0, 1.0, generator=generator)
-                continue
-            fan = model.encoder.hidden_size if name.startswith("encoder") else parameter.shape[-1]
-            bound = 1.0 / math.sqrt(fan)
-            parameter.uniform_(-bound, bound, generator=generator)
-        if model.embedding is not None:
-            model.embedding.weight[0].zero_()
-        if model.encoder.spec.has_cell_state:
-            hidden = model.encoder.hidden_size
-            for layer in model.encoder.layers:
-                for name, parameter in layer.named_parameters():
-                    # Two biases are summed inside the cell; put the whole forget bias in one.
-                    if name.split(".")[-1] == "bias_ih_l0":
-                        parameter[hidden: 2 * hidden] = forget_bias
-                    elif name.split(".")[-1] == "bias_hh_l0":
-                        parameter[hidden: 2 * hidden] = 0.0
-    model.encoder.generator.manual_seed(seed + 1)
-
-
 def build_model(cell: str, input_size: int, num_classes: int, config: ModelConfig, seed: int, *,
                 per_step: bool = False, vocab_size: int | None = None) -> SequenceModel:
     """The model for one cell name, initialised deterministically from the seed."""
@@ -334,5 +309,5 @@ def build_model(cell: str, input_size: int, num_classes: int, config: ModelConfi
     encoder = Encoder(cell, input_size, config.hidden_size, config.num_layers, config.dropout)
     model = SequenceModel(encoder, num_classes, per_step=per_step, vocab_size=vocab_size,
                           embedding_size=input_size if vocab_size else None)
-    initialise(model, seed, config.forget_bias)
+    initialise_classifier(model, seed, config.forget_bias)
     return model

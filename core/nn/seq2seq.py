@@ -17,8 +17,8 @@ import torch
 from torch import Tensor, nn
 
 from core.nn.cells import ATTENTIONS
+from core.nn.initialise import initialise_seq2seq
 from core.nn.models import REGISTRY, Encoder, Steps
-
 
 CELLS_FOR_STEPS = {nn.RNN: nn.RNNCell, nn.GRU: nn.GRUCell, nn.LSTM: nn.LSTMCell}
 State = Tensor | tuple[Tensor, Tensor]
@@ -322,33 +322,5 @@ def build_seq2seq(cell: str, source_vocab: int, target_vocab: int, embedding_siz
         raise ValueError(f"unknown attention {attention!r}; choose from {', '.join(ATTENTIONS)}")
     encoder = Encoder(cell, embedding_size, hidden_size, num_layers, dropout)
     model = Seq2Seq(encoder, source_vocab, target_vocab, embedding_size, attention, teacher_forcing)
-    _initialise(model, seed, forget_bias)
+    initialise_seq2seq(model, seed, forget_bias)
     return model
-
-
-def _initialise(model: Seq2Seq, seed: int, forget_bias: float) -> None:
-    """As core.nn.models.initialise: uniform weights, normal embeddings, forget bias; all from the seed."""
-    generator = torch.Generator().manual_seed(seed)
-    hidden = model.encoder.hidden_size
-    recurrent = [*model.encoder.layers, model.decoder]
-    with torch.no_grad():
-        for module in [model.embedding, model.target_embedding]:
-            module.weight.normal_(0.0, 1.0, generator=generator)
-            module.weight[0].zero_()
-        for module in recurrent:
-            for parameter in module.parameters():
-                parameter.uniform_(-1 / math.sqrt(hidden), 1 / math.sqrt(hidden), generator=generator)
-        for module in model.modules():
-            if isinstance(module, nn.Linear):
-                bound = 1 / math.sqrt(module.in_features)  # PyTorch's own bound for a linear layer
-                for parameter in module.parameters():
-                    parameter.uniform_(-bound, bound, generator=generator)
-        if isinstance(model.decoder, nn.LSTMCell):
-            # Two biases are summed inside the cell; put the whole forget bias in one.
-            for name, parameter in [p for module in recurrent for p in module.named_parameters()]:
-                if name.split(".")[-1].startswith("bias_ih"):
-                    parameter[hidden: 2 * hidden] = forget_bias
-                elif name.split(".")[-1].startswith("bias_hh"):
-                    parameter[hidden: 2 * hidden] = 0.0
-    model.encoder.generator.manual_seed(seed + 1)
-    model.generator.manual_seed(seed + 2)
