@@ -1,4 +1,4 @@
-"""The cells a run can train and how they are named: the model settings every lesson shares.
+"""The cells a run can train, how they are named and coloured, and the model settings every lesson shares.
 
 A model name is a cell name, or a cell name and a variant joined by VARIANT_MARK ("lstm+additive");
 core/nn/models.py builds each cell and checks its registry lists exactly these names.
@@ -10,16 +10,29 @@ from dataclasses import dataclass
 
 from core.settings.fields import setting
 
-CELLS = ("rnn", "gru", "lstm", "birnn", "bigru", "bilstm", "bow")
-CELL_LABELS = {
-    "rnn": "RNN",
-    "gru": "GRU",
-    "lstm": "LSTM",
-    "birnn": "BiRNN",
-    "bigru": "BiGRU",
-    "bilstm": "BiLSTM",
-    "bow": "BoW",
+
+
+@dataclass(frozen=True)
+class CellKind:
+    """How the playground shows one cell kind: its name in charts and sentences, and its colour."""
+
+    label: str
+    colour: str  # the same on every chart, so a model is recognised across pages
+
+
+# The cell registry's names, in the order pickers list them; core/nn/models.py registers how each
+# one computes (its module, step function and gates) under the same names.
+CELL_KINDS = {
+    "rnn": CellKind("RNN", "#d62728"),
+    "gru": CellKind("GRU", "#ff7f0e"),
+    "lstm": CellKind("LSTM", "#1f77b4"),
+    "birnn": CellKind("BiRNN", "#e377c2"),
+    "bigru": CellKind("BiGRU", "#bcbd22"),
+    "bilstm": CellKind("BiLSTM", "#2ca02c"),
+    "bow": CellKind("BoW", "#7f7f7f"),
 }
+CELLS = tuple(CELL_KINDS)
+CELL_LABELS = {name: kind.label for name, kind in CELL_KINDS.items()}
 # Attention kinds of the translation decoder; each is a model variant trained beside the others.
 ATTENTIONS = ("none", "additive", "multiplicative")
 ATTENTION_LABELS = {"none": "no attention", "additive": "additive attention",
