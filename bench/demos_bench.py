@@ -32,11 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ui.presets import PRESETS  # noqa: E402
+from core.tasks.registry import presets  # noqa: E402
 
 
 def preset_arguments(title_part: str) -> list[str]:
-    [preset] = [p for p in PRESETS if title_part in p.title.lower()]
+    [preset] = [p for p in presets() if title_part in p.title.lower()]
     arguments = []
     for key, value in preset.params.items():
         value = ",".join(value) if isinstance(value, list) else value

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.config import from_params  # noqa: E402
-from core.jobs import JobRunner  # noqa: E402
-from core.runs import RunStore  # noqa: E402
+from core.tasks.experiment import from_params  # noqa: E402
+from core.engine.jobs import JobRunner  # noqa: E402
+from core.store.runs import RunStore  # noqa: E402
 
 
 def measure(runner: JobRunner, seed: int) -> float:
@@ -50,7 +50,7 @@ def main() -> None:
     arguments = parser.parse_args()
     import dask.config
 
-    from core.dask_engine import start_local_cluster
+    from core.engine.dask_engine import start_local_cluster
 
     started = time.monotonic()
     cluster = start_local_cluster(1)

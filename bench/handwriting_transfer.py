@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from core import config  # noqa: E402
-from core.tasks import handwriting  # noqa: E402
-from core.train import prepare, run_interleaved  # noqa: E402
+from core.tasks import experiment as config  # noqa: E402
+from core.tasks.handwriting import data as handwriting  # noqa: E402
+from core.training.trainer import prepare, run_interleaved  # noqa: E402
 
 
 def accuracy(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[float, torch.Tensor]:

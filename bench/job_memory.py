@@ -1,4 +1,4 @@
-"""Peak memory of training one experiment against core/budget.py's estimate of it.
+"""Peak memory of training one experiment against core/training/budget.py's estimate of it.
 
 Each setting trains in a fresh process: the baseline is its resident memory once torch and the
 core are imported, the peak its high-water mark (VmHWM) after building the data and taking a few
@@ -35,8 +35,8 @@ WORST = {"cells": "rnn,gru,lstm,birnn,bigru,bilstm,bow", "hidden_size": "256", "
 def _child(params: dict, steps: int) -> None:
     import torch
 
-    from core.config import from_params
-    from core.train import prepare
+    from core.tasks.experiment import from_params
+    from core.training.trainer import prepare
 
     def status(field: str) -> float:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -58,8 +58,8 @@ def _child(params: dict, steps: int) -> None:
 
 def measure(params: dict, steps: int = 2, timeout: float = 600) -> tuple[float, float]:
     """(measured peak, estimated peak) in MB of `steps` rounds of an experiment's models."""
-    from core.budget import MEGABYTE, expected_shape, footprint
-    from core.config import from_params
+    from core.training.budget import MEGABYTE, expected_shape, footprint
+    from core.tasks.experiment import from_params
 
     output = subprocess.run([sys.executable, __file__, "--child", json.dumps(params), str(steps)], cwd=ROOT,
                             capture_output=True, text=True, check=True, timeout=timeout).stdout

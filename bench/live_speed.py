@@ -74,7 +74,7 @@ def step_seconds(store_path: Path, run_id: str | None = None) -> tuple[str, floa
     """(run id, seconds spent inside training steps) of the store's only run, or of `run_id`:
     evaluation and probes are left out, since each history's `wall_seconds` is its trainer's own
     clock around every optimizer step."""
-    from core.runs import RunStore
+    from core.store.runs import RunStore
 
     store = RunStore(store_path)
     run_id = run_id or store.list()[0].run_id

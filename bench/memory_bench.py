@@ -32,11 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from core import config  # noqa: E402
-from core.jobs import JobRunner  # noqa: E402
-from core.models import build_model  # noqa: E402
-from core.probes import loss_and_correct  # noqa: E402
-from core.tasks import build_task  # noqa: E402
+from core.tasks import experiment as config
+from core.nn.cells import CELL_LABELS  # noqa: E402
+from core.engine.jobs import JobRunner  # noqa: E402
+from core.nn.models import build_model  # noqa: E402
+from core.nn.probes import loss_and_correct  # noqa: E402
+from core.tasks.registry import build_task  # noqa: E402
 
 TARGET = 0.95
 SPEED_STEPS = 300
@@ -80,7 +81,7 @@ def bench_time_to_accuracy(runner: JobRunner, repeats: int) -> None:
           f" {chosen.train.steps} steps, medians of {repeats})")
     print(f"   {'cell':<6} {'step':>6} {'train s':>9}")
     for cell, hits in reached.items():
-        label = config.CELL_LABELS[cell]
+        label = CELL_LABELS[cell]
         if len(hits) < repeats:
             print(f"   {label:<6} not reached in {chosen.train.steps} steps"
                   + (f" ({len(hits)} of {repeats} repeats did)" if hits else ""))

@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from core.config import ModelConfig, SentimentTaskConfig  # noqa: E402
-from core.models import build_model  # noqa: E402
-from core.tasks import sentiment  # noqa: E402
+from core.nn.cells import ModelConfig  # noqa: E402
+from core.tasks.sentiment.config import SentimentTaskConfig  # noqa: E402
+from core.nn.models import build_model  # noqa: E402
+from core.tasks.sentiment import data as sentiment  # noqa: E402
 
 
 # (text, label): written for this check, in styles the Rotten Tomatoes critics' snippets do not use.

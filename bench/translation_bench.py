@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def one_run(seed: int, settings: list[str]) -> dict:
     """Train in this process (called in a child), returning the per-model figures as JSON-ready data."""
     sys.path.insert(0, str(ROOT))
-    from core import config
-    from core.train import prepare, run_interleaved
+    from core.tasks import experiment as config
+    from core.training.trainer import prepare, run_interleaved
 
     params = {"task": "translation", "seed": str(seed)}
     params.update(item.split("=", 1) for item in settings)

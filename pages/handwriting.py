@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from core.explain import handwriting_lines
-from ui import form, lab, navigation, pen_view
+from ui import lab, navigation
 
 navigation.declare_if_cold()
 
@@ -14,12 +13,4 @@ st.markdown(
     "wobbly, in varied stroke order, with several shapes per digit. Train GRU, LSTM and BiLSTM side by side, "
     "then draw a character and watch each model read it."
 )
-experiment = form.lab_controls("handwriting")
-pen_view.data_panel(experiment)
-lab.render(experiment, lab.PageParts(
-    position_label="pen points back from the end",
-    explain=handwriting_lines,
-    after_results=pen_view.after_results,
-    blocker=pen_view.blocker,
-    inspect_caption="Along a pen path, the gates open and close at corners and pen lifts.",
-))
+lab.lesson("handwriting")

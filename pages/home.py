@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.tasks.registry import tasks
 from ui import navigation
 from ui.presets import preset_links
 
@@ -21,17 +22,10 @@ st.markdown(
     "each output word looks back at the words it translates.\n\n"
     "Every setting lives in the page's address, so a link reproduces exactly what you saw."
 )
-sections = (
-    ("memory", "Memory lab", "Can a model carry the first symbol across a long, noisy sequence?"),
-    ("sentiment", "Sentiment", "Word-order puzzles, real movie reviews or your own table; then type a review."),
-    ("handwriting", "Handwriting", "Pen trajectories read point by point; then draw a character yourself."),
-    ("translation", "Translation", "An encoder-decoder with and without attention; then type a phrase and see "
-                                   "where each output piece looked."),
-)
-for task, title, summary in sections:
-    st.subheader(title)
-    st.caption(summary)
-    preset_links(task)
+for record in tasks():
+    st.subheader(record.page.title)
+    st.caption(record.page.summary)
+    preset_links(record.name)
 st.subheader("Compare")
 st.caption("Stored runs side by side: overlaid curves, smoothing, the settings that differ, share and export.")
 # A button, not a page link: the home page's page links are its presets, one each.

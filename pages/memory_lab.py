@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import form, lab, navigation
+from ui import lab, navigation
 
 navigation.declare_if_cold()
 
@@ -12,5 +12,4 @@ st.markdown(
     "name the **first** symbol at the very end. Train a plain RNN and an LSTM side by side and watch the "
     "gradient that reaches the first step: the RNN's vanishes, the LSTM's gates keep it alive."
 )
-experiment = form.lab_controls("memory")
-lab.render(experiment, lab.MEMORY_PARTS)
+lab.lesson("memory")

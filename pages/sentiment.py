@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from core.explain import sentiment_lines
-from ui import form, lab, navigation, text_view
+from ui import lab, navigation
 
 navigation.declare_if_cold()
 
@@ -14,13 +13,4 @@ st.markdown(
     "**BiLSTM** also reads from the end, so it sees what comes later. Train them side by side on word-order "
     "puzzles, on real movie-review snippets, or on your own table, then type a review of your own."
 )
-experiment = form.lab_controls("sentiment")
-text_view.data_panel(experiment)
-lab.render(experiment, lab.PageParts(
-    position_label="tokens back from the end",
-    explain=sentiment_lines,
-    after_results=text_view.type_a_review,
-    blocker=text_view.blocker,
-    inspect_caption="In a sentence, look at where the forget gate drops: that is where the LSTM lets go "
-                    "of what it read before (often at “but”).",
-))
+lab.lesson("sentiment")

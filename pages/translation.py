@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import form, lab, navigation, translate_view
+from ui import lab, navigation
 
 navigation.declare_if_cold()
 
@@ -14,13 +14,4 @@ st.markdown(
     "side on number words (German puts units before tens, French counts in twenties), dates and quantities, or "
     "your own sentence pairs, then type a phrase and see where each model looked."
 )
-experiment = form.lab_controls("translation")
-translate_view.data_panel(experiment)
-lab.render(experiment, lab.PageParts(
-    position_label="source pieces back from the end",
-    explain=translate_view.explain,
-    after_results=translate_view.after_results,
-    blocker=translate_view.blocker,
-    baselines=translate_view.baselines,
-    inspect_caption="In the encoder, look for gates that change at word boundaries (“hundred”, “-”).",
-))
+lab.lesson("translation")

@@ -74,7 +74,7 @@ def dask_cluster():
     import dask.config
     from distributed import Client
 
-    from core.dask_engine import start_local_cluster
+    from core.engine.dask_engine import start_local_cluster
 
     cluster = start_local_cluster(2)
     with dask.config.set({"scheduler-address": cluster.scheduler_address}), Client(cluster) as client:
@@ -85,7 +85,7 @@ def dask_cluster():
 @pytest.fixture
 def store(tmp_path):
     """A private run store for one test."""
-    from core.runs import RunStore
+    from core.store.runs import RunStore
 
     return RunStore(tmp_path / "runs.sqlite")
 
@@ -93,7 +93,7 @@ def store(tmp_path):
 @pytest.fixture
 def make_runner(store, backend):
     """Job runners on the test's `backend` fixture and store (unless given), shut down after it."""
-    from core.jobs import JobRunner
+    from core.engine.jobs import JobRunner
 
     runners = []
 

@@ -8,9 +8,9 @@ runner and serves the next test, so the Dask backend runs the fault per task and
 
 from __future__ import annotations
 
-from core import train
-from core.runs import RunStore
-from core.train import Trainer
+from core.training import trainer as train
+from core.store.runs import RunStore
+from core.training.trainer import Trainer
 
 
 def slow_prepare(building, release, deadline: float) -> None:
@@ -67,7 +67,7 @@ def long_step(entered, limit: float) -> None:
     than a time budget, with no exit but its own stopping points."""
     import time
 
-    from core.train import SHORT_STEP_SECONDS
+    from core.training.trainer import SHORT_STEP_SECONDS
 
     real_step = Trainer.step
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.config import from_params
+from core.tasks.experiment import from_params
 
 TINY = {"distance": "8", "hidden_size": "8", "batch_size": "16", "steps": "20",
         "eval_every": "5", "probe_every": "5"}

@@ -35,7 +35,7 @@ from browser_support import (
     slider,
     start_app,
 )
-from ui.navigation import PAGES
+from ui.navigation import page_entries
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
 
@@ -165,7 +165,7 @@ def test_a_deep_link_on_a_fresh_server_runs_through_the_app(server, page):
     open_lab(page, lab_url(server, {"seed": "11"}))
     # st.navigation's titles, not file names (app / home / memory lab) as an old-style app lists them.
     expect(page.get_by_test_id("stSidebarNavLink")).to_have_text(
-        [re.compile(rf"{re.escape(title)}$") for _, title, _ in PAGES])
+        [re.compile(rf"{re.escape(title)}$") for _, title, _ in page_entries()])
     expect(page).to_have_title(re.compile("Memory lab|RNN Playground"))
     expect_no_traceback(page)
 
@@ -298,10 +298,10 @@ def test_a_diverging_learning_rate_is_explained(server, page):
 
 
 def test_home_presets_open_the_memory_lab(server, page):
-    from core import config
-    from ui.presets import of_task
+    from core.tasks import experiment as config
+    from core.tasks.registry import task
 
-    PRESETS = of_task("memory")
+    PRESETS = task("memory").presets
     defaults = config.to_params(config.Experiment())
     page.goto(server.url(""))
     expect(page.get_by_role("heading", name="RNN Playground")).to_be_visible(timeout=30_000)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import pytest
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, number_input, require_chromium, start_app
-from ui.navigation import PAGES
-from ui.presets import PAGES as LAB_PAGES
+from core.tasks.registry import tasks
+from ui.navigation import page_entries
+
+PAGES = page_entries()
+LAB_PATHS = {record.page.path for record in tasks()}
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -30,7 +33,7 @@ def test_a_link_opens_its_page_as_the_first_request_of_a_fresh_server(tmp_path, 
     name = path.removeprefix("pages/").removesuffix(".py")
     is_home = path == PAGES[0][0]
     # A lab page's heading is its title and its link carries an experiment; others just open.
-    is_lab = path in {lab_path for lab_path, _ in LAB_PAGES.values()}
+    is_lab = path in LAB_PATHS
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

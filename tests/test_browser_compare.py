@@ -31,9 +31,9 @@ PHONE = {"width": 390, "height": 900}
 
 def stored_runs(path) -> list[str]:
     """Two tiny runs that differ in learning rate, trained here into the store at `path`."""
-    from core import config
-    from core.runs import RunStore
-    from core.train import prepare, run_interleaved
+    from core.tasks import experiment as config
+    from core.store.runs import RunStore
+    from core.training.trainer import prepare, run_interleaved
 
     store = RunStore(path)
     identifiers = []

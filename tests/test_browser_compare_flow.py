@@ -17,8 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from browser_support import button, charts, slider
-from core import compare, config, runs
-from core.runs import RunStore
+from core.report import compare
+from core.tasks import experiment as config
+from core.store import runs
+from core.store.runs import RunStore
 from test_browser import (  # noqa: F401 - fixtures
     TINY,
     TRAIN_TIMEOUT,

@@ -147,9 +147,9 @@ def test_sentence_pairs_uploaded_in_the_browser_train_and_beat_copying(server, p
 def test_a_comparison_link_reopens_in_a_new_browser_session(tmp_path, browser):
     """Two stored learning rates, compared; the link with its view options opens the same view elsewhere."""
     from browser_support import start_app
-    from core import config
-    from core.runs import RunStore
-    from core.train import prepare, run_interleaved
+    from core.tasks import experiment as config
+    from core.store.runs import RunStore
+    from core.training.trainer import prepare, run_interleaved
 
     store = RunStore(tmp_path / "runs.sqlite")
     ids = []

@@ -25,8 +25,8 @@ except ImportError:  # the `server` fixture skips (or, under CI, fails) with the
     expect = None
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, button, charts, require_chromium, start_app
-from ui.navigation import PAGES
-from ui.presets import PAGES as LAB_PAGES
+from core.tasks.registry import tasks
+from ui.navigation import page_entries
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -43,7 +43,7 @@ RUNS = {
     "handwriting": {**SMALL, "hidden_size": "8", "train_size": "500", "points": "16", "cells": ["GRU", "LSTM"]},
     "translation": {**SMALL, "hidden_size": "16", "train_size": "300", "largest": "499"},
 }
-TASK_OF_PATH = {path: task for task, (path, _) in LAB_PAGES.items()}
+TASK_OF_PATH = {record.page.path: record.name for record in tasks()}
 
 # Everything wrong with the page's layout, as sentences (empty when it is right).
 MEASURE = """() => {
@@ -155,7 +155,7 @@ def measure_at_both_widths(page) -> dict[int, list[str]]:
 
 
 def lab_paths() -> list[str]:
-    return [path for path, _, _ in PAGES if path in TASK_OF_PATH]
+    return [path for path, _, _ in page_entries() if path in TASK_OF_PATH]
 
 
 @pytest.mark.parametrize("path", lab_paths(), ids=[TASK_OF_PATH[path] for path in lab_paths()])
@@ -182,7 +182,7 @@ def test_a_lab_page_with_a_finished_run_fits_phone_and_desktop(server, page, sto
 
 
 def other_paths() -> list[str]:
-    return [path for path, _, _ in PAGES if path not in TASK_OF_PATH]
+    return [path for path, _, _ in page_entries() if path not in TASK_OF_PATH]
 
 
 @pytest.mark.parametrize("path", other_paths(), ids=[path.removeprefix("pages/") for path in other_paths()])
@@ -191,7 +191,7 @@ def test_every_other_page_fits_phone_and_desktop(server, page, stored_runs, path
     # The Compare page opens on the runs the lab pages stored (all of them when the whole module runs).
     runs = list(stored_runs.values()) if name == "compare" else []
     query = "?" + urlencode({"runs": runs}, doseq=True) if runs else ""
-    page.goto(server.url("" if path == PAGES[0][0] else name) + query)
+    page.goto(server.url("" if path == page_entries()[0][0] else name) + query)
     expect(page.locator("h1").first).to_be_visible(timeout=60_000)
     if query:
         expect(charts(page).first).to_be_visible(timeout=60_000)

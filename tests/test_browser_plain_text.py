@@ -20,16 +20,16 @@ except ImportError:  # the `server` fixture skips (or, under CI, fails) with the
     expect = None
 
 from browser_support import require_chromium, start_app
-from core import config
-from core.history import History
-from core.runs import RunStore
+from core.tasks import experiment as config
+from core.data.history import History
+from core.store.runs import RunStore
 from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server
 from test_plain_text import HOST, PAYLOADS, app_pages, table_with_labels
-from ui.presets import PAGES as LAB_PAGES
+from core.tasks.registry import tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-LAB_NAMES = {path.removeprefix("pages/").removesuffix(".py") for path, _ in LAB_PAGES.values()}
+LAB_NAMES = {record.page.path.removeprefix("pages/").removesuffix(".py") for record in tasks()}
 
 UI_TIMEOUT = 20_000
 INJECTED = ", ".join(f'{tag}[{attribute}*="{HOST}"]' for tag, attribute in (

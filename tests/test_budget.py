@@ -1,4 +1,4 @@
-"""Tests of the memory budget (core/budget.py) and of budgets that hold within a long step.
+"""Tests of the memory budget (core/training/budget.py) and of budgets that hold within a long step.
 
 The estimate is checked against the measured peak of real training in a fresh process
 (bench/job_memory.py), so it fails if the model of what memory a job takes drifts from what
@@ -7,6 +7,7 @@ PyTorch allocates; the runner's refusals and time budget are checked on both bac
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -14,11 +15,13 @@ import pytest
 
 import faults
 from bench.job_memory import measure
-from core import budget
-from core.config import from_params, replace
-from core.jobs import JobRefused, JobRunner
-from core.tasks import memory
-from core.workers import CONTEXT
+from core.training import budget
+from core.tasks.experiment import from_params, replace
+from core.engine.jobs import JobRefused, JobRunner
+from core.tasks import registry
+from core.tasks.memory import data as memory
+from core.tasks.record import unknown_shape
+from core.engine.workers import CONTEXT
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -84,9 +87,11 @@ def test_a_run_whose_record_is_the_cost_is_told_to_probe_less_often():
 
 
 def test_a_task_without_a_shape_is_checked_on_its_built_data(tmp_path, monkeypatch):
-    from core.runs import RunStore
+    from core.store.runs import RunStore
 
-    monkeypatch.delattr(memory, "data_shape")
+    # The memory lesson's record without its shape reader, as a lesson that cannot tell its shape.
+    record = dataclasses.replace(registry.task("memory"), data_shape=unknown_shape)
+    monkeypatch.setitem(registry._records(), "memory", record)
     store = RunStore(tmp_path / "runs.sqlite")
     runner = JobRunner(store=store, max_concurrent=1, max_memory_mb=150, backend="thread")
     job = runner.submit(experiment(batch_size=256, hidden_size=256, steps=10))  # not known until built
@@ -126,7 +131,7 @@ def test_time_budget_stops_within_a_step_far_longer_than_it(backend, monkeypatch
 def test_short_steps_train_without_stopping_points_and_a_budget_still_ends_them_within_a_step():
     """The stopping points' hooks cost a short step several percent of its speed, so they are
     kept only while a trainer's longest step has not shown its steps are short."""
-    from core.train import SHORT_STEP_SECONDS, prepare, run_interleaved
+    from core.training.trainer import SHORT_STEP_SECONDS, prepare, run_interleaved
 
     trainers = prepare(experiment(cells="rnn,lstm", distance=8, hidden_size=8, batch_size=16, steps=40))
     asked_in_step: list[int] = []

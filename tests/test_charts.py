@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.analysis import ExampleTrace
-from core.history import History
-from core.order import natural_key, numeric_order
+from core.report.analysis import ExampleTrace
+from core.data.history import History
+from core.report.order import natural_key, numeric_order
 from ui import charts, figures
 from ui.inspect_view import units_caption
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import runs
-from core.__main__ import EXIT_STORE, EXIT_USAGE
+from core.store import runs
+from core.cli import EXIT_STORE, EXIT_USAGE
 from test_hostile_inputs import one_line, run_cli
 from test_demo_cli import TINY_TEXT, table
 

@@ -1,4 +1,4 @@
-"""Tests of core/compare.py against numbers worked out by hand: smoothing, settings diff, bands, rows."""
+"""Tests of core/report/compare.py against numbers worked out by hand: smoothing, settings diff, bands, rows."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import io
 
 import pytest
 
-from core import compare, config
-from core.history import History
+from core.report import compare
+from core.tasks import experiment as config
+from core.data.history import History
 
 
 def test_smoothing_matches_a_hand_computation():

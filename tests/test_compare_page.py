@@ -7,8 +7,10 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import compare, config, runs
-from core.history import History
+from core.report import compare
+from core.tasks import experiment as config
+from core.store import runs
+from core.data.history import History
 from test_plain_text import visible
 from test_pages import assert_whole_number_axes, chart_frames, open_page
 from ui import compare_charts, compare_export

@@ -5,11 +5,17 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import config
-from core.config import Experiment, from_params, to_params
+from core.tasks import experiment as config
+from core.tasks.sentiment.config import SentimentTaskConfig
+from core.settings.train import LEARNING_RATES, TrainConfig
+from core.nn.cells import ModelConfig
+from core.tasks import registry
+from core.tasks.registry import task_names
+from core.settings.fields import Setting
+from core.tasks.experiment import Experiment, from_params, to_params
 
 
-def _value_strategy(spec: config.Setting):
+def _value_strategy(spec: Setting):
     meta = spec.metadata
     if meta["pattern"] is not None:
         return st.one_of(st.just(""), st.from_regex(meta["pattern"], fullmatch=True))
@@ -28,15 +34,15 @@ def _value_strategy(spec: config.Setting):
 
 @st.composite
 def experiments(draw) -> Experiment:
-    task = draw(st.sampled_from(config.TASKS))
+    task = draw(st.sampled_from(task_names()))
     sections = {None: {}, "task_config": {}, "model": {}, "train": {}}
     for name, (section, spec) in config.parameter_fields(task).items():
         sections[section][name] = draw(_value_strategy(spec))
     return Experiment(
         task=task,
-        task_config=config.TASK_CONFIGS[task](**sections["task_config"]),
-        model=config.ModelConfig(**sections["model"]),
-        train=config.TrainConfig(**sections["train"]),
+        task_config=registry.task(task).config_type(**sections["task_config"]),
+        model=ModelConfig(**sections["model"]),
+        train=TrainConfig(**sections["train"]),
         **sections[None],
     )
 
@@ -53,9 +59,9 @@ raw_values = st.one_of(
     st.text(max_size=20), st.integers(), st.floats(allow_subnormal=False), st.booleans(), st.none(),
     st.lists(st.one_of(st.text(max_size=8), st.integers()), max_size=4),
 )
-all_names = sorted({name for task in config.TASKS for name in config.parameter_fields(task)})
+all_names = sorted({name for task in task_names() for name in config.parameter_fields(task)})
 keys = st.one_of(st.sampled_from([*all_names, "task", "embed"]), st.text(max_size=10))
-raw_values = st.one_of(raw_values, st.sampled_from(config.TASKS))
+raw_values = st.one_of(raw_values, st.sampled_from(task_names()))
 
 
 @given(st.dictionaries(keys, raw_values, max_size=12))
@@ -97,7 +103,7 @@ def test_no_known_cell_falls_back_to_default_cells():
 
 def test_learning_rate_snaps_to_log_grid():
     experiment, messages = from_params({"lr": "0.004"})
-    assert experiment.train.lr in config.LEARNING_RATES
+    assert experiment.train.lr in LEARNING_RATES
     assert experiment.train.lr == 0.005
     assert "snapped" in messages[0]
 
@@ -112,7 +118,7 @@ def test_streamlit_reserved_params_are_not_reported():
 
 
 def test_setting_names_are_unique_across_concerns():
-    for task in config.TASKS:
+    for task in task_names():
         names = list(config.parameter_fields(task))
         assert len(names) == len(set(names))
 
@@ -120,7 +126,7 @@ def test_setting_names_are_unique_across_concerns():
 def test_each_task_opens_on_its_own_defaults():
     sentiment, messages = from_params({"task": "sentiment"})
     assert messages == [] and sentiment.model.cells == ("rnn", "lstm", "bilstm", "bow")
-    assert isinstance(sentiment.task_config, config.SentimentTaskConfig)
+    assert isinstance(sentiment.task_config, SentimentTaskConfig)
     handwriting = config.default_experiment("handwriting")
     assert handwriting.model.cells == ("gru", "lstm", "bilstm")
     # A task's default is also what a bad value falls back to.

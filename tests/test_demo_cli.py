@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core import uploads
+from core.data import uploads
 from core.tasks.base import DataError
 
 TINY_TEXT = ["--steps", "30", "--set", "hidden_size=8", "--set", "batch_size=16", "--set", "eval_every=10",

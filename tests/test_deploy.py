@@ -9,8 +9,9 @@ import re
 import shlex
 from pathlib import Path
 
-from core.jobs import job_weights
-from core.presets import PRESETS
+from core.engine.jobs import job_weights
+from core.tasks.experiment import of_preset
+from core.tasks.registry import presets
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -85,8 +86,8 @@ def test_served_port_is_exposed_and_files_copied_exist():
 
 def test_hosted_budgets_let_every_preset_finish():
     env = environment()
-    for preset in PRESETS:
-        experiment, messages = preset.experiment()
+    for preset in presets():
+        experiment, messages = of_preset(preset)
         assert not messages
         assert experiment.train.steps <= int(env["RNN_PLAYGROUND_MAX_STEPS"]), preset.title
         assert job_weights(experiment) <= int(env["RNN_PLAYGROUND_MAX_WEIGHTS"]), preset.title

@@ -16,9 +16,9 @@ import pytest
 
 import faults
 from job_support import poll_until, tiny
-from core import dask_engine
-from core import jobs as jobs_module
-from core.jobs import JobRunner
+from core.engine import dask_engine
+from core.engine import jobs as jobs_module
+from core.engine.jobs import JobRunner
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -41,7 +41,7 @@ def test_killed_worker_fails_its_job_with_a_message_and_the_next_job_runs(make_r
     wait_until(lambda: job.snapshot().steps_done > 0)
     [pid] = runner.worker_pids()
     assert pid != os.getpid()
-    with caplog.at_level(logging.ERROR, logger="core.dask_engine"):
+    with caplog.at_level(logging.ERROR, logger="core.engine.dask_engine"):
         os.kill(pid, signal.SIGKILL)
         assert job.wait(DEADLINE)
     assert job.status == "failed"
@@ -105,7 +105,7 @@ def test_the_engine_is_chosen_by_configuration(monkeypatch, caplog):
     monkeypatch.setenv("RNN_PLAYGROUND_ENGINE", "dask")
     assert JobRunner().backend == "dask"
     monkeypatch.setenv("RNN_PLAYGROUND_ENGINE", "ray")
-    with caplog.at_level(logging.WARNING, logger="core.jobs"):
+    with caplog.at_level(logging.WARNING, logger="core.engine.jobs"):
         assert JobRunner().backend == "thread"
     assert "RNN_PLAYGROUND_ENGINE" in caplog.text and "dask" in caplog.text
     caplog.clear()
@@ -113,7 +113,7 @@ def test_the_engine_is_chosen_by_configuration(monkeypatch, caplog):
     monkeypatch.setenv("RNN_PLAYGROUND_ENGINE", "dask")
     monkeypatch.setattr(jobs_module.importlib.util, "find_spec",
                         lambda name, *args: None if name == "distributed" else real_find_spec(name, *args))
-    with caplog.at_level(logging.WARNING, logger="core.jobs"):
+    with caplog.at_level(logging.WARNING, logger="core.engine.jobs"):
         assert JobRunner().backend == "thread"
     assert "Dask is not installed" in caplog.text and "requirements-engine.txt" in caplog.text
 
@@ -139,12 +139,12 @@ def test_without_an_address_the_server_starts_its_own_local_cluster(store, monke
     import dask.config
 
     monkeypatch.setenv("RNN_PLAYGROUND_ENGINE", "dask")
-    with dask.config.set({"scheduler-address": None}), caplog.at_level(logging.WARNING, logger="core.dask_engine"):
+    with dask.config.set({"scheduler-address": None}), caplog.at_level(logging.WARNING, logger="core.engine.dask_engine"):
         runner = JobRunner(store=store, max_concurrent=1)
         try:
             job = runner.submit(tiny())
             assert job.wait(60.0) and job.status == "finished"
-            cluster = runner._slots[0].engine.cluster
+            cluster = runner.slots[0].engine.cluster
             assert cluster is not None and len(cluster.workers) == 1
         finally:
             runner.shutdown(timeout=30.0)

@@ -13,14 +13,18 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import config
-from core.explain import CHANCE_MARGIN, handwriting_lines, memory_lines, sentiment_lines
-from core.history import History
+from core.tasks import experiment as config
+from core.nn.cells import CELL_LABELS, model_label
+from core.tasks.explaining import CHANCE_MARGIN
+from core.tasks.handwriting.explanation import handwriting_lines
+from core.tasks.memory.explanation import memory_lines
+from core.tasks.sentiment.explanation import sentiment_lines
+from core.data.history import History
 
 MEMORY = config.from_params({"task": "memory", "distance": "20", "symbols": "4", "steps": "800"})[0]
 SENTIMENT = config.from_params({"task": "sentiment", "steps": "800"})[0]
 HANDWRITING = config.from_params({"task": "handwriting", "steps": "800"})[0]
-LABEL = "|".join(re.escape(label) for label in config.CELL_LABELS.values())
+LABEL = "|".join(re.escape(label) for label in CELL_LABELS.values())
 MORE = re.compile(rf"the ({LABEL}) passes back about 10\^([\d.]+) times more gradient to .+? than the ({LABEL}) ")
 LESSON = re.compile(rf"the ({LABEL})'s error signal shrinks .+ while the ({LABEL})'s cell state carries it back")
 WEAKER = re.compile(rf"In this run the ({LABEL}) passes back more gradient than the ({LABEL}),")
@@ -42,7 +46,7 @@ def make_history(cell: str, status: str, accuracy: float | None, ratios: list[tu
 
 
 def by_label(histories: list[History]) -> dict[str, History]:
-    return {config.model_label(history.cell): history for history in histories}
+    return {model_label(history.cell): history for history in histories}
 
 
 @st.composite

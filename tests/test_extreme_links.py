@@ -19,13 +19,13 @@ from urllib.parse import urlencode
 
 from hypothesis import HealthCheck, Phase, assume, given, settings, strategies as st
 
-from core import config
+from core.tasks import experiment as config
 from test_pages import open_page
-from ui.presets import PAGES
+from core.tasks.registry import tasks
 
 EXTREMES = ("9" * 65_000, "-" + "9" * 400, "inf", "-inf", "nan", "1e999", "-1e999", "-0", "1e5", "0x1f", "1_000",
             "\u0663", "", " ", "x" * 65_536, "2.5", "-2147483649", "9223372036854775808")
-LAB_PAGES = {path.removeprefix("pages/").removesuffix(".py"): task for task, (path, _) in PAGES.items()}
+LAB_PAGES = {record.page.path.removeprefix("pages/").removesuffix(".py"): record.name for record in tasks()}
 COMPARE_KEYS = ("runs", "smoothing", "log_x", "log_y", "x", "layout", "settings")
 STREAMLIT_QUERY_LIMIT = 524_288
 # A page builds its data for the clamped settings, which for extreme values are the largest: each

@@ -15,13 +15,16 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core import config, tables
-from core.history import History
-from core.pen_files import read_pendigits, read_uji
-from core.runs import BundleError, RunStore
-from core.tasks import handwriting
+from core.tasks import experiment as config
+from core.tasks.registry import task_names
+from core.data import tables
+from core.data.history import History
+from core.data.pen_files import read_pendigits, read_uji
+from core.store.bundles import BundleError
+from core.store.runs import RunStore
+from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError
-from core.training_data import check_training_file
+from core.data.training_data import check_training_file
 from ui import plain
 
 CASES = {"urls": 1000, "tables": 500, "pen files": 500, "bundles": 500}
@@ -34,7 +37,7 @@ HOSTILE = st.one_of(
                      "١٢", "１２", "1_000", "1e308", "-1e308", "nan", "inf", "0x10", " 12 ", "", "\x00", "\u202e",
                      "\ud800", "9" * 400, "../../etc/passwd", "' OR 1=1 --", "%00", "\n- item"]),
 )
-SETTING_NAMES = sorted({name for task in config.TASKS for name in config.parameter_fields(task)} | {"task"})
+SETTING_NAMES = sorted({name for task in task_names() for name in config.parameter_fields(task)} | {"task"})
 
 
 @settings(max_examples=CASES["urls"], **FUZZ)

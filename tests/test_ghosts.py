@@ -13,7 +13,9 @@ import math
 import pyarrow as pa
 import pytest
 
-from core import compare, config
+from core.nn.cells import model_label
+from core.report import compare
+from core.tasks import experiment as config
 from test_plain_text import visible
 from test_pages import TINY, chart_frames, open_page, train_to_the_end
 from ui import lab_seeds, plain, seed_bands, share
@@ -68,7 +70,7 @@ def assert_ghost_is(frame, label: str, params: dict) -> None:
     rows = frame[frame["ghost"] == label]
     assert len(rows), (label, set(frame["ghost"]))
     for name, history in stored.histories.items():
-        model = config.model_label(name)
+        model = model_label(name)
         train = rows[(rows["model"] == model) & (rows["split"] == "train")].sort_values("step")
         assert train["step"].tolist() == history.steps
         assert train["loss"].tolist() == pytest.approx(history.train_loss)
@@ -164,7 +166,7 @@ def test_repeat_with_three_seeds_draws_each_models_band_from_the_stored_historie
     band = chart_frame(app, "Train loss across seeds")
     assert set(band["model"]) == {"RNN", "LSTM"} and set(band["seeds"]) == {3}
     for cell in ("rnn", "lstm"):
-        rows = band[band["model"] == config.model_label(cell)].set_index("step")
+        rows = band[band["model"] == model_label(cell)].set_index("step")
         assert sorted(rows.index) == histories[0][cell].steps
         for step in (1, 2, 17, 40):
             expected = by_hand([h[cell].train_loss[h[cell].steps.index(step)] for h in histories])
@@ -193,4 +195,4 @@ def chart_frame(app, title: str):
 
 def band_metric(app, cell: str):
     band = chart_frame(app, "Validation accuracy across seeds")
-    return band[band["model"] == config.model_label(cell)].set_index("step")
+    return band[band["model"] == model_label(cell)].set_index("step")

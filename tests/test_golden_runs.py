@@ -1,12 +1,13 @@
 """Run ids survive edits that leave a task's numbers alone, and golden runs catch edits that do not.
 
-A run id hashes the settings and the task's numbers version (core/versions.py). These tests show
+A run id hashes the settings and the task's numbers version (core/tasks/versions.py). These tests show
 the id no longer depends on the code's bytes, and retrain one tiny seeded run per task to check
 its history against tests/golden_runs.json, so a change that alters numbers cannot keep old ids.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -17,7 +18,10 @@ from pathlib import Path
 import pytest
 
 import golden_runs
-from core import config, runs, versions
+from core.tasks import experiment as config
+from core.tasks.registry import task_names
+from core.store import runs
+from core.tasks import registry, versions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,19 +51,19 @@ def _first_difference(expected, actual, path: str = "") -> str | None:
 
 
 def _advice(task: str) -> str:
-    return (f"If the change is meant to alter {task}'s numbers, bump NUMBERS_VERSIONS[{task!r}] in "
-            f"core/versions.py (so stored {task} runs and links are not served as if this code made them) "
+    return (f"If the change is meant to alter {task}'s numbers, bump the numbers_version of its TASK in "
+            f"core/tasks/{task}/ (so stored {task} runs and links are not served as if this code made them) "
             f"and regenerate the fingerprint with `{golden_runs.REGENERATE} {task}`; if not, the change has "
             "a side effect to find.")
 
 
-@pytest.mark.parametrize("task", config.TASKS)
+@pytest.mark.parametrize("task", task_names())
 def test_golden_run_reproduces_its_stored_numbers(task):
     golden = golden_runs.load()
     assert task in golden, f"No golden run stored for {task}: run `{golden_runs.REGENERATE} {task}`."
     stored = golden[task]
-    assert stored["numbers_version"] == versions.NUMBERS_VERSIONS[task], (
-        f"{task}'s numbers version is {versions.NUMBERS_VERSIONS[task]} but its golden run was recorded at "
+    assert stored["numbers_version"] == versions.numbers_versions()[task], (
+        f"{task}'s numbers version is {versions.numbers_versions()[task]} but its golden run was recorded at "
         f"{stored['numbers_version']}: regenerate it with `{golden_runs.REGENERATE} {task}`.")
     difference = _first_difference(stored["models"], golden_runs.fingerprint(task)["models"])
     assert difference is None, f"The {task} golden run computes different numbers ({difference}). " + _advice(task)
@@ -75,19 +79,22 @@ def test_the_comparison_sees_a_change_in_a_single_number():
 
 
 def test_every_task_has_a_numbers_version_and_bumping_it_changes_only_its_ids(monkeypatch):
-    assert set(versions.NUMBERS_VERSIONS) == set(config.TASKS)
-    experiments = {task: config.from_params({"task": task})[0] for task in config.TASKS}
+    assert set(versions.numbers_versions()) == set(task_names())
+    experiments = {task: config.from_params({"task": task})[0] for task in task_names()}
     before = {task: runs.run_id(experiment) for task, experiment in experiments.items()}
-    monkeypatch.setitem(versions.NUMBERS_VERSIONS, "memory", versions.NUMBERS_VERSIONS["memory"] + 1)
+    memory = registry.task("memory")
+    # The cached records are the registry's; monkeypatch puts memory's back after the test.
+    monkeypatch.setitem(registry._records(), "memory",
+                        dataclasses.replace(memory, numbers_version=memory.numbers_version + 1))
     after = {task: runs.run_id(experiment) for task, experiment in experiments.items()}
     assert after["memory"] != before["memory"]
-    assert {task: after[task] for task in config.TASKS if task != "memory"} == \
-        {task: before[task] for task in config.TASKS if task != "memory"}
+    assert {task: after[task] for task in task_names() if task != "memory"} == \
+        {task: before[task] for task in task_names() if task != "memory"}
 
 
-IDS_SCRIPT = ("import json, sys; from core import config, runs; "
+IDS_SCRIPT = ("import json, sys; from core.tasks import experiment as config; from core.store import runs; from core.tasks.registry import task_names; "
               "print(json.dumps({task: runs.run_id(config.from_params({'task': task})[0]) "
-              "for task in config.TASKS}))")
+              "for task in task_names()}))")
 
 
 def _ids_from(root: Path) -> dict[str, str]:
@@ -100,10 +107,10 @@ def test_editing_the_trainer_or_adding_a_task_module_keeps_every_run_id(tmp_path
     """A copy of core/ with a comment changed in the trainer and a new task file gives the same ids."""
     original = _ids_from(ROOT)
     shutil.copytree(ROOT / "core", tmp_path / "core", ignore=shutil.ignore_patterns("__pycache__"))
-    trainer = tmp_path / "core" / "train.py"
+    trainer = tmp_path / "core" / "training" / "trainer.py"
     trainer.write_text(trainer.read_text().replace("# Norms are measured once", "# Norms are read once", 1))
-    assert trainer.read_text() != (ROOT / "core" / "train.py").read_text()
+    assert trainer.read_text() != (ROOT / "core" / "training" / "trainer.py").read_text()
     (tmp_path / "core" / "tasks" / "parity.py").write_text('"""A new task, not yet registered."""\n')
-    models = tmp_path / "core" / "models.py"
+    models = tmp_path / "core" / "nn" / "models.py"
     models.write_text(models.read_text() + "\n# A trailing comment.\n")
     assert _ids_from(tmp_path) == original

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from core import strokes as pen
-from core.config import HandwritingTaskConfig
-from core.pen_files import read_pendigits, read_uji
-from core.tasks import handwriting
+from core.data import strokes as pen
+from core.tasks.handwriting.config import HandwritingTaskConfig
+from core.data.pen_files import read_pendigits, read_uji
+from core.tasks.handwriting import data as handwriting, writer
 from core.tasks.base import DataError
 
 SMALL = HandwritingTaskConfig(train_size=500)
@@ -244,7 +244,7 @@ def test_every_charset_and_face_can_be_written() -> None:
             config = dataclasses.replace(SMALL, charset=charset, faces=faces, train_size=52)
             characters, labels = handwriting.generate(config, 52, 0)
             assert len(characters) == 52 and set(labels.tolist()) == set(range(size))
-    calm = handwriting.write(list("0123456789"), np.random.default_rng(0), ("print",), 0.0)
+    calm = writer.write(list("0123456789"), np.random.default_rng(0), ("print",), 0.0)
     assert all(np.isfinite(np.concatenate(strokes)).all() for strokes in calm)
 
 

@@ -1,7 +1,7 @@
 """What a hostile tester found (issue 9), one test each: pen files, bundles, the store, the CLI, uploads.
 
 Each test fails on the code before the fix: a traceback, a silent misreading, or a file left
-behind. The CLI runs in-process through `core.__main__.main`; its store is a fresh one per test.
+behind. The CLI runs in-process through `core.cli.main`; its store is a fresh one per test.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from core import config, runs, strokes, uploads
-from core.__main__ import main
-from core.history import History
-from core.pen_files import read_pendigits, read_uji
-from core.runs import BundleError, RunStore, StoreBusy, StoreError
-from core.tasks import handwriting
+from core.tasks import experiment as config
+from core.data import strokes, uploads
+from core.cli import main
+from core.data.history import History
+from core.data.pen_files import read_pendigits, read_uji
+from core.store.bundles import BundleError
+from core.store.runs import RunStore
+from core.store.sqlite_file import StoreBusy
+from core.settings.paths import StoreError
+from core.tasks.handwriting import data as handwriting
 from core.tasks.base import DataError
 
 TINY = ["--set", "hidden_size=8", "--steps", "10", "--set", "eval_every=5",

@@ -19,11 +19,12 @@ import pytest
 
 import faults
 from job_support import poll_until, tiny
-from core import jobs as jobs_module
-from core import train
-from core.jobs import BACKENDS, SESSION_CLOSED, JobRunner
-from core.train import Trainer
-from core.workers import CONTEXT
+from core.engine import jobs as jobs_module
+from core.training import trainer as train
+from core.engine.common import SESSION_CLOSED
+from core.engine.jobs import BACKENDS, JobRunner
+from core.training.trainer import Trainer
+from core.engine.workers import CONTEXT
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -270,7 +271,7 @@ def test_exception_in_training_fails_the_job_and_the_runner_carries_on(make_runn
 
         monkeypatch.setattr(Trainer, "step", broken_step)
     runner = make_runner(max_concurrent=1, **options)
-    with caplog.at_level(logging.ERROR, logger="core.jobs"):
+    with caplog.at_level(logging.ERROR, logger="core.engine.jobs"):
         failed = runner.submit(tiny())
         assert failed.wait(DEADLINE)
     assert failed.status == "failed" and failed.message == "Training failed: boom"
@@ -289,7 +290,7 @@ def test_save_error_becomes_a_note_not_a_crash(make_runner, backend, monkeypatch
         raise OSError("disk full")
 
     monkeypatch.setattr(runner.store, "save", broken_save)
-    with caplog.at_level(logging.WARNING, logger="core.jobs"):
+    with caplog.at_level(logging.WARNING, logger="core.engine.jobs"):
         job = runner.submit(tiny())
         assert job.wait(DEADLINE)
     assert job.status == "finished" and "disk full" in job.message
@@ -328,7 +329,7 @@ def test_bad_environment_values_fall_back_to_defaults(monkeypatch, caplog):
     monkeypatch.setenv("RNN_PLAYGROUND_MAX_JOBS", "abc")
     monkeypatch.setenv("RNN_PLAYGROUND_MAX_STEPS", "-3")
     monkeypatch.setenv("RNN_PLAYGROUND_MAX_SECONDS", "nan")
-    with caplog.at_level(logging.WARNING, logger="core.jobs"):
+    with caplog.at_level(logging.WARNING, logger="core.engine.jobs"):
         runner = JobRunner()
     assert runner.max_concurrent == (os.cpu_count() or 1)
     assert runner.max_steps is None and runner.max_seconds is None
@@ -352,7 +353,7 @@ def test_shutdown_stops_running_and_queued_jobs(make_runner):
 
 
 def test_budgets_refuse_with_a_message_before_anything_is_queued(make_runner):
-    from core.jobs import JobRefused, job_weights
+    from core.engine.jobs import JobRefused, job_weights
 
     big = tiny(hidden_size=32)
     assert job_weights(big) == 2 * 1 * 32 ** 2

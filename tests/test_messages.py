@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from core import config, runs
-from core.history import History
-from core.jobs import JobRefused
+from core.tasks import experiment as config
+from core.store import runs
+from core.data.history import History
+from core.engine.jobs import JobRefused
 from test_pages import TINY, open_page
 from ui.lab import progress_text, train_note
 from ui.services import run_store

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from core.config import CELLS, ModelConfig
-from core.models import REGISTRY, build_model
-from core.probes import gradient_norms, gradient_through_time
+from core.nn.cells import CELLS, ModelConfig
+from core.nn.models import REGISTRY, build_model
+from core.nn.probes import gradient_norms, gradient_through_time
 
 SMALL = ModelConfig(hidden_size=12, num_layers=2, dropout=0.0)
 

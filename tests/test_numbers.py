@@ -13,13 +13,14 @@ import dataclasses
 import pytest
 import torch
 
-from core import config
-from core.analysis import prefix_probabilities
-from core.explain import orders_of_magnitude
-from core.history import History
-from core.models import build_model
-from core.probes import _from_the_end, gradient_through_time
-from core.train import prepare
+from core.tasks import experiment as config
+from core.nn.cells import ModelConfig
+from core.report.analysis import prefix_probabilities
+from core.tasks.explaining import orders_of_magnitude
+from core.data.history import History
+from core.nn.models import build_model
+from core.nn.probes import _from_the_end, gradient_through_time
+from core.training.trainer import prepare
 
 TINY = {"task": "memory", "distance": "5", "hidden_size": "6", "steps": "20", "batch_size": "16",
         "eval_every": "10", "probe_every": "10", "cells": "rnn", "lr": "0.01"}
@@ -32,7 +33,7 @@ def tiny(**changes) -> config.Experiment:
 
 
 def small_model(cell: str = "rnn", hidden_size: int = 4, seed: int = 0):
-    model_config = dataclasses.replace(config.ModelConfig(), hidden_size=hidden_size, num_layers=1, dropout=0.0)
+    model_config = dataclasses.replace(ModelConfig(), hidden_size=hidden_size, num_layers=1, dropout=0.0)
     return build_model(cell, 3, 2, model_config, seed)
 
 
@@ -244,8 +245,8 @@ def test_every_setting_that_changes_the_numbers_changes_them(name, value):
 # Upload splits: validation is the documented share, the rest trains; swapped, the sizes say so.
 
 def upload_task(task: str, content: bytes, format: str, **changes):
-    from core import uploads
-    from core.tasks import build_task
+    from core.data import uploads
+    from core.tasks.registry import build_task
 
     key = uploads.save(content, format)
     experiment, messages = config.from_params({"task": task, "source": "upload", "upload": key, **changes})

@@ -8,10 +8,11 @@ import numpy as np
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-from core import config
-from core.analysis import trace_example
+from core.tasks import experiment as config
+from core.tasks.registry import task_names
+from core.report.analysis import trace_example
 from ui import share
-from ui.presets import PAGES, PRESETS
+from core.tasks.registry import presets, task
 from ui.services import job_runner, run_store, task_data
 
 APP = "../app.py"
@@ -121,9 +122,9 @@ def test_home_page_explains_and_links_presets():
     text = " ".join(m.value for m in app.markdown)
     assert "vanish" in text and "forget" in text
     links = app.get("page_link")
-    assert len(links) == len(PRESETS)
-    for link, preset in zip(links, PRESETS):
-        assert link.proto.page.endswith(PAGES[preset.task][0].removeprefix("pages/").removesuffix(".py"))
+    assert len(links) == len(presets())
+    for link, preset in zip(links, presets()):
+        assert link.proto.page.endswith(task(preset.task).page.path.removeprefix("pages/").removesuffix(".py"))
 
 
 def test_memory_lab_opens_on_defaults_with_every_control():
@@ -248,8 +249,6 @@ def test_runs_at_several_distances_draw_memory_against_distance():
 
 
 def test_every_preset_is_a_valid_experiment():
-    from ui.presets import PRESETS
-
-    assert {preset.task for preset in PRESETS} == set(config.TASKS)
-    for preset in PRESETS:
+    assert {preset.task for preset in presets()} == set(task_names())
+    for preset in presets():
         assert config.from_params({"task": preset.task, **preset.params})[1] == [], preset.title

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core import config, runs
-from core.history import History
+from core.tasks import experiment as config
+from core.store import runs
+from core.data.history import History
 from test_pages import open_page
 from ui import navigation
 
@@ -44,7 +45,7 @@ SHORTCODE = re.compile(r":(?:[a-z-]+\[|material/|[a-z_+-]+:)", re.IGNORECASE)
 
 def app_pages() -> list[str]:
     """The page names of the app's own navigation (ui/navigation.py, which app.py runs)."""
-    return [Path(path).stem for path, _, _ in navigation.PAGES]
+    return [Path(path).stem for path, _, _ in navigation.page_entries()]
 
 
 # GitHub's automatic links are found after escapes are resolved, in the text a reader sees.
@@ -165,7 +166,7 @@ LINKED_SETTINGS = {"seed": [f"![i](http://{HOST}/x.png)", "5"], "lr": [f"<img sr
 
 
 def test_a_comparison_links_packed_settings_are_plain_text():
-    from core import compare
+    from core.report import compare
 
     missing = "0123456789abcde1"
     packed = compare.pack_settings({missing: {"task": "memory", **LINKED_SETTINGS},

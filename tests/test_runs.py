@@ -12,9 +12,13 @@ import pytest
 import torch
 from torch import nn
 
-from core import config, runs, versions
-from core.history import History
-from core.runs import BundleError, RunStore
+from core.tasks import experiment as config
+from core.settings import paths
+from core.store import runs
+from core.tasks import versions
+from core.data.history import History
+from core.store.bundles import BundleError
+from core.store.runs import RunStore
 
 
 def make_history(cell: str, status: str = "finished", offset: float = 0.0) -> History:
@@ -195,7 +199,7 @@ def test_weights_load_refuses_arbitrary_objects(store, tmp_path):
 def test_default_path_from_env(tmp_path, monkeypatch):
     target = tmp_path / "nested" / "dir" / "mine.sqlite"
     monkeypatch.setenv("RNN_PLAYGROUND_DB", str(target))
-    assert runs.default_path() == target
+    assert paths.default_path() == target
     store = RunStore()
     assert store.path == target
     store.save(make_experiment(), histories_for(make_experiment()))
@@ -205,7 +209,7 @@ def test_default_path_from_env(tmp_path, monkeypatch):
 def test_default_path_in_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("RNN_PLAYGROUND_DB", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert runs.default_path() == tmp_path / "rnn-playground" / "runs.sqlite"
+    assert paths.default_path() == tmp_path / "rnn-playground" / "runs.sqlite"
 
 
 def write_runs(path: str, first_seed: int, count: int) -> None:

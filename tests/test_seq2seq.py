@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from core.seq2seq import ATTENTIONS, build_seq2seq
+from core.nn.seq2seq import ATTENTIONS, build_seq2seq
 
 CASES = [(cell, attention) for cell in ("gru", "bilstm") for attention in ATTENTIONS]
 

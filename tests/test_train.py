@@ -9,11 +9,11 @@ from pathlib import Path
 
 import torch
 
-from core.config import from_params
-from core.history import History
-from core.tasks import build_task
-from core.tasks.memory import make_sequences
-from core.train import prepare, run_interleaved, train, train_all
+from core.tasks.experiment import from_params
+from core.data.history import History
+from core.tasks.registry import build_task
+from core.tasks.memory.data import make_sequences
+from core.training.trainer import prepare, run_interleaved, train, train_all
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"distance": "6", "hidden_size": "12", "steps": "60", "batch_size": "32", "eval_every": "20",
@@ -110,7 +110,7 @@ def test_core_never_imports_streamlit():
     pattern = re.compile(r"^\s*(import|from)\s+streamlit", re.MULTILINE)
     offenders = [str(path) for path in (ROOT / "core").rglob("*.py") if pattern.search(path.read_text())]
     assert offenders == []
-    code = ("import sys, core.config, core.models, core.train, core.jobs, core.runs, core.analysis, "
-            "core.explain, core.__main__; print('streamlit' in sys.modules)")
+    code = ("import sys, core.tasks.experiment, core.nn.models, core.training.trainer, core.engine.jobs, core.store.runs, core.report.analysis, "
+            "core.tasks.explaining, core.cli; print('streamlit' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -10,12 +10,15 @@ import pytest
 import torch
 from sacrebleu.metrics import CHRF
 
-from core import config, tokens
-from core.__main__ import main
-from core.explain import translation_lines
-from core.history import History
-from core.tasks import build_task, translation
-from core.train import prepare, run_interleaved
+from core.tasks import experiment as config
+from core.nn.cells import model_label
+from core.data import tokens
+from core.cli import main
+from core.tasks.translation.explanation import translation_lines
+from core.data.history import History
+from core.tasks.registry import build_task
+from core.tasks.translation import data as translation
+from core.training.trainer import prepare, run_interleaved
 
 TINY = {"task": "translation", "steps": "30", "hidden_size": "16", "batch_size": "16", "eval_every": "10",
         "probe_every": "10", "train_size": "300", "largest": "499"}
@@ -39,7 +42,7 @@ def test_models_are_every_cell_with_every_attention():
     experiment = tiny(cells="gru,bilstm", attention="none,multiplicative")
     assert config.model_names(experiment) == ("gru+none", "gru+multiplicative", "bilstm+none",
                                               "bilstm+multiplicative")
-    assert config.model_label("bilstm+multiplicative") == "BiLSTM, multiplicative attention"
+    assert model_label("bilstm+multiplicative") == "BiLSTM, multiplicative attention"
     # A bag of words has no state to decode from: the link is corrected, with a message.
     corrected, messages = config.from_params({**TINY, "cells": "bow,lstm"})
     assert corrected.model.cells == ("lstm",) and any("BoW" in m or "bow" in m for m in messages)
@@ -145,7 +148,7 @@ def test_copying_the_source_is_the_baseline(tmp_path):
 
 
 def _upload_data(tmp_path, content: bytes):
-    from core import uploads
+    from core.data import uploads
 
     key = uploads.save(content, "tsv")
     return build_task(config.from_params({**TINY, "source": "upload", "upload": key})[0])

@@ -13,8 +13,10 @@ import pytest
 from babel.dates import format_date
 from hypothesis import given, settings, strategies
 
-from core import phrases
-from core.phrases import DataError, date_splits, number_splits, number_words, read_pairs
+from core.tasks.translation import phrases
+from core.tasks.translation import pair_files
+from core.tasks.translation.pair_files import read_pairs
+from core.tasks.translation.phrases import DataError, date_splits, number_splits, number_words
 
 
 # --- number words --------------------------------------------------------------------------------
@@ -201,8 +203,8 @@ def test_a_good_file_keeps_pairs_attribution_and_groups():
     assert pairs.attributions[0] == ANKI_LINE.split("\t")[2]
     assert pairs.attributions[5] == "CC-BY 2.0 (France) #4"
     assert pairs.groups[0] == "1-3 words" and pairs.groups[1] == "1-3 words"
-    assert phrases.length_group("one two three four five six seven eight nine ten eleven") == "11+ words"
-    assert phrases.length_group("one two three four") == "4-6 words"
+    assert pair_files.length_group("one two three four five six seven eight nine ten eleven") == "11+ words"
+    assert pair_files.length_group("one two three four") == "4-6 words"
 
 
 def test_a_pair_without_attribution_has_an_empty_one():
@@ -261,7 +263,7 @@ def test_long_lines_are_dropped_and_told():
     pairs = read_pairs(as_file(pair_lines(2) + [long_line] + pair_lines(50, start=2)))
     assert len(pairs) == 52 and all(len(source) < 300 for source in pairs.sources)
     notice = [notice for notice in pairs.notices if "longer than" in notice]
-    assert notice == [f"Dropped 1 line longer than {phrases.MAX_LINE_CHARS} characters "
+    assert notice == [f"Dropped 1 line longer than {pair_files.MAX_LINE_CHARS} characters "
                       "(not counting the attribution); the first is line 3."]
 
 
@@ -322,8 +324,8 @@ def test_windows_line_ends_and_a_byte_order_mark_are_read():
 
 
 def test_the_sources_note_names_where_and_the_licence():
-    assert "tatoeba.org" in phrases.PAIR_SOURCES_NOTE and "manythings.org/anki" in phrases.PAIR_SOURCES_NOTE
-    assert "CC-BY 2.0 France" in phrases.PAIR_SOURCES_NOTE and "attribution" in phrases.PAIR_SOURCES_NOTE
+    assert "tatoeba.org" in pair_files.PAIR_SOURCES_NOTE and "manythings.org/anki" in pair_files.PAIR_SOURCES_NOTE
+    assert "CC-BY 2.0 France" in pair_files.PAIR_SOURCES_NOTE and "attribution" in pair_files.PAIR_SOURCES_NOTE
 
 
 def test_validation_sources_stay_out_of_training_even_when_items_read_alike(monkeypatch):

@@ -17,10 +17,10 @@ import pytest
 
 import faults
 from job_support import poll_until, tiny
-from core.config import from_params
-from core.jobs import JobRunner
-from core.runs import RunStore
-from core.workers import CONTEXT
+from core.tasks.experiment import from_params
+from core.engine.jobs import JobRunner
+from core.store.runs import RunStore
+from core.engine.workers import CONTEXT
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -88,9 +88,9 @@ def test_snapshot_and_stop_do_not_wait_for_a_step_in_progress(make_runner):
 SAVER = """
 import sys
 sys.path.insert(0, sys.argv[2])
-from core.config import from_params
-from core.runs import RunStore
-from core.train import prepare
+from core.tasks.experiment import from_params
+from core.store.runs import RunStore
+from core.training.trainer import prepare
 store = RunStore(sys.argv[1])
 experiment = from_params({"distance": "8", "hidden_size": "256", "num_layers": "3", "steps": "20",
                           "cells": ["RNN", "GRU", "LSTM"]})[0]
@@ -153,9 +153,9 @@ def test_started_runner_has_warm_workers_before_any_job(make_runner):
 SERVER = """
 import sys, time
 sys.path.insert(0, sys.argv[2])
-from core.config import from_params
-from core.jobs import JobRunner
-from core.runs import RunStore
+from core.tasks.experiment import from_params
+from core.engine.jobs import JobRunner
+from core.store.runs import RunStore
 
 def main():
     runner = JobRunner(store=RunStore(sys.argv[1]), backend="process", max_concurrent=1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import altair as alt
 
-from core.config import ATTENTION_LABELS, ATTENTIONS, CELL_LABELS, CELLS
+from core.nn.cells import ATTENTION_LABELS, ATTENTIONS, CELL_KINDS, CELL_LABELS, CELLS
 
 MAX_POINTS = 300
 FLOOR = 1e-30  # log scales cannot show zero; a vanished gradient sits on the floor
@@ -25,8 +25,8 @@ BAND = 22
 LEGEND_WIDTH = 240
 CHARACTER_WIDTH = 7  # px per character of a legend label, generously (11 px Source Sans)
 SYMBOL_WIDTH = 34  # px per entry for the symbol and the gaps around it
-PALETTE = {"RNN": "#d62728", "GRU": "#ff7f0e", "LSTM": "#1f77b4", "BiRNN": "#e377c2", "BiGRU": "#bcbd22",
-           "BiLSTM": "#2ca02c", "BoW": "#7f7f7f"}
+# Each cell's colour, by its label, from the cell registry (core/nn/cells.py).
+PALETTE = {kind.label: kind.colour for kind in CELL_KINDS.values()}
 
 
 def legend(labels, orient: str = "bottom", only: bool = False) -> alt.Legend:

@@ -13,9 +13,9 @@ import math
 import altair as alt
 import pandas as pd
 
-from core.config import model_label
-from core.history import History
-from core.order import numeric_order
+from core.nn.cells import model_label
+from core.data.history import History
+from core.report.order import numeric_order
 # Older callers read these here: the style and the per-example charts live in their own modules.
 from ui.chart_style import (  # noqa: F401
     BAND, CHARACTER_WIDTH, FLOOR, HEIGHT, LEGEND_WIDTH, LOG_FORMAT, MAX_POINTS, PALETTE, SPARE_COLOURS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from core import compare
+from core.report import compare
 from ui.chart_style import legend, model_dashes, whole_number_axis
 from ui.charts import FLOOR, HEIGHT, LOG_FORMAT, MAX_POINTS
 

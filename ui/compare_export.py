@@ -16,8 +16,8 @@ import re
 import altair as alt
 import streamlit as st
 
-from core import compare
-from core.runs import RunStore
+from core.report import compare
+from core.store.runs import RunStore
 
 # PNG files at twice the chart's size read sharply on high-density screens and in slides.
 PNG_SCALE = 2

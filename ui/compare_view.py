@@ -17,10 +17,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import compare, config
-from core.config import model_label
-from core.order import numeric_order
-from core.runs import BundleError, RunStore, RunSummary, StoredRun
+from core.nn.cells import CELL_LABELS, CELLS, cell_of, model_label
+from core.report import compare
+from core.report.order import numeric_order
+from core.store.bundles import BundleError
+from core.store.runs import RunStore, RunSummary, StoredRun
+from core.tasks.registry import task_names
 from ui import compare_charts, compare_export, compare_link, figures, ghosts, plain, seed_bands
 from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
 from ui.services import run_store
@@ -45,7 +47,7 @@ def first_choice(linked: list[str], known: dict) -> list[str]:
     """The runs chosen when the page opens: the link's, else the runs pinned on the lab pages."""
     if linked:
         return [identifier for identifier in linked if identifier in known]
-    return list(dict.fromkeys(identifier for task in config.TASKS for identifier in ghosts.pins(task)))
+    return list(dict.fromkeys(identifier for task in task_names() for identifier in ghosts.pins(task)))
 
 
 def import_box(store: RunStore) -> None:
@@ -71,15 +73,15 @@ def import_box(store: RunStore) -> None:
 def filtered(summaries: list[RunSummary]) -> list[RunSummary]:
     """The runs the table lists, after the task, cell and date filters."""
     left, middle, right = st.columns(3)
-    task = left.selectbox("Task", ["all", *config.TASKS], key="filter_task")
-    cells = middle.multiselect("Cells", list(config.CELLS), key="filter_cells",
-                               format_func=lambda cell: config.CELL_LABELS.get(cell, cell))
+    task = left.selectbox("Task", ["all", *task_names()], key="filter_task")
+    cells = middle.multiselect("Cells", list(CELLS), key="filter_cells",
+                               format_func=lambda cell: CELL_LABELS.get(cell, cell))
     since = right.date_input("Updated since", value=None, key="filter_since")
     picked = []
     for summary in summaries:
         if task != "all" and summary.task != task:
             continue
-        if cells and not set(cells) & {config.cell_of(name) for name in summary.cells}:
+        if cells and not set(cells) & {cell_of(name) for name in summary.cells}:
             continue
         if since is not None and datetime.date.fromtimestamp(summary.updated) < since:
             continue

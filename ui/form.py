@@ -14,8 +14,10 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import config
-from core.config import CELL_LABELS, Experiment
+from core.tasks import experiment as config
+from core.settings.fields import Setting
+from core.nn.cells import CELL_LABELS
+from core.tasks.experiment import Experiment
 from ui import plain, presets
 
 NOTICE_KEY = "url_notice"
@@ -126,7 +128,7 @@ def _as_list(value: Any) -> list[str]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _widget(place: Any, name: str, spec: config.Setting, source: str | None = None) -> Any:
+def _widget(place: Any, name: str, spec: Setting, source: str | None = None) -> Any:
     meta = spec.metadata
     # Greyed out rather than hidden: the value still belongs to the experiment and its link.
     idle = source is not None and meta["sources"] is not None and source not in meta["sources"]

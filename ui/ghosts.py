@@ -17,8 +17,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import compare
-from core.history import History
+from core.report import compare
+from core.data.history import History
 from ui import plain
 from ui.charts import colour_of
 from ui.services import run_store

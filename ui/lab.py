@@ -1,6 +1,6 @@
 """Every page's training body: train and stop, live curves, stored results and the look inside.
 
-Training happens in the job runner's threads; this module only submits, polls snapshots from a
+Training happens in the job runner (worker processes by default); this module only submits, polls snapshots from a
 fragment (once a second) and draws. Session state holds the job id and nothing heavier. A page
 adds its own parts through `PageParts`: how to explain a run, and what to show after it.
 """
@@ -8,18 +8,24 @@ adds its own parts through `PageParts`: how to explain a run, and what to show a
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass
 from typing import Callable
 
 import streamlit as st
 
-from core import config, runs, uploads
-from core.config import Experiment, model_label, model_names
-from core.explain import memory_lines
-from core.history import History
-from core.jobs import Job, JobRefused
+from core.tasks import experiment as config
+from core.store import runs
+from core.data import uploads
+from core.tasks.experiment import Experiment, model_names
+from core.nn.cells import model_label
+from core.data.history import History
+from core.engine.job import Job
+from core.engine.jobs import JobRefused
 from ui import charts, figures, ghosts, inspect_view, lab_seeds, plain, share
 from core.tasks.base import DataError, TaskData
+from core.tasks.registry import task
+from ui import form
 from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
 
 REFRESH_SECONDS = 1.0
@@ -33,7 +39,10 @@ class PageParts:
     """What differs between pages around the shared train-and-watch body."""
 
     position_label: str = "steps back from the end"
+    # How to explain a run; None: the lesson's own explanation (its task record's `explain`).
     explain: Callable[[Experiment, list[History]], list[str]] | None = None
+    # Drawn between the settings and the training body, e.g. the data source and the upload box.
+    data_panel: Callable[[Experiment], object] | None = None
     # Drawn under a finished (or stopped) run's results, e.g. "type a review".
     after_results: Callable[[Experiment, runs.StoredRun], None] | None = None
     # Drawn at the end of the page whatever the state, e.g. memory against distance.
@@ -261,9 +270,10 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
                                       help="Slide back to see how the gradient reaching early steps changed "
                                            "over training.")
     curves(histories, parts, probe_step, parts.baselines(experiment) if parts.baselines else {})
-    if parts.explain:
+    explain = parts.explain or task(experiment.task).explain
+    if explain:
         st.subheader("What this run shows")
-        for line in parts.explain(experiment, plain.histories(histories)):
+        for line in explain(experiment, plain.histories(histories)):
             st.markdown(line)
     if parts.after_results:
         parts.after_results(experiment, stored)
@@ -330,26 +340,21 @@ def _stored_status(stored: runs.StoredRun, histories: list[History], trained_her
         getattr(st, kind)("\n\n".join(lines), icon=icon)
 
 
-def distance_view(experiment: Experiment) -> None:
-    """Accuracy against distance, gathered from finished stored runs that differ only in distance."""
-    spec = config.parameter_fields(experiment.task)["distance"][1].metadata
-    variants = {}
-    for distance in range(int(spec["low"]), int(spec["high"]) + 1):
-        task_config = dataclasses.replace(experiment.task_config, distance=distance)
-        variants[runs.run_id(dataclasses.replace(experiment, task_config=task_config))] = distance
-    found = run_store().summaries(list(variants))
-    rows = [{"distance": variants[identifier], "model": model_label(cell), "accuracy": accuracy}
-            for identifier, summary in found.items() if summary.status == "finished"
-            for cell, accuracy in summary.final_metrics.items() if accuracy is not None]
-    st.subheader("Memory against distance")
-    if len({row["distance"] for row in rows}) < 2:
-        st.caption("Train these settings at two or more distances (move the Distance slider and press Train) "
-                   "to draw accuracy against the distance the model must remember.")
-        return
-    rows.sort(key=lambda row: row["distance"])
-    figures.show(charts.distance_chart(rows, 1 / experiment.task_config.symbols))
+def parts_of(name: str) -> PageParts:
+    """A lesson's own views: the PARTS of the ui module its task record names, or the lab's defaults."""
+    views = task(name).page.views
+    if views is None:
+        return PageParts()
+    parts = importlib.import_module(views).PARTS
+    if not isinstance(parts, PageParts):
+        raise TypeError(f"{views}.PARTS is a {type(parts).__name__}, not a ui.lab.PageParts")
+    return parts
 
 
-MEMORY_PARTS = PageParts(explain=memory_lines, footer=distance_view,
-                         inspect_caption="Look for cell-state units that jump at step 1 and then stay flat "
-                                         "while the forget gate holds them.")
+def lesson(name: str) -> None:
+    """A lesson page's body: its settings, its data panel, then training and results with its views."""
+    experiment = form.lab_controls(name)
+    parts = parts_of(name)
+    if parts.data_panel is not None:
+        parts.data_panel(experiment)
+    render(experiment, parts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from core.runs import StoredRun
+from core.store.runs import StoredRun
 from ui import figures, seed_bands
 from ui.charts import colour_of
 from ui.services import run_store

@@ -14,23 +14,25 @@ import threading
 
 import streamlit as st
 
+from core.tasks.registry import tasks
 from ui import guard
 
-PAGES = (
-    ("pages/home.py", "Home", ":material/home:"),
-    ("pages/memory_lab.py", "Memory lab", ":material/memory:"),
-    ("pages/sentiment.py", "Sentiment", ":material/reviews:"),
-    ("pages/handwriting.py", "Handwriting", ":material/draw:"),
-    ("pages/translation.py", "Translation", ":material/translate:"),
-    ("pages/compare.py", "Compare", ":material/compare_arrows:"),
-)
+# The pages around the lessons; each lesson's page comes from its task record, in its order.
+HOME = ("pages/home.py", "Home", ":material/home:")
+COMPARE = ("pages/compare.py", "Compare", ":material/compare_arrows:")
 # Set once app.py's navigation has run in this server process; never cleared.
 _DECLARED = threading.Event()
 
 
+def page_entries() -> list[tuple[str, str, str]]:
+    """(path, title, icon) of every page in sidebar order: home, each lesson, compare."""
+    lessons = [(record.page.path, record.page.title, record.page.icon) for record in tasks()]
+    return [HOME, *lessons, COMPARE]
+
+
 def pages() -> list:
     return [st.Page(path, title=title, icon=icon, default=index == 0)
-            for index, (path, title, icon) in enumerate(PAGES)]
+            for index, (path, title, icon) in enumerate(page_entries())]
 
 
 def run() -> None:

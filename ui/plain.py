@@ -29,7 +29,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.history import History
+from core.data.history import History
 
 # The ASCII punctuation that can start Markdown, HTML, an entity, maths or a directive (CommonMark
 # lets any ASCII punctuation be escaped). Quotes, commas, "?", "%", "/" and ";" start nothing, so
@@ -103,7 +103,7 @@ def notes(texts: list[str]) -> None:
 
 def histories(records: list[History]) -> list[History]:
     """Copies whose outside strings (a bundle's message, class and group names) are escaped, for
-    code that writes Markdown sentences around them (core/explain.py's lines)."""
+    code that writes Markdown sentences around them (core/tasks/explaining.py's lines)."""
     escaped = []
     for record in records:
         copy = dataclasses.replace(record, message=escape(record.message),

@@ -12,10 +12,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core import runs
-from core.analysis import load_model, prefix_probabilities
-from core.models import REGISTRY
-from core.config import Experiment, model_label, model_names
+from core.store import runs
+from core.report.analysis import load_model, prefix_probabilities
+from core.nn.models import REGISTRY
+from core.tasks.experiment import Experiment, model_names
+from core.nn.cells import model_label
 from core.tasks.base import TaskData
 from ui import charts, plain
 from ui.services import run_store

@@ -14,9 +14,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import compare, config, runs
-from core.jobs import JobRefused
-from core.runs import RunStore, StoredRun
+from core.report import compare
+from core.tasks import experiment as config
+from core.nn.cells import model_label
+from core.store import runs
+from core.engine.jobs import JobRefused
+from core.store.runs import RunStore, StoredRun
 from ui import figures, plain
 from ui.chart_style import legend, model_dashes, whole_number_axis
 from ui.charts import HEIGHT
@@ -132,7 +135,7 @@ def band_frame(groups: dict[str, list[StoredRun]], series: str) -> pd.DataFrame:
         for name in members[0].histories:
             curves = [compare.series_values(member.histories[name], series) for member in members
                       if name in member.histories]
-            rows += [{"run": label, "model": config.model_label(name), "seeds": len(members), **point}
+            rows += [{"run": label, "model": model_label(name), "seeds": len(members), **point}
                      for point in compare.band(curves)]
     return pd.DataFrame(rows, columns=["run", "model", "seeds", "step", "mean", "low", "high", "deviation"])
 

@@ -14,11 +14,11 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import runs
-from core.config import Experiment
-from core.jobs import JobRunner
-from core.runs import RunStore
-from core.tasks import build_task
+from core.store import runs
+from core.tasks.experiment import Experiment
+from core.engine.jobs import JobRunner
+from core.store.runs import RunStore
+from core.tasks.registry import build_task
 from core.tasks.base import TaskData
 
 

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from core import config
-from core.config import Experiment
+from core.tasks import experiment as config
+from core.tasks.experiment import Experiment
 
 
 def query_string(experiment: Experiment) -> str:

@@ -152,3 +152,12 @@ def cache_home() -> Path:
     one is invalid and must be ignored), else ~/.cache."""
     configured = os.environ.get("XDG_CACHE_HOME", "")
     return Path(configured) if configured and Path(configured).is_absolute() else Path.home() / ".cache"
+
+
+def given_or_read(given: Any, name: str) -> Any:
+    """An explicit argument, which must be positive (a caller's mistake raises), else `read(name)`."""
+    if given is not None:
+        if not given > 0:
+            raise ValueError(f"{name.removeprefix('RNN_PLAYGROUND_').lower()} must be positive, not {given!r}")
+        return given
+    return read(name)

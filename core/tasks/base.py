@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from core.errors import DataError  # noqa: F401 - tasks raise it and callers catch it from here too
+from core.data.errors import DataError  # noqa: F401 - tasks raise it and callers catch it from here too
 
 
 @dataclass
@@ -42,12 +42,12 @@ class TaskData:
     codec: Any = None
     # Facts for the page: where the data came from, sizes, licences, notices.
     info: dict[str, Any] = field(default_factory=dict)
-    # Builds each model, scores it and takes extra probe readings (see core/problems.py).
+    # Builds each model, scores it and takes extra probe readings (see core/nn/problems.py).
     problem: Any = None
 
     def __post_init__(self) -> None:
         if self.problem is None:
-            from core.problems import Classification  # imported here: problems imports the models
+            from core.nn.problems import Classification  # imported here: problems imports the models
 
             self.problem = Classification()
 
@@ -67,3 +67,17 @@ class TaskData:
                 value = {group: mask.to(device) for group, mask in value.items()}
             moved[name] = value
         return TaskData(**moved)
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What a job's memory depends on in its data, readable before the data is built."""
+
+    train_examples: int
+    val_examples: int
+    probe_examples: int
+    length: int  # steps in the longest input sequence
+    features: int  # values per input step (the embedding size for token inputs)
+    num_classes: int
+    vocab_size: int = 0  # 0: the inputs are floats, not token ids
+    target_length: int = 0  # steps a decoder writes; 0 for one label per example (or per step)

@@ -1,0 +1,126 @@
+"""The CLI's commands on the run store (runs, export, clean, warm) and its one-line errors.
+
+core/cli.py builds the parser, trains and imports, and maps errors to exit codes; these commands
+sit below it so both can raise the same UsageError.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from typing import Any, Callable, NoReturn
+
+from core.data import uploads
+from core.data.history import combined_status
+from core.store.runs import RunStore
+from core.tasks import registry
+from core.tasks.base import DataError
+
+EXIT_USAGE = 2
+EXIT_STORE = 3
+
+
+class UsageError(Exception):
+    """A mistake in the command line: reported in one line with exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are UsageErrors, and whose help may end with `details`:
+    text made only when help is shown, so parsing a command line reads no lesson's settings."""
+
+    def __init__(self, *args: Any, details: Callable[[], str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.details = details
+
+    def format_help(self) -> str:
+        if self.details is not None:
+            self.epilog = self.details()
+        return super().format_help()
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def command_runs(args: argparse.Namespace) -> int:
+    listed = RunStore().list()
+    if args.json:
+        print(json.dumps([vars(run) for run in listed]))
+        return 0
+    if not listed:
+        print("no stored runs")
+    for run in listed:
+        metrics = ", ".join(f"{cell} {value:.2f}" if value is not None else f"{cell} -"
+                            for cell, value in run.final_metrics.items())
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.updated))
+        print(f"{run.run_id}  {stamp}  {run.task:8s} {run.status:9s} {metrics}")
+    return 0
+
+
+def command_export(args: argparse.Namespace) -> int:
+    try:
+        bundle = RunStore().export_bundle(args.run_id)
+    except KeyError:
+        raise UsageError(f"no stored run with id {args.run_id!r}") from None
+    print(json.dumps(bundle, indent=1))
+    return 0
+
+
+def days_argument(text: str | None, name: str) -> float | None:
+    if text is None:
+        return None
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text.strip()):
+        raise UsageError(f"{name} expects a number of days such as 30, got {text!r}; nothing was removed")
+    return float(text)
+
+
+def command_clean(args: argparse.Namespace) -> int:
+    upload_days = days_argument(args.uploads_older_than, "--uploads-older-than")
+    run_days = days_argument(args.runs_older_than, "--runs-older-than")
+    verb = "would remove" if args.dry_run else "removed"
+    keys = uploads.expire(upload_days, dry_run=args.dry_run)
+    print(f"{verb} {len(keys)} upload(s){': ' + ', '.join(keys) if keys else ''}")
+    if run_days is not None:
+        identifiers = RunStore().delete_older_than(time.time() - run_days * 86400, dry_run=args.dry_run)
+        print(f"{verb} {len(identifiers)} run(s){': ' + ', '.join(identifiers) if identifiers else ''}")
+    return 0
+
+
+def command_warm(args: argparse.Namespace) -> int:
+    """Train each preset not yet stored finished; a preset that fails is reported, the rest go on."""
+    from core.tasks.experiment import of_preset
+    from core.store.runs import run_id
+    from core.training.trainer import prepare, run_interleaved  # torch loads only when training
+
+    store = RunStore()
+    failures = 0
+    for preset in registry.presets():
+        experiment, messages = of_preset(preset)
+        identifier = run_id(experiment)
+        label = f"{preset.task}: {preset.title}"
+        if messages:  # a preset the settings no longer accept is a bug worth saying loudly
+            print(f"refused {identifier}  {label}: {' '.join(messages)}", file=sys.stderr)
+            failures += 1
+            continue
+        if store.find(experiment, finished_only=True) is not None:
+            print(f"finished {identifier}  {label}")
+            continue
+        if args.dry_run:
+            print(f"would train {identifier}  {label}")
+            continue
+        started = time.perf_counter()
+        try:
+            trainers = prepare(experiment, threads=1)
+        except DataError as error:
+            print(f"failed {identifier}  {label}: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        run_interleaved(trainers)
+        histories = {trainer.cell: trainer.history for trainer in trainers}
+        store.save(experiment, histories, {trainer.cell: trainer.model.state_dict() for trainer in trainers})
+        status = combined_status(list(histories.values()))
+        print(f"{'trained' if status == 'finished' else status} {identifier}  {label} "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+    return 1 if failures else 0

@@ -1,0 +1,174 @@
+"""Training out of the server process: a warm pool of worker processes, one job each at a time.
+
+Each slot of the job runner owns one worker process, kept for job after job. Workers are forked
+from multiprocessing's fork server, a small single-threaded process that imports torch and trains
+a tiny warm-up run once (core/engine/worker_preload.py): forking the server itself, which runs torch's and
+the web server's threads, would be unsafe, and spawning a fresh interpreter per worker made each
+one import torch again (about 140 MB of private memory) and re-import the server's main module,
+Streamlit included. Forked from the fork server, a worker shares those pages with it and its
+siblings, so an extra worker costs little more than what its training allocates. The slot's thread in the server
+sends the worker a job over a pipe and then only reads: the worker trains, checks the pipe for a
+stop between steps, and sends its histories back at most `PROGRESS_SECONDS` apart, so the page's
+poll never waits on a training step. The worker saves the run itself (write, then commit, in one
+SQLite transaction, as the thread runner does): the weights never cross the pipe, and a worker
+killed mid-save leaves the store as it was. A worker that dies (a crash, `kill -9`, the kernel's
+out-of-memory killer) ends its job `failed` with a message; the slot starts a fresh worker and
+serves the next job, and the server itself never notices more than a closed pipe.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.engine.job import Job
+    from core.engine.jobs import JobRunner
+
+from core.engine.worker_process import worker_main
+
+logger = logging.getLogger(__name__)
+
+CONTEXT = multiprocessing.get_context("forkserver")
+# Only this module, not the server's main module: Streamlit and the pages stay out of the workers.
+CONTEXT.set_forkserver_preload(["core.engine.worker_preload"])
+# How often a slot's thread wakes while waiting on its worker, to ask the browser session whether
+# it is still open and to notice a worker that died without closing its pipe.
+WAKE_SECONDS = 0.2
+WORKER_DIED = ("The training process ended unexpectedly ({cause}), so this run was lost. The server "
+               "is fine and has started a fresh training process: press Train to try again{hint}.")
+
+
+def _death_cause(exitcode: int | None) -> tuple[str, str]:
+    if exitcode is not None and exitcode < 0:
+        if exitcode == -9:
+            return "it was killed, which is what the system does when it runs out of memory", \
+                ", perhaps with a smaller model, batch or distance"
+        return f"it was stopped by signal {-exitcode}", ""
+    return f"exit code {exitcode}", ""
+
+
+# --- the server side of one slot ------------------------------------------------------------------
+
+class ProcessSlot:
+    """One worker process and the server thread that feeds it jobs from the runner's queue."""
+
+    def __init__(self, runner: "JobRunner", number: int):
+        self.runner, self.number = runner, number
+        self.send_lock = threading.Lock()  # the slot's thread and stop() both send on the pipe
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.connection = None
+        self.job: "Job | None" = None
+        self.thread = threading.Thread(target=self._serve, name=f"rnn-job-slot-{number}", daemon=True)
+
+    def start(self) -> None:
+        self._start_worker()
+        self.thread.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def _start_worker(self) -> None:
+        runner = self.runner
+        parent, child = CONTEXT.Pipe()
+        store_path = str(runner.store.path) if runner.store is not None else None
+        device = str(runner.device) if runner.device is not None else None
+        self.process = CONTEXT.Process(target=worker_main, args=(child, store_path, device, runner.worker_setup),
+                                       name=f"rnn-job-worker-{self.number}", daemon=True)
+        self.process.start()
+        child.close()  # only the worker holds this end, so its death closes the pipe for us
+        self.connection, self.ready = parent, False
+
+    def send(self, *message: Any) -> bool:
+        with self.send_lock:
+            try:
+                self.connection.send(message)
+                return True
+            except (BrokenPipeError, OSError):
+                return False  # the worker is gone; the slot's thread notices and reports it
+
+    def _serve(self) -> None:
+        runner = self.runner
+        while True:
+            if not self._await_ready():
+                break
+            job = runner.next_job(self)
+            if job is None:
+                break
+            self._run(job)
+        self.send("quit")
+        self.process.join(runner.shutdown_grace)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(1.0)
+
+    def _await_ready(self) -> bool:
+        """Wait until the worker has imported torch and warmed up, so a job never waits on a
+        starting worker (it stays queued, with its position shown); False once the runner closes."""
+        while not self.runner.closing:
+            if self.ready:
+                return True
+            try:
+                if self.connection.poll(WAKE_SECONDS):
+                    self.ready = self.connection.recv()[0] == "ready"
+                    continue
+            except (EOFError, OSError):
+                pass
+            else:
+                if self.process.is_alive():
+                    continue
+            logger.error("A worker process died while starting (exit code %s); starting another.",
+                         self.process.exitcode)
+            self.connection.close()
+            self._start_worker()
+        return False
+
+    def _run(self, job: "Job") -> None:
+        runner = self.runner
+        self.send("job", job.experiment, runner.max_steps, runner.max_seconds, runner.job_memory_mb)
+        watch = runner.session_watch(job)
+        while True:
+            try:
+                ready = self.connection.poll(WAKE_SECONDS)
+                message = self.connection.recv() if ready else None
+            except (EOFError, OSError):
+                message = None
+                ready = True
+            if message is None:
+                if ready or not self.process.is_alive():
+                    self._worker_died(job)
+                    return
+                reason = watch() if job.stop_reason is None else None
+                if reason:
+                    runner.stop_job(job, reason)
+                continue
+            kind, *rest = message
+            if kind == "progress":
+                job.receive(rest[0])
+            elif kind == "training":
+                runner.training(job, self)
+            elif kind == "end":
+                status, text, note, histories = rest
+                # The worker logged the details to its own output; the server's log says what happened.
+                if status == "failed":
+                    logger.error("Job %s (run %s) failed: %s", job.id, job.run_id, text)
+                if note:
+                    logger.warning("Could not save run %s of job %s: %s", job.run_id, job.id, note)
+                    text = f"{text} {note}".strip()
+                job.receive(histories)
+                runner.finish(job, status, text)
+                return
+
+    def _worker_died(self, job: "Job") -> None:
+        self.process.join(1.0)
+        cause, hint = _death_cause(self.process.exitcode)
+        logger.error("The worker process of job %s (run %s) died: %s.", job.id, job.run_id, cause)
+        self.connection.close()
+        message = WORKER_DIED.format(cause=cause, hint=hint)
+        job.fail_histories(message)
+        self.runner.finish(job, "failed", message)
+        if not self.runner.closing:
+            self._start_worker()

@@ -1,0 +1,335 @@
+"""The run store: finished and stopped runs in SQLite, keyed by experiment and numbers version.
+
+A link whose experiment is already stored shows its curves at once instead of retraining. Each
+operation opens its own connection, and writes are short `BEGIN IMMEDIATE` transactions in WAL
+mode, so page threads, job threads and a second server process can share one file. Weights are
+torch state dicts read back with `weights_only=True`: nothing stored can run code when loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+
+from core.tasks import experiment as config
+from core.tasks import versions
+from core.data.history import STATUSES, History, combined_status
+from core.settings.paths import default_path
+from core.store.bundles import BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, read_bundle
+from core.store.sqlite_file import check_path, is_busy, migrate, store_error, wait_seconds
+
+
+class UnsafeWeights(ValueError):
+    """Stored weights that are not a plain state dict (a pickle, say): refused, never run."""
+
+
+def _id_from(params: Any, code_version: str) -> str:
+    text = json.dumps([params, code_version], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_id(experiment: config.Experiment) -> str:
+    """16 hex characters naming an experiment as its task's current numbers version computes it.
+
+    Edits that leave the task's numbers alone keep the id, so stored runs and links survive them.
+    """
+    return _id_from(config.to_params(experiment), versions.numbers_version(experiment.task))
+
+
+@dataclass
+class StoredRun:
+    """One stored run without its weights (those load per cell, on demand)."""
+
+    run_id: str
+    task: str
+    params: dict[str, Any]
+    status: str
+    histories: dict[str, History]
+    versions: dict[str, str]
+    code_version: str
+    created: float
+    updated: float
+    message: str = ""
+
+    def experiment(self) -> config.Experiment:
+        return config.from_params(self.params)[0]
+
+
+@dataclass
+class RunSummary:
+    """What a list of runs shows, read without parsing full histories or weights."""
+
+    run_id: str
+    task: str
+    status: str
+    cells: list[str]
+    updated: float
+    final_metrics: dict[str, float | None] = field(default_factory=dict)
+
+
+def _summary(row: tuple) -> RunSummary:
+    identifier, task, status, summary, updated = row
+    data = json.loads(summary)
+    return RunSummary(identifier, task, status, data["cells"], updated, data["final_metrics"])
+
+
+def _dumps(value: Any) -> str:
+    # allow_nan=False: a NaN that slipped through would make the stored JSON unreadable elsewhere.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _weights_blob(state: dict[str, torch.Tensor]) -> bytes:
+    buffer = io.BytesIO()
+    # Clones keep each blob to its own tensors, not the whole storage a view may belong to.
+    torch.save({name: tensor.detach().cpu().clone() for name, tensor in state.items()}, buffer)
+    return buffer.getvalue()
+
+
+class RunStore:
+    """Runs in one SQLite file; safe to share between threads and processes."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, wait: float | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.wait_seconds = wait if wait is not None else wait_seconds()
+        check_path(self.path)
+        with self._write() as connection:
+            migrate(connection, self.path)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # isolation_level=None: transactions are begun explicitly, so none is left open by accident.
+        try:
+            connection = sqlite3.connect(self.path, timeout=self.wait_seconds, isolation_level=None)
+        except sqlite3.Error as error:
+            raise store_error(self.path, error, self.wait_seconds) from None
+        try:
+            connection.execute(f"PRAGMA busy_timeout={int(self.wait_seconds * 1000)}")
+            connection.execute("PRAGMA journal_mode=WAL")
+            yield connection
+        except sqlite3.Error as error:
+            # SQLite's own words ("database is locked", "file is not a database") name no file and
+            # no fix; say both. The file itself is never touched here.
+            raise store_error(self.path, error, self.wait_seconds) from None
+        finally:
+            connection.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as connection:
+            # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
+            # instead of one failing when it upgrades a read lock mid-transaction. A BEGIN that
+            # timed out wrote nothing, so it is safe to wait once more before giving up.
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+                connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def save(
+        self,
+        experiment: config.Experiment,
+        histories: dict[str, History],
+        weights: dict[str, dict[str, torch.Tensor]] | None = None,
+        status: str | None = None,
+        message: str = "",
+    ) -> str:
+        """Store (or replace, weights included) the run of an experiment; returns its id."""
+        for cell, history in histories.items():
+            if history.cell != cell:
+                raise ValueError(f"history for {cell!r} names cell {history.cell!r}")
+        if status is None:
+            status = combined_status(list(histories.values()))
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        identifier = run_id(experiment)
+        blobs = {cell: _weights_blob(state) for cell, state in (weights or {}).items()}
+        self._store(identifier, config.to_params(experiment), status,
+                    {cell: h.to_dict() for cell, h in histories.items()},
+                    versions.library_versions(), versions.numbers_version(experiment.task), message, blobs)
+        return identifier
+
+    def _store(self, identifier: str, params: dict[str, Any], status: str,
+               histories: dict[str, dict[str, Any]], library: dict[str, str],
+               code_version: str, message: str, blobs: dict[str, bytes]) -> None:
+        summary = {
+            "cells": list(histories),
+            "final_metrics": {c: (h["val_metric"] or [None])[-1] for c, h in histories.items()},
+        }
+        row = (identifier, str(params["task"]), _dumps(params), status, _dumps(histories),
+               _dumps(summary), _dumps(library), code_version, message)
+        with self._write() as connection:
+            latest = connection.execute("SELECT MAX(updated) FROM runs").fetchone()[0] or 0.0
+            # Strictly increasing times keep "newest first" exact even within one clock tick.
+            now = max(time.time(), latest + 1e-6)
+            connection.execute(
+                "INSERT INTO runs (run_id, task, params, status, histories, summary, versions,"
+                " code_version, message, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (run_id) DO UPDATE SET task=excluded.task, params=excluded.params,"
+                " status=excluded.status, histories=excluded.histories, summary=excluded.summary,"
+                " versions=excluded.versions, code_version=excluded.code_version,"
+                " message=excluded.message, updated=excluded.updated",
+                (*row, now, now),
+            )
+            # Weights belong to the histories they were saved with, so a new save drops old ones.
+            connection.execute("DELETE FROM weights WHERE run_id = ?", (identifier,))
+            connection.executemany(
+                "INSERT INTO weights (run_id, cell, blob) VALUES (?,?,?)",
+                [(identifier, cell, blob) for cell, blob in blobs.items()],
+            )
+
+    def load(self, run_id: str) -> StoredRun | None:
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT run_id, task, params, status, histories, versions, code_version, created,"
+                " updated, message FROM runs WHERE run_id = ?", (run_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        histories = {cell: History.from_dict(data) for cell, data in json.loads(row[4]).items()}
+        return StoredRun(run_id=row[0], task=row[1], params=json.loads(row[2]), status=row[3],
+                         histories=histories, versions=json.loads(row[5]), code_version=row[6],
+                         created=row[7], updated=row[8], message=row[9])
+
+    def has_weights(self, run_id: str) -> bool:
+        """Whether any model of the run has stored weights (an imported bundle has none)."""
+        with self._connect() as connection:
+            found = connection.execute("SELECT 1 FROM weights WHERE run_id = ? LIMIT 1", (run_id,)).fetchone()
+        return found is not None
+
+    def load_weights(self, run_id: str, cell: str) -> dict[str, torch.Tensor] | None:
+        """A cell's state dict, or None if none is stored; ValueError if the blob is unsafe."""
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT blob FROM weights WHERE run_id = ? AND cell = ?", (run_id, cell),
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            state = torch.load(io.BytesIO(row[0]), weights_only=True, map_location="cpu")
+        except Exception:  # the unpickler's refusals come as several exception types, many lines long
+            raise UnsafeWeights(f"stored weights of {cell} in run {run_id} are not a plain state dict and"
+                                " were not loaded") from None
+        if not isinstance(state, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+        ):
+            raise UnsafeWeights(f"stored weights of {cell} in run {run_id} are not a state dict")
+        return dict(state)
+
+    def find(self, experiment: config.Experiment, finished_only: bool = False) -> StoredRun | None:
+        stored = self.load(run_id(experiment))
+        if stored is None or (finished_only and stored.status != "finished"):
+            return None
+        return stored
+
+    def list(self, task: str | None = None, limit: int = 100) -> list[RunSummary]:
+        """Newest first."""
+        query = "SELECT run_id, task, status, summary, updated FROM runs"
+        arguments: tuple[Any, ...] = ()
+        if task is not None:
+            query, arguments = query + " WHERE task = ?", (task,)
+        with self._connect() as connection:
+            rows = connection.execute(
+                query + " ORDER BY updated DESC LIMIT ?", (*arguments, max(0, int(limit))),
+            ).fetchall()
+        return [_summary(row) for row in rows]
+
+    def summaries(self, run_ids: list[str]) -> dict[str, RunSummary]:
+        """The stored runs among `run_ids`, by id, read from their summaries only."""
+        found: dict[str, RunSummary] = {}
+        with self._connect() as connection:
+            # SQLite caps the number of parameters in one statement, so ask in chunks.
+            for start in range(0, len(run_ids), 500):
+                chunk = run_ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = connection.execute(
+                    f"SELECT run_id, task, status, summary, updated FROM runs WHERE run_id IN ({marks})", chunk,
+                ).fetchall()
+                found.update((row[0], _summary(row)) for row in rows)
+        return found
+
+    def params_of(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored settings of the runs among `run_ids`, by id, without reading their histories
+        (a comparison table shows the settings of every listed run)."""
+        found: dict[str, dict[str, Any]] = {}
+        with self._connect() as connection:
+            for start in range(0, len(run_ids), 500):
+                chunk = run_ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = connection.execute(f"SELECT run_id, params FROM runs WHERE run_id IN ({marks})", chunk).fetchall()
+                found.update((identifier, json.loads(params)) for identifier, params in rows)
+        return found
+
+    def delete(self, run_id: str) -> bool:
+        with self._write() as connection:
+            connection.execute("DELETE FROM weights WHERE run_id = ?", (run_id,))
+            removed = connection.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount
+        return removed > 0
+
+    def delete_older_than(self, cutoff: float, dry_run: bool = False) -> list[str]:
+        """Remove runs (weights included) last updated before `cutoff` (a time.time()); their ids."""
+        with self._write() as connection:
+            identifiers = [row[0] for row in connection.execute(
+                "SELECT run_id FROM runs WHERE updated < ? ORDER BY updated", (cutoff,))]
+            if not dry_run:
+                connection.execute("DELETE FROM weights WHERE run_id IN (SELECT run_id FROM runs WHERE updated < ?)",
+                                   (cutoff,))
+                connection.execute("DELETE FROM runs WHERE updated < ?", (cutoff,))
+        return identifiers
+
+    def export_bundle(self, run_id: str) -> dict[str, Any]:
+        """The run as a JSON-ready dict, without weights; KeyError if it is not stored."""
+        stored = self.load(run_id)
+        if stored is None:
+            raise KeyError(f"no stored run {run_id}")
+        return {
+            "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "run_id": stored.run_id,
+            "task": stored.task, "params": stored.params, "status": stored.status,
+            "message": stored.message,
+            "histories": {cell: h.to_dict() for cell, h in stored.histories.items()},
+            "versions": stored.versions, "code_version": stored.code_version,
+        }
+
+    def import_bundle(self, bundle: dict[str, Any] | str | bytes) -> str:
+        """Validate and store an exported run (without weights); returns its id."""
+        data = read_bundle(bundle)
+        experiment, params, histories = data["experiment"], data["params"], data["histories"]
+        code_version = data["code_version"]
+        # The id is always recomputed, never taken from the bundle: a chosen id could overwrite
+        # an unrelated local run. With the current numbers version (the "code_version" field keeps
+        # its old name, so older bundles still read) it is run_id(experiment), so
+        # find() serves the imported curves to a link; with another code version it is the id
+        # the exporter computed, which no experiment trained by the current code can share.
+        if code_version == versions.numbers_version(experiment.task):
+            identifier = run_id(experiment)
+        else:
+            identifier = _id_from(config.to_params(experiment), code_version)
+        # An id computed from the params as written also counts, so a bundle from a schema with
+        # fewer settings still imports; any other id means settings were edited after export.
+        if data["run_id"] not in (identifier, _id_from(params, code_version)):
+            raise BundleError("The bundle's run id does not match its settings and code version,"
+                              " so its settings were changed after export.")
+        existing = self.load(identifier)
+        # A finished local copy was trained here and may hold weights; the bundle adds nothing.
+        if existing is not None and existing.status == "finished":
+            return identifier
+        self._store(identifier, config.to_params(experiment), data["status"],
+                    {cell: h.to_dict() for cell, h in histories.items()}, data["versions"],
+                    code_version, data["message"], {})
+        return identifier

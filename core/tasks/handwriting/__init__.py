@@ -1,0 +1,53 @@
+"""The handwriting lesson: pen trajectories from stroke fonts, or the user's own pen files.
+
+Everything about the lesson is here: its settings (config.py), data (data.py), presets,
+explanation, numbers version and page; core/tasks/registry.py finds it by this package's TASK.
+The data module loads the font package, so the record reaches it through functions called on use.
+"""
+
+from core.tasks.handwriting.config import FORMATS, HandwritingTaskConfig
+from core.tasks.handwriting.explanation import handwriting_lines
+from core.tasks.handwriting.presets import PRESETS
+from core.tasks.record import FileFormats, Golden, Page, Task
+
+
+def build(config: HandwritingTaskConfig, seed: int):
+    from core.tasks.handwriting import data
+
+    return data.build(config, seed)
+
+
+def read_file(format: str, content: bytes):
+    from core.tasks.handwriting import data
+
+    return data.read_file(format, content)
+
+
+def check_training_file(penset):
+    from core.tasks.handwriting import data
+
+    return data.check_training_file(penset)
+
+
+def encode_file(task_data, penset) -> tuple:
+    from core.tasks.handwriting import data
+
+    return data.encode_file(task_data, penset)
+
+
+TASK = Task(
+    name="handwriting",
+    config_type=HandwritingTaskConfig,
+    build=build,
+    explain=handwriting_lines,
+    page=Page(path="pages/handwriting.py", title="Handwriting", icon=":material/draw:", order=30,
+              summary="Pen trajectories read point by point; then draw a character yourself.",
+              views="ui.tasks.handwriting"),
+    golden=Golden({"train_size": "500", "points": "8", "cells": "gru"}),
+    numbers_version=1,
+    presets=PRESETS,
+    # Measured: 24 points and 900 steps give the LSTM about 0.98 on generated digits and 0.91-0.93
+    # on real writers' pendigits in about 30 s (see bench/demos_bench.py).
+    defaults={"cells": ("gru", "lstm", "bilstm"), "steps": 900},
+    files=FileFormats(formats=FORMATS, read=read_file, encode=encode_file, check=check_training_file),
+)

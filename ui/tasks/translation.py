@@ -1,0 +1,221 @@
+"""The translation page's own parts: the data panel, the pairs upload, "type a phrase", attention
+maps (now and at earlier probes) and the commonest errors on validation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.tasks.translation import pair_files
+from core.store import runs
+from core.tasks.experiment import Experiment, model_names
+from core.nn.cells import model_label
+from core.tasks.translation.explanation import translation_lines
+from core.data.history import History
+from core.report.order import numeric_order
+from core.tasks.registry import check_training_file
+from core.tasks.translation import data as translation
+from core.tasks.base import DataError, TaskData
+from ui import charts, figures, lab, plain, reading
+from ui.services import task_data
+
+EXAMPLES = {"numbers": "four hundred seventy-two", "dates": "March 3, 1999"}
+ERROR_ROWS = 12
+
+blocker = lab.upload_blocker("a file of sentence pairs", "pairs_file")
+
+
+def data_panel(experiment: Experiment) -> TaskData | None:
+    """Where the pairs come from, a few of them, and how each side is cut into pieces."""
+    data = lab.data_or_error(experiment, upload_box)
+    if data is None:
+        return None
+    info = data.info
+    with st.expander(f"The data: {info['origin']}", expanded=False):
+        vocabulary = (f"one shared vocabulary of {info['source_vocab']:,} pieces" if info["shared_vocabulary"] else
+                      f"{info['source_vocab']:,} source and {info['target_vocab']:,} target pieces")
+        plain.markdown("**{train:,}** training and **{val:,}** validation pairs (never seen in training); "
+                       "{vocabulary}. Copying the source unchanged scores chrF **{copy:.1f}**: a model has to beat "
+                       "that to have learned anything.", train=info["train_size"], val=info["val_size"],
+                       vocabulary=vocabulary, copy=info["copy_chrf"])
+        plain.notes(info["notices"])
+        if info["attributed"]:
+            plain.caption("{count:,} pairs carry an attribution, which travels with them, e.g. “{example}”.",
+                          count=info["attributed"], example=info["attribution_example"][:160])
+        st.dataframe(pd.DataFrame(info["train_examples"], columns=["source", "target"]), hide_index=True,
+                     width="stretch")
+        text = st.text_input("See how the tokenizer cuts a phrase into pieces", value=_example(experiment, data),
+                             key="pieces_probe")
+        if text.strip():
+            plain.caption("Source pieces: {pieces}", pieces=" · ".join(data.codec.source_pieces(text)))
+    return data
+
+
+def upload_box(experiment: Experiment) -> None:
+    """Read the user's pairs, say what was fixed, and keep them under a key."""
+    st.markdown("**Your pairs**: a UTF-8 text file with one pair per line, `source<TAB>target`, optionally "
+                "followed by a tab and an attribution (the Tatoeba / Anki layout).")
+    st.caption(pair_files.PAIR_SOURCES_NOTE)
+    uploaded = st.file_uploader("Upload sentence pairs", type=["tsv", "txt"], key="pairs_file")
+    if uploaded is None:
+        if experiment.task_config.upload:
+            plain.caption("Training on the pairs kept under key {key}.", key=experiment.task_config.upload)
+        return
+    content = uploaded.getvalue()
+    try:
+        pairs = check_training_file("translation", translation.read_file("tsv", content))
+    except DataError as error:
+        plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
+        return
+    lab.confirm_upload(pairs.notices, f"{len(pairs):,} pairs, e.g. “{pairs.sources[0]}” → “{pairs.targets[0]}”.",
+                       "Train on these pairs", "use_pairs", lambda: content, "tsv")
+
+
+def _example(experiment: Experiment, data: TaskData) -> str:
+    return EXAMPLES.get(experiment.task_config.source) or data.info["val_sources"][0]
+
+
+def _copy_chrf(experiment: Experiment) -> float | None:
+    """chrF of copying the source unchanged; None, quietly, when the data cannot be built (the data
+    panel above already says why, so the charts and the explanation must not say it again)."""
+    try:
+        return task_data(experiment).info["copy_chrf"]
+    except DataError:
+        return None
+
+
+def explain(experiment: Experiment, histories: list[History]) -> list[str]:
+    return translation_lines(experiment, histories, _copy_chrf(experiment))
+
+
+def baselines(experiment: Experiment) -> dict[str, float]:
+    """Dashed reference lines on the score charts: chrF of copying the source unchanged."""
+    copy = _copy_chrf(experiment)
+    return {"chrF": copy} if copy is not None else {}
+
+
+def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
+    data = lab.data_or_error(experiment)
+    if data is None:
+        return
+    models = {name: model for name in model_names(experiment) if name in stored.histories
+              and (model := reading.stored_model(experiment, data, stored.run_id, name)) is not None}
+    if not models:
+        st.caption(lab.WEIGHTS_NEEDED)
+        return
+    type_a_phrase(experiment, data, models)
+    learned_alignment(data, [stored.histories[name] for name in models])
+    common_errors(data, models, stored.run_id)
+
+
+def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:
+    st.subheader("Type a phrase")
+    left, right = st.columns([3, 2])
+    text = left.text_input("Source phrase", value=_example(experiment, data), key="phrase_text",
+                           help="Every trained model translates it; the heatmap shows where each output piece looked.")
+    picked = right.selectbox("…or a validation example", ["(your phrase)", *data.info["val_sources"][:50]],
+                             key="phrase_example")
+    if picked != "(your phrase)":
+        text = picked
+    if not text.strip():
+        st.info("Type a phrase for the models to translate.", icon=":material/edit:")
+        return
+    read = data.codec.source.pieces(text)
+    # The word-start marker alone is a known piece; whether anything else is known decides.
+    if all(is_unknown for piece, _, is_unknown in read if piece.strip("\u2581")):
+        st.warning("None of these characters are known to the source vocabulary, so the models would read only "
+                   "unknown pieces. Try a phrase like the training pairs above.", icon=":material/help:")
+        return
+    inputs, lengths = data.codec.encode_sources([text])
+    pieces = data.codec.source_pieces(text)
+    unknown = [piece for piece, _, is_unknown in read if is_unknown]
+    if unknown:
+        plain.caption("Unknown to the source vocabulary (read as one unknown piece each): {pieces}",
+                      pieces=", ".join(unknown))
+    if len(read) > translation.MAX_PIECES:
+        plain.caption("The phrase has {count} pieces; the models read the first {limit}.", count=len(read),
+                      limit=translation.MAX_PIECES)
+    width = experiment.task_config.beam_width
+    columns = st.columns(min(len(models), 3))
+    for index, (name, model) in enumerate(models.items()):
+        with columns[index % len(columns)]:
+            beams = data.problem.decode(model, inputs, lengths, width)[0]
+            best = beams[0]
+            plain.markdown("**{model}**", model=model_label(name))
+            st.code(data.codec.decode(best.tokens) or "(nothing)", language=None, wrap_lines=True)
+            if best.attention:
+                outputs = data.codec.target_pieces(best.tokens + ([data.codec.end] if best.finished else []))
+                figures.show(charts.attention_chart(best.attention, pieces, outputs, "Where each piece looked"))
+            else:
+                st.caption("No attention: the decoder reads the source only through the encoder's last state.")
+            if width > 1:
+                st.dataframe(pd.DataFrame([{"beam": rank + 1, "translation": data.codec.decode(beam.tokens),
+                                            "log-probability": round(beam.score, 3), "ended": beam.finished}
+                                           for rank, beam in enumerate(beams)]), hide_index=True, width="stretch")
+    if width > 1:
+        plain.caption("Beam search kept {width} hypotheses; scores are total log-probabilities (higher is likelier).",
+                      width=width)
+
+
+def learned_alignment(data: TaskData, histories: list[History]) -> None:
+    """The first probe example's attention map at each probe step: alignment being learned."""
+    with_maps = [history for history in histories if history.probe_maps.get("attention")]
+    if not with_maps:
+        return
+    st.subheader("Alignment being learned")
+    source = data.codec.source_pieces(data.info["val_sources"][0])
+    length = int((data.val_targets[0] != translation.IGNORED).sum())
+    target = data.codec.target_pieces(data.val_targets[0, :length].tolist())
+    steps = sorted({step for history in with_maps for step in history.probe_steps})
+    step = st.select_slider("Attention at training step", options=steps, value=steps[-1], key="alignment_step")
+    columns = st.columns(len(with_maps))
+    for column, history in zip(columns, with_maps):
+        index = max(i for i, probe in enumerate(history.probe_steps) if probe <= step)
+        matrix = history.probe_maps["attention"][min(index, len(history.probe_maps["attention"]) - 1)]
+        figures.show(charts.attention_chart(matrix, source, target, model_label(history.cell)), column)
+    plain.caption("Validation example “{source}” → “{reference}”, read with the correct previous pieces (teacher "
+                  "forcing). Early on the weights are spread out; as the model learns, each output piece looks at "
+                  "the source pieces it translates.", source=data.info["val_sources"][0],
+                  reference=data.info["val_references"][0])
+
+
+@st.cache_data(show_spinner="Translating the validation pairs...", max_entries=8)
+def _validation_outputs(run_id: str, name: str, _data: TaskData, _model) -> list[str]:
+    # A stored run's weights never change, so its id and the model name are the whole key.
+    return _data.problem.translate(_model, _data.codec, _data.val_inputs, _data.val_lengths)
+
+
+def common_errors(data: TaskData, models: dict, run_id: str) -> None:
+    st.subheader("Where the models go wrong")
+    name = st.selectbox("Model", list(models), format_func=model_label, key="errors_model")
+    outputs = _validation_outputs(run_id, name, data, models[name])
+    sources, references = data.info["val_sources"], data.info["val_references"]
+    misses = [not hit for hit in translation.exact_matches(outputs, references)]
+    wrong = [(source, reference, output)
+             for source, reference, output, miss in zip(sources, references, outputs, misses) if miss]
+    if not wrong:
+        plain.success("{model} translates all {count:,} validation pairs exactly.", model=model_label(name),
+                      count=len(references), icon=":material/check_circle:")
+        return
+    counts = translation.counted_by_group(misses, data.val_groups)
+    # Kinds in their natural order ("2 digits" before "10+ digits"), as the charts list them.
+    by_group = [(group, *counts[group]) for group in numeric_order(list(counts))]
+    kinds = "; by kind: " + ", ".join(f"{group} {count} of {total}" for group, count, total in by_group) \
+        if by_group else ""
+    plain.markdown("{model} gets **{wrong:,}** of {total:,} validation pairs wrong{kinds}. The closest misses first:",
+                   model=model_label(name), wrong=len(wrong), total=len(references), kinds=kinds)
+    rows = sorted(({"source": source, "reference": reference, "model wrote": output,
+                    "chrF": round(translation.sentence_chrf(output, reference), 1)}
+                   for source, reference, output in wrong), key=lambda row: -row["chrF"])
+    st.dataframe(pd.DataFrame(rows[:ERROR_ROWS]), hide_index=True, width="stretch")
+
+
+PARTS = lab.PageParts(
+    position_label="source pieces back from the end",
+    explain=explain,
+    data_panel=data_panel,
+    after_results=after_results,
+    blocker=blocker,
+    baselines=baselines,
+    inspect_caption="In the encoder, look for gates that change at word boundaries (“hundred”, “-”).",
+)
