@@ -256,7 +256,7 @@ def test_every_piece_of_a_heatmap_gets_its_label():
 
 def test_each_models_gradient_panel_lists_only_its_own_layers():
     """Issue 17, item 14: the bag-of-words panel's legend listed "layer 1 recurrent"."""
-    from core.history import History
+    from core.data.history import History
     from ui import charts
 
     bow = History(cell="bow", steps=[1, 2], layer_grad_norms={"embedding": [1.0, 0.5], "head": [1.0, 0.5]})
@@ -272,9 +272,9 @@ def test_each_models_gradient_panel_lists_only_its_own_layers():
 
 def test_the_pages_own_example_review_is_known_to_the_default_tokenizer():
     """Issue 17, item 14: the sample review's final "." showed as unknown on the default puzzles."""
-    from core import config
-    from core.tasks import build_task
-    from ui.text_view import sample_text
+    from core.tasks import experiment as config
+    from core.tasks.registry import build_task
+    from ui.tasks.sentiment import sample_text
 
     data = build_task(config.default_experiment("sentiment"))
     text = sample_text(data.codec)

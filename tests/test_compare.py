@@ -191,7 +191,7 @@ def test_smoothing_goes_by_step_distance_so_a_sparse_curve_keeps_its_values():
 
 def test_a_run_that_diverged_early_does_not_narrow_the_probe_steps():
     """Issue 17, item 10: a diverged run's single probe made every run's chart fall back to step 1."""
-    from core.history import History
+    from core.data.history import History
 
     finished = History(cell="lstm", status="finished", probe_steps=[1, 50, 100],
                        grad_through_time=[{"layer 1": [1.0]}] * 3)

@@ -314,7 +314,7 @@ def test_repeating_with_other_seeds_shows_progress_and_draws_the_bands_when_they
     """Issue 17, item 7: Compare said "Queued. Reopen or refresh this page" and drew nothing until a reload."""
     experiment, _ = config.from_params({"distance": "6", "steps": "12", "hidden_size": "8", "batch_size": "16",
                                         "eval_every": "6", "probe_every": "6", "seed": "7031"})
-    from core.train import prepare, run_interleaved
+    from core.training.trainer import prepare, run_interleaved
 
     trainers = prepare(experiment)
     run_interleaved(trainers)

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from core.__main__ import EXIT_STORE, EXIT_USAGE, main
+from core.cli import EXIT_STORE, EXIT_USAGE, main
 from core.settings import environment
 
 BAD = {"RNN_PLAYGROUND_DB_WAIT_SECONDS": "3600", "RNN_PLAYGROUND_BACKEND": "gpu", "RNN_PLAYGROUND_ENGINE": "spark",

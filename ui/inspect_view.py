@@ -36,7 +36,7 @@ def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") ->
                                value=0, step=1, key="inspect_example")
     weights = run_store().load_weights(stored.run_id, cell)
     if weights is None:
-        # The page's status box already says the run has no weights (ui/lab.NO_WEIGHTS).
+        # The page's status box already says the run has no weights (ui/lab_status.NO_WEIGHTS).
         st.caption("Looking inside needs the run's trained weights, which it does not have (see above).")
         return
     trace = trace_example(experiment, cell, data, weights, int(index))

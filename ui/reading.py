@@ -68,7 +68,7 @@ def read_and_answer(experiment: Experiment, stored: runs.StoredRun, data: TaskDa
     """`read`, then each model's answer in one line; an empty list, explained, without saved weights."""
     readings = read(experiment, stored, data, inputs)
     if not readings:
-        # The page's status box already says the run has no weights (ui/lab.NO_WEIGHTS).
+        # The page's status box already says the run has no weights (ui/lab_status.NO_WEIGHTS).
         st.caption(f"To {what}, this needs the run's trained weights, which it does not have (see above).")
         return []
     st.markdown(verdicts(readings, data.class_names))

@@ -16,7 +16,7 @@ from core.report.order import numeric_order
 from core.tasks.registry import check_training_file
 from core.tasks.translation import data as translation
 from core.tasks.base import DataError, TaskData
-from ui import charts, figures, lab, plain, reading
+from ui import charts, figures, lab, lab_status, plain, reading
 from ui.services import task_data
 
 EXAMPLES = {"numbers": "four hundred seventy-two", "dates": "March 3, 1999"}
@@ -101,7 +101,7 @@ def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     models = {name: model for name in model_names(experiment) if name in stored.histories
               and (model := reading.stored_model(experiment, data, stored.run_id, name)) is not None}
     if not models:
-        st.caption(lab.WEIGHTS_NEEDED)
+        st.caption(lab_status.WEIGHTS_NEEDED)
         return
     type_a_phrase(experiment, data, models)
     learned_alignment(data, [stored.histories[name] for name in models])
