@@ -32,8 +32,8 @@ os.environ.setdefault("RNN_PLAYGROUND_CACHE", tempfile.mkdtemp(prefix="compare-b
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from core.report import compare  # noqa: E402
-from core.tasks import experiment as config  # noqa: E402
 from core.store.runs import RunStore  # noqa: E402
+from core.tasks import experiment as config  # noqa: E402
 from core.training.trainer import prepare, run_interleaved  # noqa: E402
 
 LEARNING_RATES = ("0.003", "0.01")

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.tasks.experiment import from_params  # noqa: E402
 from core.engine.jobs import JobRunner  # noqa: E402
 from core.store.runs import RunStore  # noqa: E402
+from core.tasks.experiment import from_params  # noqa: E402
 
 
 def measure(runner: JobRunner, seed: int) -> float:

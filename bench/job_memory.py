@@ -58,8 +58,8 @@ def _child(params: dict, steps: int) -> None:
 
 def measure(params: dict, steps: int = 2, timeout: float = 600) -> tuple[float, float]:
     """(measured peak, estimated peak) in MB of `steps` rounds of an experiment's models."""
-    from core.training.budget import MEGABYTE, expected_shape, footprint
     from core.tasks.experiment import from_params
+    from core.training.budget import MEGABYTE, expected_shape, footprint
 
     output = subprocess.run([sys.executable, __file__, "--child", json.dumps(params), str(steps)], cwd=ROOT,
                             capture_output=True, text=True, check=True, timeout=timeout).stdout

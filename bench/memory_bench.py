@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from core.tasks import experiment as config
-from core.nn.cells import CELL_LABELS  # noqa: E402
 from core.engine.jobs import JobRunner  # noqa: E402
+from core.nn.cells import CELL_LABELS  # noqa: E402
 from core.nn.models import build_model  # noqa: E402
 from core.nn.probes import loss_and_correct  # noqa: E402
+from core.tasks import experiment as config
 from core.tasks.registry import build_task  # noqa: E402
 
 TARGET = 0.95

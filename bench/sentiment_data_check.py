@@ -27,10 +27,9 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from core.nn.cells import ModelConfig  # noqa: E402
-from core.tasks.sentiment.config import SentimentTaskConfig  # noqa: E402
 from core.nn.models import build_model  # noqa: E402
 from core.tasks.sentiment import data as sentiment  # noqa: E402
-
+from core.tasks.sentiment.config import SentimentTaskConfig  # noqa: E402
 
 # (text, label): written for this check, in styles the Rotten Tomatoes critics' snippets do not use.
 OTHER_SITES = (

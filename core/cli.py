@@ -21,25 +21,34 @@ import json
 import re
 import sys
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
-from core.tasks import experiment as config
-from core.nn.cells import CELLS
-from core.tasks.registry import task_names, tasks
+from core.cli_commands import (
+    EXIT_STORE,
+    EXIT_USAGE,
+    Parser,
+    UsageError,
+    command_clean,
+    command_export,
+    command_import,
+    command_runs,
+    command_warm,
+)
 from core.data import uploads
 from core.data.history import combined_status
-from core.tasks.base import DataError
+from core.nn.cells import CELLS
 from core.settings import environment
-from core.store.bundles import BundleError, max_bundle_bytes
-from core.store.runs import RunStore, UnsafeWeights
 from core.settings.paths import StoreError
-from core.cli_commands import (
-    EXIT_STORE, EXIT_USAGE, Parser, UsageError, command_clean, command_export, command_runs, command_warm,
-)
+from core.store.runs import RunStore, UnsafeWeights
+from core.tasks import experiment as config
+from core.tasks.base import DataError
+from core.tasks.registry import task_names, tasks
+
 
 def lesson_settings() -> str:
     """The train command's help after its options: every lesson and each one's settings."""
-    formats = "; ".join(f"{record.name}: {', '.join(record.files.formats)}" for record in tasks() if record.files.formats)
+    formats = "; ".join(f"{record.name}: {', '.join(record.files.formats)}" for record in tasks()
+                        if record.files.formats)
     settings = [f"Settings of {task} (--set KEY=VALUE):\n{config.describe(task)}" for task in task_names()]
     return "\n\n".join([f"Lessons: {', '.join(task_names())}", f"File formats (FORMAT:PATH): {formats}", *settings])
 
@@ -89,7 +98,8 @@ def refusal(messages: list[str]) -> str:
         message = re.sub(r"; ignored\.$", ".", message)
         message = re.sub(r" snapped to the nearest step, (.*)\.$", r" is not one of the steps; the nearest is \1.",
                          message)
-        message = message.replace(": ignored unknown ", ": unknown ").replace("Ignored unknown setting", "Unknown setting")
+        message = message.replace(": ignored unknown ", ": unknown ")
+        message = message.replace("Ignored unknown setting", "Unknown setting")
         words.append(message)
     return " ".join(words) + " Nothing was trained."
 
@@ -189,7 +199,8 @@ def evaluate_file(experiment: config.Experiment, argument: str, data, models: di
         inputs, targets, lengths = tasks.encode_file(experiment.task, data, dataset)
     except DataError as error:
         raise UsageError(f"{argument.partition(':')[2]}: {error}") from None
-    scores = {name: data.problem.score(model, data, inputs, targets, lengths, dataset) for name, model in models.items()}
+    scores = {name: data.problem.score(model, data, inputs, targets, lengths, dataset)
+              for name, model in models.items()}
     return {name: _rounded(value) for name, value in scores.items()}
 
 
@@ -298,26 +309,8 @@ def evaluate_stored(experiment: config.Experiment, stored, store: RunStore, argu
     return evaluate_file(experiment, argument, data, models)
 
 
-def command_import(args: argparse.Namespace) -> int:
-    limit = max_bundle_bytes()
-    cap = f"bundles of at most {limit / 1024 / 1024:g} MB are imported (RNN_PLAYGROUND_MAX_BUNDLE_MB)"
-    try:
-        # At most the cap and one byte is read, whatever the path is: a file's reported size says
-        # nothing of a device or a pipe (/dev/zero reports 0 bytes and never ends).
-        with open(args.path, "rb") as handle:
-            content = handle.read(limit + 1)
-        if len(content) > limit:
-            raise BundleError(f"{args.path} is larger than the cap: {cap}.")
-        print(RunStore().import_bundle(content.decode("utf-8")))
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read {args.path}: {error}") from None
-    except BundleError as error:
-        raise UsageError(str(error)) from None
-    return 0
-
-
-COMMANDS = {"warm": command_warm, "train": command_train, "runs": command_runs, "export": command_export, "import": command_import,
-            "clean": command_clean}
+COMMANDS = {"warm": command_warm, "train": command_train, "runs": command_runs, "export": command_export,
+            "import": command_import, "clean": command_clean}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

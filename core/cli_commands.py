@@ -1,6 +1,6 @@
-"""The CLI's commands on the run store (runs, export, clean, warm) and its one-line errors.
+"""The CLI's commands on the run store (runs, export, import, clean, warm) and its one-line errors.
 
-core/cli.py builds the parser, trains and imports, and maps errors to exit codes; these commands
+core/cli.py builds the parser, trains, and maps errors to exit codes; these commands
 sit below it so both can raise the same UsageError.
 """
 
@@ -11,10 +11,12 @@ import json
 import re
 import sys
 import time
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from core.data import uploads
 from core.data.history import combined_status
+from core.store.bundles import BundleError, max_bundle_bytes
 from core.store.runs import RunStore
 from core.tasks import registry
 from core.tasks.base import DataError
@@ -90,8 +92,8 @@ def command_clean(args: argparse.Namespace) -> int:
 
 def command_warm(args: argparse.Namespace) -> int:
     """Train each preset not yet stored finished; a preset that fails is reported, the rest go on."""
-    from core.tasks.experiment import of_preset
     from core.store.runs import run_id
+    from core.tasks.experiment import of_preset
     from core.training.trainer import prepare, run_interleaved  # torch loads only when training
 
     store = RunStore()
@@ -124,3 +126,21 @@ def command_warm(args: argparse.Namespace) -> int:
         print(f"{'trained' if status == 'finished' else status} {identifier}  {label} "
               f"in {time.perf_counter() - started:.1f} s", flush=True)
     return 1 if failures else 0
+
+
+def command_import(args: argparse.Namespace) -> int:
+    limit = max_bundle_bytes()
+    cap = f"bundles of at most {limit / 1024 / 1024:g} MB are imported (RNN_PLAYGROUND_MAX_BUNDLE_MB)"
+    try:
+        # At most the cap and one byte is read, whatever the path is: a file's reported size says
+        # nothing of a device or a pipe (/dev/zero reports 0 bytes and never ends).
+        with open(args.path, "rb") as handle:
+            content = handle.read(limit + 1)
+        if len(content) > limit:
+            raise BundleError(f"{args.path} is larger than the cap: {cap}.")
+        print(RunStore().import_bundle(content.decode("utf-8")))
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {args.path}: {error}") from None
+    except BundleError as error:
+        raise UsageError(str(error)) from None
+    return 0

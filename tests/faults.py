@@ -8,8 +8,8 @@ runner and serves the next test, so the Dask backend runs the fault per task and
 
 from __future__ import annotations
 
-from core.training import trainer as train
 from core.store.runs import RunStore
+from core.training import trainer as train
 from core.training.trainer import Trainer
 
 

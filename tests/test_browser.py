@@ -35,6 +35,7 @@ from browser_support import (
     slider,
     start_app,
 )
+
 from ui.navigation import page_entries
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
@@ -301,14 +302,14 @@ def test_home_presets_open_the_memory_lab(server, page):
     from core.tasks import experiment as config
     from core.tasks.registry import task
 
-    PRESETS = task("memory").presets
+    presets = task("memory").presets
     defaults = config.to_params(config.Experiment())
     page.goto(server.url(""))
     expect(page.get_by_role("heading", name="RNN Playground")).to_be_visible(timeout=30_000)
     links = page.get_by_role("link", name=re.compile("Open in the memory lab"))
-    expect(links).to_have_count(len(PRESETS))
+    expect(links).to_have_count(len(presets))
     expect_no_traceback(page)
-    for index, preset in enumerate(PRESETS):
+    for index, preset in enumerate(presets):
         if index:
             page.goto(server.url(""))
         page.get_by_role("link", name=re.compile("Open in the memory lab")).nth(index).click()

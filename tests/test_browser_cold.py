@@ -8,8 +8,8 @@ every page's name, and the link's settings (ui/navigation.py). Each case starts 
 from __future__ import annotations
 
 import pytest
-
 from browser_support import CHROMIUM, CHROMIUM_ARGS, number_input, require_chromium, start_app
+
 from core.tasks.registry import tasks
 from ui.navigation import page_entries
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-
 from browser_support import button, charts, multiselect_tags, share_code, start_app
 from test_browser import (  # noqa: F401 - fixtures
     TRAIN_TIMEOUT,
@@ -31,8 +30,8 @@ PHONE = {"width": 390, "height": 900}
 
 def stored_runs(path) -> list[str]:
     """Two tiny runs that differ in learning rate, trained here into the store at `path`."""
-    from core.tasks import experiment as config
     from core.store.runs import RunStore
+    from core.tasks import experiment as config
     from core.training.trainer import prepare, run_interleaved
 
     store = RunStore(path)

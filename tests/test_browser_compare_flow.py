@@ -15,12 +15,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from browser_support import button, charts, slider
-from core.report import compare
-from core.tasks import experiment as config
-from core.store import runs
-from core.store.runs import RunStore
 from test_browser import (  # noqa: F401 - fixtures
     TINY,
     TRAIN_TIMEOUT,
@@ -36,6 +31,11 @@ from test_browser import (  # noqa: F401 - fixtures
     server_log_is_clean,
     start_training,
 )
+
+from core.report import compare
+from core.store import runs
+from core.store.runs import RunStore
+from core.tasks import experiment as config
 from ui.charts import PALETTE
 from ui.ghosts import DASHES, faded
 

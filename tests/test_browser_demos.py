@@ -10,7 +10,6 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-
 from browser_support import button, charts
 from sentence_pairs import lines as sentence_pair_lines
 from test_browser import (  # noqa: F401 - fixtures
@@ -147,8 +146,9 @@ def test_sentence_pairs_uploaded_in_the_browser_train_and_beat_copying(server, p
 def test_a_comparison_link_reopens_in_a_new_browser_session(tmp_path, browser):
     """Two stored learning rates, compared; the link with its view options opens the same view elsewhere."""
     from browser_support import start_app
-    from core.tasks import experiment as config
+
     from core.store.runs import RunStore
+    from core.tasks import experiment as config
     from core.training.trainer import prepare, run_interleaved
 
     store = RunStore(tmp_path / "runs.sqlite")

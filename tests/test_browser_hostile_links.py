@@ -18,14 +18,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import pytest
-
 from browser_support import require_chromium, start_app
+from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server
+from test_plain_text import app_pages
+
 from core.data.history import History
 from core.report import compare
 from core.store.runs import RunStore
 from core.tasks import experiment as config
-from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server
-from test_plain_text import app_pages
 from ui.presets import PAGES as LAB_PAGES
 
 try:

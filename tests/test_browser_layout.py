@@ -25,6 +25,7 @@ except ImportError:  # the `server` fixture skips (or, under CI, fails) with the
     expect = None
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, button, charts, require_chromium, start_app
+
 from core.tasks.registry import tasks
 from ui.navigation import page_entries
 

@@ -20,11 +20,12 @@ except ImportError:  # the `server` fixture skips (or, under CI, fails) with the
     expect = None
 
 from browser_support import require_chromium, start_app
-from core.tasks import experiment as config
-from core.data.history import History
-from core.store.runs import RunStore
 from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server
 from test_plain_text import HOST, PAYLOADS, app_pages, table_with_labels
+
+from core.data.history import History
+from core.store.runs import RunStore
+from core.tasks import experiment as config
 from core.tasks.registry import tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]

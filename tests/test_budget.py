@@ -11,17 +11,17 @@ import dataclasses
 import threading
 import time
 
+import faults
 import pytest
 
-import faults
 from bench.job_memory import measure
-from core.training import budget
-from core.tasks.experiment import from_params, replace
 from core.engine.jobs import JobRefused, JobRunner
+from core.engine.workers import CONTEXT
 from core.tasks import registry
+from core.tasks.experiment import from_params, replace
 from core.tasks.memory import data as memory
 from core.tasks.record import unknown_shape
-from core.engine.workers import CONTEXT
+from core.training import budget
 
 pytestmark = pytest.mark.timeout(300)
 

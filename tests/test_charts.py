@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.report.analysis import ExampleTrace
 from core.data.history import History
+from core.report.analysis import ExampleTrace
 from core.report.order import natural_key, numeric_order
 from ui import charts, figures
 from ui.inspect_view import units_caption

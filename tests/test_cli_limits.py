@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from core.store import runs
-from core.cli import EXIT_STORE, EXIT_USAGE
-from test_hostile_inputs import one_line, run_cli
 from test_demo_cli import TINY_TEXT, table
+from test_hostile_inputs import one_line, run_cli
+
+from core.cli import EXIT_STORE, EXIT_USAGE
+from core.store import runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_CAP = 64 * 1024
@@ -67,7 +67,7 @@ def test_import_of_a_file_ten_times_the_cap_is_refused_in_one_line(store_path, s
 
 def test_a_bundle_just_under_the_cap_still_imports(store_path, tmp_path, capsys, monkeypatch):
     source = runs.RunStore(tmp_path / "source.sqlite")
-    from test_hostile_inputs import config, History
+    from test_hostile_inputs import History, config
 
     experiment = config.from_params({"distance": "6", "cells": ["RNN"]})[0]
     history = History(cell="rnn", status="finished", steps=[1, 2], train_loss=[1.0, 0.5], val_metric=[0.5])

@@ -7,9 +7,9 @@ import io
 
 import pytest
 
+from core.data.history import History
 from core.report import compare
 from core.tasks import experiment as config
-from core.data.history import History
 
 
 def test_smoothing_matches_a_hand_computation():

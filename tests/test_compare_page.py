@@ -6,13 +6,13 @@ import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from core.report import compare
-from core.tasks import experiment as config
-from core.store import runs
-from core.data.history import History
-from test_plain_text import visible
 from test_pages import assert_whole_number_axes, chart_frames, open_page
+from test_plain_text import visible
+
+from core.data.history import History
+from core.report import compare
+from core.store import runs
+from core.tasks import experiment as config
 from ui import compare_charts, compare_export
 from ui.services import job_runner
 

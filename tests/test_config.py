@@ -5,14 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.tasks import experiment as config
-from core.tasks.sentiment.config import SentimentTaskConfig
-from core.settings.train import LEARNING_RATES, TrainConfig
 from core.nn.cells import ModelConfig
-from core.tasks import registry
-from core.tasks.registry import task_names
 from core.settings.fields import Setting
+from core.settings.train import LEARNING_RATES, TrainConfig
+from core.tasks import experiment as config
+from core.tasks import registry
 from core.tasks.experiment import Experiment, from_params, to_params
+from core.tasks.registry import task_names
+from core.tasks.sentiment.config import SentimentTaskConfig
 
 
 def _value_strategy(spec: Setting):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
-
 from test_pages import assert_charts_fit, chart_frames, open_page, train_to_the_end
 
 TINY_TEXT = {"steps": "30", "hidden_size": "8", "batch_size": "16", "eval_every": "10", "probe_every": "10",

@@ -12,10 +12,10 @@ import os
 import signal
 import time
 
-import pytest
-
 import faults
+import pytest
 from job_support import poll_until, tiny
+
 from core.engine import dask_engine
 from core.engine import jobs as jobs_module
 from core.engine.jobs import JobRunner

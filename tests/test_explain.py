@@ -13,13 +13,13 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.tasks import experiment as config
+from core.data.history import History
 from core.nn.cells import CELL_LABELS, model_label
+from core.tasks import experiment as config
 from core.tasks.explaining import CHANCE_MARGIN
 from core.tasks.handwriting.explanation import handwriting_lines
 from core.tasks.memory.explanation import memory_lines
 from core.tasks.sentiment.explanation import sentiment_lines
-from core.data.history import History
 
 MEMORY = config.from_params({"task": "memory", "distance": "20", "symbols": "4", "steps": "800"})[0]
 SENTIMENT = config.from_params({"task": "sentiment", "steps": "800"})[0]

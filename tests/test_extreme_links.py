@@ -14,13 +14,14 @@ below), so a drawn link stays under that and the 64 kB values fall in a few sett
 
 from __future__ import annotations
 
-import pytest
 from urllib.parse import urlencode
 
-from hypothesis import HealthCheck, Phase, assume, given, settings, strategies as st
+import pytest
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
+from test_pages import open_page
 
 from core.tasks import experiment as config
-from test_pages import open_page
 from core.tasks.registry import tasks
 
 EXTREMES = ("9" * 65_000, "-" + "9" * 400, "inf", "-inf", "nan", "1e999", "-1e999", "-0", "1e5", "0x1f", "1_000",

@@ -15,16 +15,16 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core.tasks import experiment as config
-from core.tasks.registry import task_names
 from core.data import tables
 from core.data.history import History
 from core.data.pen_files import read_pendigits, read_uji
+from core.data.training_data import check_training_file
 from core.store.bundles import BundleError
 from core.store.runs import RunStore
-from core.tasks.handwriting import data as handwriting
+from core.tasks import experiment as config
 from core.tasks.base import DataError
-from core.data.training_data import check_training_file
+from core.tasks.handwriting import data as handwriting
+from core.tasks.registry import task_names
 from ui import plain
 
 CASES = {"urls": 1000, "tables": 500, "pen files": 500, "bundles": 500}

@@ -12,12 +12,12 @@ import math
 
 import pyarrow as pa
 import pytest
+from test_pages import TINY, chart_frames, open_page, train_to_the_end
+from test_plain_text import visible
 
 from core.nn.cells import model_label
 from core.report import compare
 from core.tasks import experiment as config
-from test_plain_text import visible
-from test_pages import TINY, chart_frames, open_page, train_to_the_end
 from ui import lab_seeds, plain, seed_bands, share
 from ui.services import job_runner, run_store
 

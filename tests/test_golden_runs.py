@@ -15,13 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import golden_runs
 import pytest
 
-import golden_runs
-from core.tasks import experiment as config
-from core.tasks.registry import task_names
 from core.store import runs
+from core.tasks import experiment as config
 from core.tasks import registry, versions
+from core.tasks.registry import task_names
 
 ROOT = Path(__file__).resolve().parents[1]
 

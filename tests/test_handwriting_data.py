@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from core.data import strokes as pen
-from core.tasks.handwriting.config import HandwritingTaskConfig
 from core.data.pen_files import read_pendigits, read_uji
-from core.tasks.handwriting import data as handwriting, writer
 from core.tasks.base import DataError
+from core.tasks.handwriting import data as handwriting
+from core.tasks.handwriting import writer
+from core.tasks.handwriting.config import HandwritingTaskConfig
 
 SMALL = HandwritingTaskConfig(train_size=500)
 

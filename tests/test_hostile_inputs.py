@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from core.tasks import experiment as config
-from core.data import strokes, uploads
 from core.cli import main
+from core.data import strokes, uploads
 from core.data.history import History
 from core.data.pen_files import read_pendigits, read_uji
+from core.settings.paths import StoreError
 from core.store.bundles import BundleError
 from core.store.runs import RunStore
 from core.store.sqlite_file import StoreBusy
-from core.settings.paths import StoreError
-from core.tasks.handwriting import data as handwriting
+from core.tasks import experiment as config
 from core.tasks.base import DataError
+from core.tasks.handwriting import data as handwriting
 
 TINY = ["--set", "hidden_size=8", "--steps", "10", "--set", "eval_every=5",
         "--set", "probe_every=5", "--set", "batch_size=16"]

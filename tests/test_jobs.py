@@ -15,16 +15,16 @@ import threading
 import time
 import uuid
 
-import pytest
-
 import faults
+import pytest
 from job_support import poll_until, tiny
+
 from core.engine import jobs as jobs_module
-from core.training import trainer as train
 from core.engine.common import SESSION_CLOSED
 from core.engine.jobs import BACKENDS, JobRunner
-from core.training.trainer import Trainer
 from core.engine.workers import CONTEXT
+from core.training import trainer as train
+from core.training.trainer import Trainer
 
 pytestmark = pytest.mark.timeout(60)
 

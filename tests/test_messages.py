@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from core.tasks import experiment as config
-from core.store import runs
+from test_pages import TINY, open_page
+
 from core.data.history import History
 from core.engine.jobs import JobRefused
-from test_pages import TINY, open_page
+from core.store import runs
+from core.tasks import experiment as config
 from ui.lab import progress_text, train_note
 from ui.services import run_store
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import sys
 import textwrap
 
+import golden_runs
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import core.tasks
-import golden_runs
 from core.cli import main
 from core.tasks import registry
 from core.tasks.experiment import from_params, of_preset

@@ -13,13 +13,13 @@ import dataclasses
 import pytest
 import torch
 
-from core.tasks import experiment as config
-from core.nn.cells import ModelConfig
-from core.report.analysis import prefix_probabilities
-from core.tasks.explaining import orders_of_magnitude
 from core.data.history import History
+from core.nn.cells import ModelConfig
 from core.nn.models import build_model
 from core.nn.probes import _from_the_end, gradient_through_time
+from core.report.analysis import prefix_probabilities
+from core.tasks import experiment as config
+from core.tasks.explaining import orders_of_magnitude
 from core.training.trainer import prepare
 
 TINY = {"task": "memory", "distance": "5", "hidden_size": "6", "steps": "20", "batch_size": "16",

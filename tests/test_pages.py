@@ -8,11 +8,10 @@ import numpy as np
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-from core.tasks import experiment as config
-from core.tasks.registry import task_names
 from core.report.analysis import trace_example
+from core.tasks import experiment as config
+from core.tasks.registry import presets, task, task_names
 from ui import share
-from core.tasks.registry import presets, task
 from ui.services import job_runner, run_store, task_data
 
 APP = "../app.py"
@@ -189,7 +188,7 @@ def test_training_a_tiny_job_draws_its_curves_and_stores_the_run():
     # follow the first three of them (checked against the trace recomputed from the stored weights).
     trace = trace_example(experiment, "lstm", task_data(experiment), run_store().load_weights(stored.run_id, "lstm"), 0)
     strongest = [int(unit) for unit in np.argsort(-np.abs(trace.cell_state[-1]))]
-    for spec, frame in frames:
+    for spec, _ in frames:
         if title_of(spec).endswith(" gate"):
             assert spec["encoding"]["y"]["sort"] == strongest
     [states] = [frame for spec, frame in frames if title_of(spec) == "Cell state vs hidden state"]

@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-
-from core.tasks import experiment as config
-from core.store import runs
-from core.data.history import History
 from test_pages import open_page
+
+from core.data.history import History
+from core.store import runs
+from core.tasks import experiment as config
 from ui import navigation
 
 ROOT = Path(__file__).resolve().parents[1]

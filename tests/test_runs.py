@@ -12,13 +12,13 @@ import pytest
 import torch
 from torch import nn
 
-from core.tasks import experiment as config
+from core.data.history import History
 from core.settings import paths
 from core.store import runs
-from core.tasks import versions
-from core.data.history import History
 from core.store.bundles import BundleError
 from core.store.runs import RunStore
+from core.tasks import experiment as config
+from core.tasks import versions
 
 
 def make_history(cell: str, status: str = "finished", offset: float = 0.0) -> History:

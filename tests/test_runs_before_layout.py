@@ -14,12 +14,13 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from test_pages import open_page
+
 from core.cli import main
 from core.store.runs import RunStore, run_id
 from core.store.sqlite_file import SCHEMA_VERSION
 from core.tasks.experiment import from_params, of_preset
 from core.tasks.registry import presets, task_names
-from test_pages import open_page
 from ui.services import run_store
 
 FIXTURE = Path(__file__).with_name("store_before_layout.db")

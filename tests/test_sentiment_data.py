@@ -13,9 +13,9 @@ import torch
 
 from core.data import tables, tokens
 from core.data.tables import DataError
-from core.tasks.sentiment import data as sentiment, puzzles, reviews
 from core.tasks.base import TaskData
-
+from core.tasks.sentiment import data as sentiment
+from core.tasks.sentiment import puzzles, reviews
 from core.tasks.sentiment.config import SentimentTaskConfig as Settings  # noqa: E402
 
 TASK_FIELDS = {field.name for field in dataclasses.fields(TaskData)}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import torch
 
-from core.tasks.experiment import from_params
 from core.data.history import History
-from core.tasks.registry import build_task
+from core.tasks.experiment import from_params
 from core.tasks.memory.data import make_sequences
+from core.tasks.registry import build_task
 from core.training.trainer import prepare, run_interleaved, train, train_all
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,14 +10,14 @@ import pytest
 import torch
 from sacrebleu.metrics import CHRF
 
-from core.tasks import experiment as config
-from core.nn.cells import model_label
-from core.data import tokens
 from core.cli import main
-from core.tasks.translation.explanation import translation_lines
+from core.data import tokens
 from core.data.history import History
+from core.nn.cells import model_label
+from core.tasks import experiment as config
 from core.tasks.registry import build_task
 from core.tasks.translation import data as translation
+from core.tasks.translation.explanation import translation_lines
 from core.training.trainer import prepare, run_interleaved
 
 TINY = {"task": "translation", "steps": "30", "hidden_size": "16", "batch_size": "16", "eval_every": "10",

@@ -4,7 +4,6 @@ without overlap, and a user's file of pairs is read with a clear message for eac
 from __future__ import annotations
 
 import collections
-
 import datetime
 import re
 from decimal import Decimal
@@ -13,11 +12,9 @@ import pytest
 from babel.dates import format_date
 from hypothesis import given, settings, strategies
 
-from core.tasks.translation import phrases
-from core.tasks.translation import pair_files
+from core.tasks.translation import pair_files, phrases
 from core.tasks.translation.pair_files import read_pairs
 from core.tasks.translation.phrases import DataError, date_splits, number_splits, number_words
-
 
 # --- number words --------------------------------------------------------------------------------
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from core.tasks.translation.pair_files import MIN_PAIRS
-from core.tasks.handwriting.data import MIN_UPLOAD_SAMPLES
-from core.data.training_data import MIN_PER_CLASS
 from test_pages import open_page
+
+from core.data.training_data import MIN_PER_CLASS
+from core.tasks.handwriting.data import MIN_UPLOAD_SAMPLES
+from core.tasks.translation.pair_files import MIN_PAIRS
 
 
 def status_boxes(app: AppTest) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from core.cli import main
+from core.store.runs import RunStore, run_id
 from core.tasks import registry
 from core.tasks.experiment import of_preset
 from core.tasks.record import Preset
-from core.store.runs import RunStore, run_id
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -13,14 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import faults
+import pytest
 from job_support import poll_until, tiny
-from core.tasks.experiment import from_params
+
 from core.engine.jobs import JobRunner
-from core.store.runs import RunStore
 from core.engine.workers import CONTEXT
+from core.store.runs import RunStore
+from core.tasks.experiment import from_params
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -13,15 +13,29 @@ import math
 import altair as alt
 import pandas as pd
 
-from core.nn.cells import model_label
 from core.data.history import History
+from core.nn.cells import model_label
 from core.report.order import numeric_order
+
 # Older callers read these here: the style and the per-example charts live in their own modules.
 from ui.chart_style import (  # noqa: F401
-    BAND, CHARACTER_WIDTH, FLOOR, HEIGHT, LEGEND_WIDTH, LOG_FORMAT, MAX_POINTS, PALETTE, SPARE_COLOURS,
-    SYMBOL_WIDTH, VARIANT_PALETTE, colour_of, legend, whole_number_axis)
-from ui.example_charts import (  # noqa: F401
-    STATES, attention_chart, confusion_chart, heatmap, probability_chart, state_chart)
+    BAND,
+    CHARACTER_WIDTH,
+    FLOOR,
+    HEIGHT,
+    LEGEND_WIDTH,
+    LOG_FORMAT,
+    MAX_POINTS,
+    PALETTE,
+    SPARE_COLOURS,
+    SYMBOL_WIDTH,
+    VARIANT_PALETTE,
+    colour_of,
+    legend,
+    whole_number_axis,
+)
+from ui.example_charts import STATES, attention_chart, confusion_chart, heatmap, probability_chart, state_chart  # noqa: F401
+
 
 def _label(cell: str) -> str:
     return model_label(cell)

@@ -16,11 +16,11 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core.report import compare
-from core.tasks import experiment as config
-from core.store import runs
 from core.engine.jobs import JobRefused
+from core.report import compare
+from core.store import runs
 from core.store.runs import RunStore
+from core.tasks import experiment as config
 from ui import form, plain
 from ui.services import job_runner, session_liveness, session_owner
 

@@ -245,7 +245,8 @@ def render() -> None:
                                   *(summary.run_id for summary in listed)]))
     run_table(listed, store.params_of([summary.run_id for summary in listed]))
     if "runs" not in st.session_state:
-        st.session_state["runs"] = [identifier for identifier in first_choice(linked_ids, known) if identifier in options]
+        st.session_state["runs"] = [identifier for identifier in first_choice(linked_ids, known)
+                                    if identifier in options]
     # Not bound to the URL: a bound multiselect writes its shown names there, and the link must hold
     # ids; the chosen ids are written into the address below instead.
     run_ids = st.multiselect("Runs to compare", options, key="runs", format_func=picker_label(store, options),

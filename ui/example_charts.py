@@ -12,6 +12,7 @@ import pandas as pd
 
 from ui.chart_style import BAND, HEIGHT, colour_of, every_label_axis, legend, whole_number_axis
 
+
 def heatmap(values, title: str, x_title: str = "Time step", color_domain=(0.0, 1.0),
             units: list[int] | None = None) -> alt.Chart:
     """values: (time, shown units) array of gate activations or states; `units` names each column's

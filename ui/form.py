@@ -14,9 +14,9 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core.tasks import experiment as config
-from core.settings.fields import Setting
 from core.nn.cells import CELL_LABELS
+from core.settings.fields import Setting
+from core.tasks import experiment as config
 from core.tasks.experiment import Experiment
 from ui import plain, presets
 

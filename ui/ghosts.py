@@ -10,15 +10,16 @@ the experiment in the sidebar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.report import compare
 from core.data.history import History
+from core.report import compare
 from ui import plain
 from ui.charts import colour_of
 from ui.services import run_store

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.store import runs
-from core.report.analysis import has_gates, trace_example
-from core.tasks.experiment import Experiment, model_names
 from core.nn.cells import model_label
+from core.report.analysis import has_gates, trace_example
+from core.store import runs
+from core.tasks.experiment import Experiment, model_names
 from ui import charts, figures, plain
 from ui.services import run_store, task_data
 

@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import streamlit as st
 
-from core.tasks import experiment as config
-from core.store import runs
 from core.data import uploads
-from core.tasks.experiment import Experiment, model_names
 from core.data.history import History
 from core.engine.job import Job
 from core.engine.jobs import JobRefused
-from ui import charts, figures, ghosts, inspect_view, lab_seeds, plain, share
-from ui.lab_status import state_message, train_note
+from core.store import runs
+from core.tasks import experiment as config
 from core.tasks.base import DataError, TaskData
+from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import task
-from ui import form
+from ui import charts, figures, form, ghosts, inspect_view, lab_seeds, plain, share
+from ui.lab_status import state_message, train_note
 from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
 
 REFRESH_SECONDS = 1.0

@@ -12,12 +12,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core.store import runs
-from core.report.analysis import load_model, prefix_probabilities
-from core.nn.models import REGISTRY
-from core.tasks.experiment import Experiment, model_names
 from core.nn.cells import model_label
+from core.nn.models import REGISTRY
+from core.report.analysis import load_model, prefix_probabilities
+from core.store import runs
 from core.tasks.base import TaskData
+from core.tasks.experiment import Experiment, model_names
 from ui import charts, plain
 from ui.services import run_store
 

@@ -8,18 +8,18 @@ core/compare.band from every stored sibling's history.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.report import compare
-from core.tasks import experiment as config
-from core.nn.cells import model_label
-from core.store import runs
 from core.engine.jobs import JobRefused
+from core.nn.cells import model_label
+from core.report import compare
+from core.store import runs
 from core.store.runs import RunStore, StoredRun
+from core.tasks import experiment as config
 from ui import figures, plain
 from ui.chart_style import legend, model_dashes, whole_number_axis
 from ui.charts import HEIGHT

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core.store import runs
-from core.tasks.experiment import Experiment
 from core.engine.jobs import JobRunner
+from core.store import runs
 from core.store.runs import RunStore
-from core.tasks.registry import build_task
 from core.tasks.base import TaskData
+from core.tasks.experiment import Experiment
+from core.tasks.registry import build_task
 
 
 @st.cache_resource(show_spinner=False)

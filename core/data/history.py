@@ -51,7 +51,7 @@ class History:
         return _finite_or_none(dataclasses.asdict(self))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "History":
+    def from_dict(cls, data: dict[str, Any]) -> History:
         """Rebuild from `to_dict` output; raises ValueError on anything malformed."""
         if not isinstance(data, dict):
             raise ValueError("a history must be an object")
@@ -90,7 +90,7 @@ class History:
                 _check_numbers(name, values)
         return history
 
-    def copy(self) -> "History":
+    def copy(self) -> History:
         return copy.deepcopy(self)
 
     # Convenience readings used by the CLI, the charts and the explanations.

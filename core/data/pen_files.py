@@ -17,13 +17,13 @@ Formats:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 
-from core.data.strokes import MAX_COORDINATE
 from core.data.errors import DataError
+from core.data.strokes import MAX_COORDINATE
 
 # As large as an upload may be (core/data/uploads.py): the whole UJIpenchars2 file fits.
 MAX_BYTES = 20 * 1024 * 1024

@@ -14,8 +14,9 @@ Model input, one row per pen point (`FEATURES` names the columns):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ class Ink:
     character_sizes: np.ndarray  # (characters,)
 
     @classmethod
-    def of(cls, characters: Sequence[Sequence[np.ndarray]]) -> "Ink":
+    def of(cls, characters: Sequence[Sequence[np.ndarray]]) -> Ink:
         """Ink from characters whose strokes are already (n, 2) float arrays (see `clean`)."""
         every = [stroke for character in characters for stroke in character]
         return cls(np.concatenate(every), np.array([len(stroke) for stroke in every]),
@@ -101,7 +102,7 @@ class Ink:
         stroke_starts = np.concatenate([[0], np.cumsum(self.stroke_sizes)[:-1]])
         return stroke_of_point, character_of_stroke[stroke_of_point], stroke_starts
 
-    def without_repeats(self) -> "Ink":
+    def without_repeats(self) -> Ink:
         """The same ink without points that repeat the previous point of their stroke."""
         if not np.isfinite(self.points).all():
             raise StrokeError("A stroke has a missing or infinite coordinate.")

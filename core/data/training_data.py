@@ -9,7 +9,8 @@ validation split, so both are refused in one sentence that says what to add.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from core.data.errors import DataError
 

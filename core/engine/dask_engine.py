@@ -18,9 +18,9 @@ worker process per concurrent job, so the backend works out of the box.
 
 Why Dask rather than Ray: dask and distributed are pure-Python wheels (a few MB in all) that pip
 installs from the registry in seconds; a LocalCluster starts in-process in a few seconds with no
-extra service (2-6 s measured on two busy cores), so a test can start a real one; and its scheduler and workers are small beside
-Ray's, whose wheel and runtime (a raylet, a GCS server, an object store) are far heavier on a
-690 MB host.
+extra service (2-6 s measured on two busy cores), so a test can start a real one; and its
+scheduler and workers are small beside Ray's, whose wheel and runtime (a raylet, a GCS server,
+an object store) are far heavier on a 690 MB host.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ import dask.config
 from distributed import Client, LocalCluster
 from distributed.scheduler import KilledWorker
 
-from core.engine.dask_task import ABANDONED, WARM_UP, Channel, WarmUp, quietly, train_task
 from core.engine.common import SHUTTING_DOWN, save_results
+from core.engine.dask_task import ABANDONED, WARM_UP, Channel, WarmUp, quietly, train_task
 
 if TYPE_CHECKING:
     from core.engine.job import Job
@@ -70,7 +70,7 @@ def start_local_cluster(workers: int) -> LocalCluster:
                         dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
 
 
-def start_slots(runner: "JobRunner") -> None:
+def start_slots(runner: JobRunner) -> None:
     """The runner's hook: one slot per concurrent job, all sharing one connection to the cluster."""
     engine = runner.slots[0].engine if runner.slots else Engine(runner)
     while len(runner.slots) < runner.max_concurrent:
@@ -84,7 +84,7 @@ class Engine:
     """The runner's client of the cluster, connected (or the local cluster started) by the first
     slot that needs it and closed when the last slot has ended."""
 
-    def __init__(self, runner: "JobRunner"):
+    def __init__(self, runner: JobRunner):
         self.runner = runner
         self.lock = threading.Lock()
         self.slots = 0
@@ -140,7 +140,7 @@ class Engine:
 class DaskSlot:
     """A server thread that takes jobs from the runner's queue and follows each one's task."""
 
-    def __init__(self, runner: "JobRunner", engine: Engine, number: int):
+    def __init__(self, runner: JobRunner, engine: Engine, number: int):
         self.runner, self.engine = runner, engine
         self.lock = threading.Lock()  # stop() records here; only the slot's thread talks to the cluster
         self.go, self.stop_reason = False, None
@@ -180,7 +180,7 @@ class DaskSlot:
         finally:
             self.engine.release()
 
-    def _run(self, job: "Job") -> tuple[str, str] | None:
+    def _run(self, job: Job) -> tuple[str, str] | None:
         """Train one job on the cluster; its status and message (None if it had already ended)."""
         runner = self.runner
         try:
@@ -222,7 +222,7 @@ class DaskSlot:
             channel.push_stop(reason)
             told["stop"] = True
 
-    def _follow(self, job: "Job", future, channel: Channel) -> tuple[str, str] | None:
+    def _follow(self, job: Job, future, channel: Channel) -> tuple[str, str] | None:
         """Relay the task's progress and the server's word until the task ends; the job's status
         and message, or None if the job had already ended (stopped while its data was built)."""
         runner = self.runner
@@ -260,7 +260,7 @@ class DaskSlot:
             if reason:
                 runner.stop_job(job, reason)
 
-    def _end(self, job: "Job", future) -> tuple[str, str]:
+    def _end(self, job: Job, future) -> tuple[str, str]:
         """Take the task's result: save the run, or say why there is none."""
         try:
             status, message, histories, weights = future.result(timeout=RESULT_SECONDS)
@@ -271,7 +271,8 @@ class DaskSlot:
             logger.error("The Dask task of job %s (run %s) failed.", job.id, job.run_id, exc_info=True)
             hint = (" The cluster's workers need this repository's core/ and requirements-engine.txt installed."
                     if isinstance(error, ImportError) else "")
-            status, message, histories, weights = "failed", f"Training failed on the Dask cluster: {error}.{hint}", [], {}
+            message = f"Training failed on the Dask cluster: {error}.{hint}"
+            status, histories, weights = "failed", [], {}
         if histories:
             job.receive(histories)
         if status == "failed":
@@ -284,13 +285,13 @@ class DaskSlot:
             logger.warning("Could not save run %s of job %s: %s", job.run_id, job.id, note)
         return status, f"{message} {note}".strip()
 
-    def _lose(self, job: "Job", cause: str) -> tuple[str, str]:
+    def _lose(self, job: Job, cause: str) -> tuple[str, str]:
         logger.error("The Dask worker training job %s (run %s) was lost: %s.", job.id, job.run_id, cause)
         message = WORKER_LOST.format(cause=cause)
         job.fail_histories(message)
         return "failed", message
 
-    def _unanswered(self, job: "Job", grace: float) -> tuple[str, str]:
+    def _unanswered(self, job: Job, grace: float) -> tuple[str, str]:
         logger.error("The Dask worker of job %s (run %s) did not answer a stop within %g s.", job.id, job.run_id,
                      grace)
         message = UNANSWERED.format(reason=job.stop_reason or "", grace=grace).strip()

@@ -11,8 +11,9 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from core.data.history import History
 from core.engine.common import SESSION_CLOSED, copy_history
@@ -61,7 +62,7 @@ class JobProgress:
 class Job:
     """One submitted experiment, from the queue to its end; safe to read from any thread."""
 
-    def __init__(self, runner: "JobRunner", experiment: Experiment, is_alive: Callable[[], bool] | None):
+    def __init__(self, runner: JobRunner, experiment: Experiment, is_alive: Callable[[], bool] | None):
         self.id = uuid.uuid4().hex[:12]
         self.run_id = run_id(experiment)
         self.experiment = experiment

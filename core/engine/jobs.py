@@ -22,17 +22,17 @@ import importlib.util
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
-from core.settings import environment
-from core.training import budget
-from core.tasks.experiment import Experiment, model_names
 from core.engine.common import SHUTTING_DOWN, Slot, outcome, save_run
 from core.engine.job import Job, Watch
+from core.settings import environment
 from core.store.runs import RunStore
 from core.tasks.base import DataError
+from core.tasks.experiment import Experiment, model_names
+from core.training import budget
 from core.training.trainer import prepare, run_interleaved
 
 logger = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class JobRunner:
         """The memory one job may use: the memory budget shared by the concurrent jobs."""
         return self.max_memory_mb / self.max_concurrent if self.max_memory_mb is not None else None
 
-    def memory_refusal(self, experiment: Experiment, shape: "budget.DataShape | None" = None) -> str | None:
+    def memory_refusal(self, experiment: Experiment, shape: budget.DataShape | None = None) -> str | None:
         """Why a job does not fit its memory share (None if it does, or if its data's shape is
         unknown until built; the trainer asks again with the built data's shape)."""
         shape = shape or budget.expected_shape(experiment)

@@ -12,7 +12,8 @@ import pickle
 import queue
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -200,10 +201,10 @@ def train_watched(watch: RemoteWatch, experiment, device, max_steps, memory_mb=N
     """Build a job's data, check it against the memory budget, tell the server it trains, train
     until done or stopped; its status and message. The trainers are left on `watch.trainers` for
     the caller to save or send back."""
-    from core.training import budget
     from core.engine import common
     from core.store.runs import run_id
     from core.tasks.base import DataError
+    from core.training import budget
     from core.training.trainer import prepare, run_interleaved
 
     try:

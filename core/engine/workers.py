@@ -55,12 +55,12 @@ def _death_cause(exitcode: int | None) -> tuple[str, str]:
 class ProcessSlot:
     """One worker process and the server thread that feeds it jobs from the runner's queue."""
 
-    def __init__(self, runner: "JobRunner", number: int):
+    def __init__(self, runner: JobRunner, number: int):
         self.runner, self.number = runner, number
         self.send_lock = threading.Lock()  # the slot's thread and stop() both send on the pipe
         self.process: multiprocessing.process.BaseProcess | None = None
         self.connection = None
-        self.job: "Job | None" = None
+        self.job: Job | None = None
         self.thread = threading.Thread(target=self._serve, name=f"rnn-job-slot-{number}", daemon=True)
 
     def start(self) -> None:
@@ -126,7 +126,7 @@ class ProcessSlot:
             self._start_worker()
         return False
 
-    def _run(self, job: "Job") -> None:
+    def _run(self, job: Job) -> None:
         runner = self.runner
         self.send("job", job.experiment, runner.max_steps, runner.max_seconds, runner.job_memory_mb)
         watch = runner.session_watch(job)
@@ -162,7 +162,7 @@ class ProcessSlot:
                 runner.finish(job, status, text)
                 return
 
-    def _worker_died(self, job: "Job") -> None:
+    def _worker_died(self, job: Job) -> None:
         self.process.join(1.0)
         cause, hint = _death_cause(self.process.exitcode)
         logger.error("The worker process of job %s (run %s) died: %s.", job.id, job.run_id, cause)

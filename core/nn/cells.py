@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from core.settings.fields import setting
 
 
-
 @dataclass(frozen=True)
 class CellKind:
     """How the playground shows one cell kind: its name in charts and sentences, and its colour."""

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from core.nn.seq2seq import Seq2Seq
 
 
-def initialise_classifier(model: "SequenceModel", seed: int, forget_bias: float) -> None:
+def initialise_classifier(model: SequenceModel, seed: int, forget_bias: float) -> None:
     """PyTorch's default uniform initialisation, drawn from a private seeded generator."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -42,7 +42,7 @@ def initialise_classifier(model: "SequenceModel", seed: int, forget_bias: float)
     model.encoder.generator.manual_seed(seed + 1)
 
 
-def initialise_seq2seq(model: "Seq2Seq", seed: int, forget_bias: float) -> None:
+def initialise_seq2seq(model: Seq2Seq, seed: int, forget_bias: float) -> None:
     """As initialise_classifier: uniform weights, normal embeddings, forget bias; all from the seed."""
     generator = torch.Generator().manual_seed(seed)
     hidden = model.encoder.hidden_size

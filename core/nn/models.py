@@ -8,8 +8,8 @@ specs; nothing outside this module branches on the cell kind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -281,7 +281,8 @@ class SequenceModel(nn.Module):
         else:
             last = top[torch.arange(batch, device=top.device), lengths.to(top.device) - 1]
         if self.encoder.spec.averages:
-            count = lengths.to(top.device) if lengths is not None else torch.full((batch,), top.shape[1], device=top.device)
+            count = (lengths.to(top.device) if lengths is not None
+                     else torch.full((batch,), top.shape[1], device=top.device))
             return last / count.to(top.dtype).unsqueeze(-1)  # (batch, hidden): the mean
         if self.encoder.directions == 1:
             return last  # (batch, hidden)

@@ -10,9 +10,7 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor
-
-from torch import nn
+from torch import Tensor, nn
 
 
 def sequence_loss(logits: Tensor, targets: Tensor) -> Tensor:

@@ -81,11 +81,11 @@ def confusion_matrix(predictions: torch.Tensor, targets: torch.Tensor, num_class
 class Classification:
     """One label per example (or per step): a recurrent encoder and a linear head, scored by accuracy."""
 
-    def build_model(self, data: "TaskData", name: str, config: ModelConfig, seed: int) -> SequenceModel:
+    def build_model(self, data: TaskData, name: str, config: ModelConfig, seed: int) -> SequenceModel:
         return build_model(name, data.input_size, data.num_classes, config, seed,
                            per_step=data.per_step, vocab_size=data.vocab_size)
 
-    def evaluate(self, model: nn.Module, data: "TaskData") -> Evaluation:
+    def evaluate(self, model: nn.Module, data: TaskData) -> Evaluation:
         """Loss, accuracy, accuracy per group and the confusion matrix over the validation split."""
         loss, predictions = evaluate_model(model, data.val_inputs, data.val_targets, data.val_lengths)
         targets = data.val_targets
@@ -99,18 +99,18 @@ class Classification:
         confusion = None if data.per_step else confusion_matrix(predictions, targets, data.num_classes)
         return Evaluation(loss, float(hits.sum()) / max(int(scored.sum()), 1), groups=groups, confusion=confusion)
 
-    def score(self, model: nn.Module, data: "TaskData", inputs: torch.Tensor, targets: torch.Tensor,
+    def score(self, model: nn.Module, data: TaskData, inputs: torch.Tensor, targets: torch.Tensor,
               lengths: torch.Tensor | None = None, dataset: Any = None) -> float:
         """Share of items a model gets right on other data (an evaluation file, say)."""
         _, predictions = evaluate_model(model, inputs, targets, lengths)
         return float((predictions == targets).float().mean()) if targets.numel() else 0.0
 
-    def probe_maps(self, model: nn.Module, data: "TaskData") -> dict[str, list[list[float]]]:
+    def probe_maps(self, model: nn.Module, data: TaskData) -> dict[str, list[list[float]]]:
         """Matrices recorded at each probe beside the gradient through time; a classifier has none."""
         return {}
 
     @torch.no_grad()
-    def describe_example(self, model: nn.Module, data: "TaskData", index: int, inputs: torch.Tensor) -> str:
+    def describe_example(self, model: nn.Module, data: TaskData, index: int, inputs: torch.Tensor) -> str:
         """A plain sentence: validation example `index`, its answer and the model's (inputs: (1, time, ...))."""
         probabilities = torch.softmax(model(inputs), dim=-1)[0]
         names = data.class_names or tuple(str(i) for i in range(data.num_classes))

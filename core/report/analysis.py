@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.tasks.experiment import Experiment
 from core.nn.cells import cell_of
 from core.nn.models import REGISTRY
 from core.tasks.base import TaskData
+from core.tasks.experiment import Experiment
 
 
 @dataclass

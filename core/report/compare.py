@@ -24,10 +24,11 @@ import math
 import re
 import statistics
 import zlib
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from core.nn.cells import CELLS, cell_of, model_label
 from core.data.history import History
+from core.nn.cells import CELLS, cell_of, model_label
 
 # A run id is 16 hex characters (core/store/runs.py); anything else in a link was typed or tampered with.
 RUN_ID = re.compile(r"[0-9a-f]{16}")
@@ -183,7 +184,8 @@ def series_rows(run: str, history: History) -> list[dict]:
 
 def series_values(history: History, series: str) -> tuple[list[int], list[float | None]]:
     """(steps, values) of one series of series_rows, read straight from the history; empty when it has none."""
-    picked = {"train loss": (history.steps, history.train_loss), "validation loss": (history.eval_steps, history.val_loss),
+    picked = {"train loss": (history.steps, history.train_loss),
+              "validation loss": (history.eval_steps, history.val_loss),
               f"validation {history.metric}": (history.eval_steps, history.val_metric)}.get(series)
     if picked is not None:
         return list(picked[0]), list(picked[1])

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 # The key of an uploaded file, as a text setting's pattern: uploads travel in links by this key.
 UPLOAD_KEY = "[0-9a-f]{16}"

@@ -6,6 +6,7 @@ Read here, below every layer that keeps files beside the store (the uploads, the
 from __future__ import annotations
 
 from pathlib import Path
+
 from core.settings import environment
 
 

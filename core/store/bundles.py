@@ -9,8 +9,8 @@ import re
 from typing import Any
 
 from core.data.history import STATUSES, History
-from core.tasks import experiment as config
 from core.settings import environment
+from core.tasks import experiment as config
 
 BUNDLE_FORMAT = "rnn-playground-run"
 BUNDLE_VERSION = 1

@@ -15,18 +15,19 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 
-from core.tasks import experiment as config
-from core.tasks import versions
 from core.data.history import STATUSES, History, combined_status
 from core.settings.paths import default_path
 from core.store.bundles import BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, read_bundle
 from core.store.sqlite_file import check_path, is_busy, migrate, store_error, wait_seconds
+from core.tasks import experiment as config
+from core.tasks import versions
 
 
 class UnsafeWeights(ValueError):
@@ -272,7 +273,8 @@ class RunStore:
             for start in range(0, len(run_ids), 500):
                 chunk = run_ids[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                rows = connection.execute(f"SELECT run_id, params FROM runs WHERE run_id IN ({marks})", chunk).fetchall()
+                query = f"SELECT run_id, params FROM runs WHERE run_id IN ({marks})"
+                rows = connection.execute(query, chunk).fetchall()
                 found.update((identifier, json.loads(params)) for identifier, params in rows)
         return found
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from core.settings.paths import StoreError
 from core.settings import environment
-
+from core.settings.paths import StoreError
 
 # The schema's version, kept in the file's user_version: a later change to the tables bumps it
 # and migrates older files in `migrate`; a file written by a newer schema is refused, not misread.

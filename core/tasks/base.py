@@ -57,7 +57,7 @@ class TaskData:
         index = index.to(self.train_inputs.device)
         return self.train_inputs[index], self.train_targets[index], lengths
 
-    def to(self, device: torch.device) -> "TaskData":
+    def to(self, device: torch.device) -> TaskData:
         moved = {}
         for name, value in vars(self).items():
             # Lengths stay on the CPU, where packing sequences wants them.

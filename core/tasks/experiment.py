@@ -7,12 +7,13 @@ and its defaults for the shared ones come from its record in the task registry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import functools
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from core.nn.cells import CELL_LABELS, ModelConfig
-from core.settings.fields import Setting, last_value, shortened, clean_value, setting, settings_of
+from core.settings.fields import Setting, clean_value, last_value, setting, settings_of, shortened
 from core.settings.train import TrainConfig
 from core.tasks.record import Preset
 from core.tasks.registry import task as task_record

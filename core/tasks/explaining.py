@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import math
 
+from core.data.history import History
 from core.nn.cells import model_label
 from core.nn.models import REGISTRY
 from core.tasks.experiment import Experiment
-from core.data.history import History
 
 
 def orders_of_magnitude(ratio: float | None) -> float | None:

@@ -9,8 +9,9 @@ so listing the lessons stays cheap.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from core.data.errors import DataError
 from core.data.training_data import check_training_file
@@ -41,7 +42,7 @@ class FileFormats:
 
     formats: tuple[str, ...]
     read: Callable[[str, bytes], object]
-    encode: Callable[["TaskData", object], tuple]
+    encode: Callable[[TaskData, object], tuple]
     # The rule a file must meet to be trained on; classifiers need enough samples of two classes.
     check: Callable[[object], object] = check_training_file
 
@@ -50,7 +51,7 @@ def _no_files(format: str, content: bytes) -> object:
     raise DataError(f"This task reads no files (asked for {format!r}).")
 
 
-def _no_encoding(data: "TaskData", dataset: object) -> tuple:
+def _no_encoding(data: TaskData, dataset: object) -> tuple:
     raise DataError("This task reads no files.")
 
 
@@ -62,7 +63,7 @@ def same_cells(config: TaskConfig, cells: tuple[str, ...]) -> tuple[str, ...]:
     return cells
 
 
-def unknown_shape(config: TaskConfig) -> "DataShape | None":
+def unknown_shape(config: TaskConfig) -> DataShape | None:
     """A lesson that cannot tell its data's shape before building it (the budget then builds it)."""
     return None
 
@@ -94,8 +95,8 @@ class Task:
 
     name: str  # the URL's and the CLI's task name
     config_type: type  # the lesson's frozen config dataclass (its settings, with bounds in metadata)
-    build: Callable[[TaskConfig, int], "TaskData"]  # seeded data; the data carries its model problem
-    explain: Callable[["Experiment", list["History"]], list[str]]  # plain sentences on a run
+    build: Callable[[TaskConfig, int], TaskData]  # seeded data; the data carries its model problem
+    explain: Callable[[Experiment, list[History]], list[str]]  # plain sentences on a run
     page: Page
     golden: Golden
     # Bump when a change alters what this lesson's runs compute, then regenerate its golden run
@@ -110,4 +111,4 @@ class Task:
     model_names: Callable[[TaskConfig, tuple[str, ...]], tuple[str, ...]] = same_cells
     files: FileFormats = NO_FILES
     # The data's shape without building it, for the server's memory budget.
-    data_shape: Callable[[TaskConfig], "DataShape | None"] = unknown_shape
+    data_shape: Callable[[TaskConfig], DataShape | None] = unknown_shape

@@ -19,7 +19,6 @@ from core.tasks.registry import task as task_record
 from core.tasks.registry import tasks
 
 
-
 def numbers_versions() -> dict[str, int]:
     """Each lesson's numbers version, from its task record.
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from core.tasks.experiment import Experiment, model_names, parameter_fields
 from core.nn.cells import cell_of
 from core.tasks.base import DataShape
+from core.tasks.experiment import Experiment, model_names, parameter_fields
 from core.tasks.registry import task
 
 FLOAT = 4  # bytes in a float32

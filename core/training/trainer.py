@@ -11,18 +11,18 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
-
 from torch import nn
 
-from core.tasks.experiment import Experiment, model_names
 from core.data.history import History
 from core.nn.probes import gradient_norms, gradient_through_time, sequence_loss
-from core.tasks.registry import build_task
-from core.tasks.base import TaskData
 from core.settings import environment
+from core.tasks.base import TaskData
+from core.tasks.experiment import Experiment, model_names
+from core.tasks.registry import build_task
+
 # A running loss this many times above where it started is treated as divergence.
 EXPLOSION_FACTOR = 4.0
 # A step this short needs no stopping points within it to keep a time budget (see run_interleaved).
@@ -138,7 +138,8 @@ class Trainer:
         advice = f"Lower the learning rate (now {lr:g}; try {lr / 10:g})"
         advice += " or turn on gradient clipping." if self.settings.clip <= 0 else "."
         if not math.isfinite(loss) or not math.isfinite(total_norm):
-            return f"Training diverged at step {step}: the loss became {'NaN' if loss != loss else 'infinite'}. {advice}"
+            became = "NaN" if loss != loss else "infinite"
+            return f"Training diverged at step {step}: the loss became {became}. {advice}"
         self.recent_losses = (self.recent_losses + [loss])[-10:]
         running = sum(self.recent_losses) / len(self.recent_losses)
         limit = EXPLOSION_FACTOR * self.baseline_loss

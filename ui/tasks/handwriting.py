@@ -8,15 +8,15 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core.store import runs
 from core.data import strokes
-from core.report.analysis import load_model
-from core.tasks.experiment import Experiment, model_names
 from core.nn.cells import model_label
-from core.tasks.registry import check_training_file
-from core.tasks.handwriting import data as handwriting
-from core.tasks.base import DataError, TaskData
 from core.nn.problems import evaluate_model
+from core.report.analysis import load_model
+from core.store import runs
+from core.tasks.base import DataError, TaskData
+from core.tasks.experiment import Experiment, model_names
+from core.tasks.handwriting import data as handwriting
+from core.tasks.registry import check_training_file
 from ui import charts, figures, lab, plain, reading
 from ui.services import run_store
 

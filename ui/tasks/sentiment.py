@@ -9,10 +9,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.store import runs
 from core.data import tables
-from core.tasks.experiment import Experiment
+from core.store import runs
 from core.tasks.base import DataError, TaskData
+from core.tasks.experiment import Experiment
 from core.tasks.registry import check_training_file
 from ui import figures, lab, plain, reading
 from ui.chart_style import every_label_axis

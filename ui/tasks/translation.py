@@ -6,16 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.tasks.translation import pair_files
-from core.store import runs
-from core.tasks.experiment import Experiment, model_names
-from core.nn.cells import model_label
-from core.tasks.translation.explanation import translation_lines
 from core.data.history import History
+from core.nn.cells import model_label
 from core.report.order import numeric_order
+from core.store import runs
+from core.tasks.base import DataError, TaskData
+from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import check_training_file
 from core.tasks.translation import data as translation
-from core.tasks.base import DataError, TaskData
+from core.tasks.translation import pair_files
+from core.tasks.translation.explanation import translation_lines
 from ui import charts, figures, lab, lab_status, plain, reading
 from ui.services import task_data
 

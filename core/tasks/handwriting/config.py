@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.settings.fields import UPLOAD_KEY, setting
+
 # The pen files it reads: UCI pendigits and UJI Pen Characters.
 FORMATS = ("pendigits", "uji")
 

@@ -26,11 +26,11 @@ import numpy as np
 import torch
 
 from core.data import strokes as pen
+from core.data.pen_files import PenSet, read_pendigits, read_uji
+from core.data.training_data import check_classes
+from core.tasks.base import DataError, TaskData
 from core.tasks.handwriting.config import FORMATS, HandwritingTaskConfig
 from core.tasks.handwriting.writer import FACES, Strokes, as_pendigits, write
-from core.data.pen_files import PenSet, read_pendigits, read_uji
-from core.tasks.base import DataError, TaskData
-from core.data.training_data import check_classes
 
 CHARSETS = {
     "digits": tuple(string.digits),
@@ -151,7 +151,8 @@ def _upload_splits(config: HandwritingTaskConfig, classes: tuple[str, ...],
     val_count = max(len(targets) // 5, 1)
     val, train = order[:val_count], order[val_count:]
     probe = val[:PROBE_SIZE]
-    return [(inputs[train], targets[train]), (inputs[val], targets[val]), (inputs[probe], targets[probe])], penset.notices
+    splits = [(inputs[train], targets[train]), (inputs[val], targets[val]), (inputs[probe], targets[probe])]
+    return splits, penset.notices
 
 
 def check_training_file(penset: PenSet) -> PenSet:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from core.data.history import History
 from core.tasks.experiment import Experiment
 from core.tasks.explaining import (
-    all_diverged, gradient_ratios, name_of, orders_of_magnitude, percent, stopped_note, where_measured,
+    all_diverged,
+    gradient_ratios,
+    name_of,
+    orders_of_magnitude,
+    percent,
+    stopped_note,
+    where_measured,
 )
 
 
@@ -36,7 +42,8 @@ def handwriting_lines(experiment: Experiment, histories: list[History]) -> list[
         points = experiment.task_config.points
         drops = [(history, orders_of_magnitude(ratio)) for history, ratio in ratios]
         sentence = ("From the last pen point back to the first, the gradient changes by "
-                    + ", ".join(f"{name_of(history)} {-drop:+.1f} ({where_measured(history)})" for history, drop in drops)
+                    + ", ".join(f"{name_of(history)} {-drop:+.1f} ({where_measured(history)})"
+                                for history, drop in drops)
                     + f" orders of magnitude over {points} points")
         if all(abs(drop) < 1 for _, drop in drops):
             sentence += (": on paths this short no cell's gradient fades by even one order of magnitude; raise the "

@@ -11,8 +11,8 @@ hooks, uneven pen speed and jitter, all scaled by `distortion`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 

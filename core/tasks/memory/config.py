@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core.settings.fields import setting
 
+
 @dataclass(frozen=True)
 class MemoryTaskConfig:
     """The memory task: remember the first symbol across a run of distractors."""

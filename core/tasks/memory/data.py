@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from core.tasks.memory.config import MemoryTaskConfig
 from core.tasks.base import DataShape, TaskData
+from core.tasks.memory.config import MemoryTaskConfig
 
 TRAIN_SIZE = 4096
 VAL_SIZE = 512

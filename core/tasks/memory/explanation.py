@@ -5,7 +5,14 @@ from __future__ import annotations
 from core.data.history import History
 from core.tasks.experiment import Experiment
 from core.tasks.explaining import (
-    all_diverged, chance_verdict, gradient_comparison, name_of, orders_of_magnitude, percent, stopped_note, where_measured,
+    all_diverged,
+    chance_verdict,
+    gradient_comparison,
+    name_of,
+    orders_of_magnitude,
+    percent,
+    stopped_note,
+    where_measured,
 )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core.settings.fields import UPLOAD_KEY, setting
 
+
 @dataclass(frozen=True)
 class SentimentTaskConfig:
     """The sentiment demo: word-order puzzles, real review snippets, or the user's own table."""

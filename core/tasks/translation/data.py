@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from core.tasks.translation import phrases
-from core.tasks.translation import pair_files
 from core.data import tokens
+from core.data.tables import counted
 from core.nn.cells import VARIANT_MARK, ModelConfig
-from core.tasks.translation.config import FORMATS, TranslationTaskConfig
 from core.nn.problems import EVAL_BATCH, Evaluation, evaluate_model, evaluating
 from core.nn.seq2seq import Hypothesis, Seq2Seq, build_seq2seq
-from core.data.tables import counted
 from core.tasks.base import DataError, TaskData
+from core.tasks.translation import pair_files, phrases
+from core.tasks.translation.config import FORMATS, TranslationTaskConfig
 
 VAL_SIZE = 200
 UPLOAD_VAL_SHARE = 0.1

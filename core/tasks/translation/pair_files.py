@@ -8,7 +8,8 @@ import random
 import re
 
 from core.data.errors import DataError
-from core.data.tables import _size as size_text, counted, decode
+from core.data.tables import _size as size_text
+from core.data.tables import counted, decode
 from core.tasks.translation.config import LANGUAGES
 from core.tasks.translation.phrases import LANGUAGE_NAMES, Pairs
 

@@ -20,8 +20,8 @@ from babel.numbers import format_currency
 from babel.units import format_unit
 from num2words import num2words
 
-from core.data.tables import counted
 from core.data.errors import DataError
+from core.data.tables import counted
 from core.tasks.translation.config import LANGUAGES
 
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
@@ -155,8 +155,8 @@ def number_splits(source_language: str, target_language: str, largest: int, trai
     fifths = [len(pool) // 5 for pool in pools]
     val_shares = _spread(val_count, fifths)
     # Rounding each length's fifth down can leave validation short of a fifth of the whole range.
-    val_shares = [share + extra for share, extra in
-                  zip(val_shares, _spread(val_count - sum(val_shares), [len(p) - v for p, v in zip(pools, val_shares)]))]
+    room = [len(pool) - share for pool, share in zip(pools, val_shares)]
+    val_shares = [share + extra for share, extra in zip(val_shares, _spread(val_count - sum(val_shares), room))]
     train_shares = _spread(train_count, [len(pool) - share for pool, share in zip(pools, val_shares)])
     randomness = random.Random(seed)
     val_numbers, train_numbers = [], []
