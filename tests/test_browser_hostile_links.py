@@ -26,7 +26,7 @@ from core.data.history import History
 from core.report import compare
 from core.store.runs import RunStore
 from core.tasks import experiment as config
-from ui.presets import PAGES as LAB_PAGES
+from core.tasks.registry import tasks
 
 try:
     from playwright.sync_api import expect
@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 UI_TIMEOUT = 20_000
 MARKERS = ("MKIMG", "MKLINK", "MKJS", "MKRED", "MKBOLD", "MKHEAD", "MKEM", "MKCODE", "MKSTRIKE", "MKA", "MKBG",
            "MKMATH", "MKBADGE", "bug_report", "MKLIST", "MKQUOTE")
-PAGE_TASKS = {path.removeprefix("pages/").removesuffix(".py"): task for task, (path, _) in LAB_PAGES.items()}
+PAGE_TASKS = {record.page.path.removeprefix("pages/").removesuffix(".py"): record.name for record in tasks()}
 
 
 def corpus(host: str) -> list[str]:

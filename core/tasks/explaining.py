@@ -12,6 +12,7 @@ generated histories.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 from core.data.history import History
 from core.nn.cells import model_label
@@ -54,6 +55,27 @@ def stopped_note(experiment: Experiment, history: History) -> str:
     if history.status == "stopped":
         return f" (stopped after {done} of {total} steps)"
     return f" ({done} of {total} steps so far)"
+
+
+def unreadable(experiment: Experiment, history: History) -> str | None:
+    """The one sentence for a model whose run left no final numbers to read (it diverged, or it was
+    never evaluated), else None: a lesson then goes on to read its numbers."""
+    if history.status == "diverged":
+        return f"**{name_of(history)}** diverged: {history.message}"
+    if history.final_val_metric() is None:
+        return f"**{name_of(history)}**{stopped_note(experiment, history)} has not been evaluated yet."
+    return None
+
+
+def readable(experiment: Experiment, histories: list[History], lines: list[str]) -> Iterator[tuple[History, str]]:
+    """Each model with final numbers to read, with its stopped_note; the sentence of every other
+    one (diverged, never evaluated) goes to `lines` in its place."""
+    for history in histories:
+        sentence = unreadable(experiment, history)
+        if sentence is not None:
+            lines.append(sentence)
+        else:
+            yield history, stopped_note(experiment, history)
 
 
 def where_measured(history: History) -> str:

@@ -9,9 +9,10 @@ so listing the lessons stays cheap.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.data.errors import DataError
 from core.data.training_data import check_training_file
@@ -45,6 +46,17 @@ class FileFormats:
     encode: Callable[[TaskData, object], tuple]
     # The rule a file must meet to be trained on; classifiers need enough samples of two classes.
     check: Callable[[object], object] = check_training_file
+
+
+def later(module: str, name: str) -> Callable[..., Any]:
+    """`module.name`, imported when first called: a lesson's record names its data code without
+    importing it, so listing the lessons (navigation, CLI help) loads no tokenizer or font."""
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args)
+
+    call.__name__ = call.__qualname__ = name
+    return call
 
 
 def _no_files(format: str, content: bytes) -> object:

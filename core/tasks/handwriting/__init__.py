@@ -8,37 +8,15 @@ The data module loads the font package, so the record reaches it through functio
 from core.tasks.handwriting.config import FORMATS, HandwritingTaskConfig
 from core.tasks.handwriting.explanation import handwriting_lines
 from core.tasks.handwriting.presets import PRESETS
-from core.tasks.record import FileFormats, Golden, Page, Task
+from core.tasks.record import FileFormats, Golden, Page, Task, later
 
-
-def build(config: HandwritingTaskConfig, seed: int):
-    from core.tasks.handwriting import data
-
-    return data.build(config, seed)
-
-
-def read_file(format: str, content: bytes):
-    from core.tasks.handwriting import data
-
-    return data.read_file(format, content)
-
-
-def check_training_file(penset):
-    from core.tasks.handwriting import data
-
-    return data.check_training_file(penset)
-
-
-def encode_file(task_data, penset) -> tuple:
-    from core.tasks.handwriting import data
-
-    return data.encode_file(task_data, penset)
-
+# The lesson's data code, imported when first used.
+DATA = "core.tasks.handwriting.data"
 
 TASK = Task(
     name="handwriting",
     config_type=HandwritingTaskConfig,
-    build=build,
+    build=later(DATA, "build"),
     explain=handwriting_lines,
     page=Page(path="pages/handwriting.py", title="Handwriting", icon=":material/draw:", order=30,
               summary="Pen trajectories read point by point; then draw a character yourself.",
@@ -49,5 +27,7 @@ TASK = Task(
     # Measured: 24 points and 900 steps give the LSTM about 0.98 on generated digits and 0.91-0.93
     # on real writers' pendigits in about 30 s (see bench/demos_bench.py).
     defaults={"cells": ("gru", "lstm", "bilstm"), "steps": 900},
-    files=FileFormats(formats=FORMATS, read=read_file, encode=encode_file, check=check_training_file),
+    files=FileFormats(formats=FORMATS, read=later(DATA, "read_file"),
+                      encode=later(DATA, "encode_file"),
+                      check=later(DATA, "check_training_file")),
 )

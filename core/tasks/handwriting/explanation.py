@@ -10,7 +10,7 @@ from core.tasks.explaining import (
     name_of,
     orders_of_magnitude,
     percent,
-    stopped_note,
+    readable,
     where_measured,
 )
 
@@ -18,14 +18,7 @@ from core.tasks.explaining import (
 def handwriting_lines(experiment: Experiment, histories: list[History]) -> list[str]:
     """Markdown sentences on each model's accuracy, its hardest characters and commonest confusion."""
     lines = []
-    for history in histories:
-        if history.status == "diverged":
-            lines.append(f"**{name_of(history)}** diverged: {history.message}")
-            continue
-        stopped = stopped_note(experiment, history)
-        if history.final_val_metric() is None:
-            lines.append(f"**{name_of(history)}**{stopped} has not been evaluated yet.")
-            continue
+    for history, stopped in readable(experiment, histories, lines):
         sentence = (f"**{name_of(history)}**{stopped} read {percent(history.final_val_metric())} of the validation "
                     "characters")
         per_class = history.per_class_accuracy()

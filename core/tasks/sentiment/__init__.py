@@ -6,34 +6,18 @@ The data module loads SentencePiece, so the record reaches it through functions 
 """
 
 from core.data.tables import FORMATS
-from core.tasks.record import FileFormats, Golden, Page, Task
+from core.tasks.record import FileFormats, Golden, Page, Task, later
 from core.tasks.sentiment.config import SentimentTaskConfig
 from core.tasks.sentiment.explanation import sentiment_lines
 from core.tasks.sentiment.presets import PRESETS
 
-
-def build(config: SentimentTaskConfig, seed: int):
-    from core.tasks.sentiment import data
-
-    return data.build(config, seed)
-
-
-def read_file(format: str, content: bytes):
-    from core.tasks.sentiment import data
-
-    return data.read_file(format, content)
-
-
-def encode_file(task_data, table) -> tuple:
-    from core.tasks.sentiment import data
-
-    return data.encode_file(task_data, table)
-
+# The lesson's data code, imported when first used.
+DATA = "core.tasks.sentiment.data"
 
 TASK = Task(
     name="sentiment",
     config_type=SentimentTaskConfig,
-    build=build,
+    build=later(DATA, "build"),
     explain=sentiment_lines,
     page=Page(path="pages/sentiment.py", title="Sentiment", icon=":material/reviews:", order=20,
               summary="Word-order puzzles, real movie reviews or your own table; then type a review.",
@@ -43,5 +27,6 @@ TASK = Task(
     presets=PRESETS,
     # Measured: 600 steps of batch 64 take the LSTM past 0.95 on the puzzles in well under a minute.
     defaults={"cells": ("rnn", "lstm", "bilstm", "bow"), "batch_size": 64, "steps": 600},
-    files=FileFormats(formats=FORMATS, read=read_file, encode=encode_file),
+    files=FileFormats(formats=FORMATS, read=later(DATA, "read_file"),
+                      encode=later(DATA, "encode_file")),
 )

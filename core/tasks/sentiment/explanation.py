@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from core.data.history import History
 from core.tasks.experiment import Experiment
-from core.tasks.explaining import all_diverged, gradient_comparison, name_of, percent, stopped_note
+from core.tasks.explaining import all_diverged, gradient_comparison, name_of, percent, readable
 
 
 def sentiment_lines(experiment: Experiment, histories: list[History]) -> list[str]:
     """Markdown sentences on what reading in order bought each model, from this run's numbers."""
     lines = []
-    for history in histories:
-        if history.status == "diverged":
-            lines.append(f"**{name_of(history)}** diverged: {history.message}")
-            continue
-        stopped = stopped_note(experiment, history)
-        if history.final_val_metric() is None:
-            lines.append(f"**{name_of(history)}**{stopped} has not been evaluated yet.")
-            continue
+    for history, stopped in readable(experiment, histories, lines):
         groups = history.final_group_metrics()
         kinds = [f"{group} {percent(groups[group])}" for group in
                  ("plain", "negation", "contrast", "long", "has negation", "has contrast") if group in groups]

@@ -6,34 +6,10 @@ explanation, numbers version and page; core/tasks/registry.py finds it by this p
 """
 
 from core.nn.cells import CELLS
-from core.tasks.record import FileFormats, Golden, Page, Task
+from core.tasks.record import FileFormats, Golden, Page, Task, later
 from core.tasks.translation.config import FORMATS, TranslationTaskConfig
 from core.tasks.translation.explanation import translation_lines
 from core.tasks.translation.presets import PRESETS
-
-
-def build(config: TranslationTaskConfig, seed: int):
-    from core.tasks.translation import data
-
-    return data.build(config, seed)
-
-
-def read_file(format: str, content: bytes):
-    from core.tasks.translation import data
-
-    return data.read_file(format, content)
-
-
-def check_training_file(pairs):
-    from core.tasks.translation import data
-
-    return data.check_training_file(pairs)
-
-
-def encode_file(task_data, pairs) -> tuple:
-    from core.tasks.translation import data
-
-    return data.encode_file(task_data, pairs)
 
 
 def explain(experiment, histories) -> list[str]:
@@ -45,10 +21,13 @@ def model_names(config: TranslationTaskConfig, cells: tuple[str, ...]) -> tuple[
     return config.model_names(cells)
 
 
+# The lesson's data code, imported when first used.
+DATA = "core.tasks.translation.data"
+
 TASK = Task(
     name="translation",
     config_type=TranslationTaskConfig,
-    build=build,
+    build=later(DATA, "build"),
     explain=explain,
     page=Page(path="pages/translation.py", title="Translation", icon=":material/translate:", order=40,
               summary="An encoder-decoder with and without attention; then type a phrase and see where each "
@@ -64,5 +43,7 @@ TASK = Task(
     # An encoder-decoder needs a recurrent state, which a bag of words has not.
     choices={"cells": tuple(cell for cell in CELLS if cell != "bow")},
     model_names=model_names,
-    files=FileFormats(formats=FORMATS, read=read_file, encode=encode_file, check=check_training_file),
+    files=FileFormats(formats=FORMATS, read=later(DATA, "read_file"),
+                      encode=later(DATA, "encode_file"),
+                      check=later(DATA, "check_training_file")),
 )
