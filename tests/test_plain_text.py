@@ -179,3 +179,4 @@ def test_a_comparison_links_packed_settings_are_plain_text():
     assert "cannot be retrained" in notice
     assert not markup_on(app)
     assert [b.label for b in app.button if b.key == "retrain_missing"] == ["Retrain 1 missing run from the link's settings"]
+

@@ -40,7 +40,9 @@ def data_panel(experiment: Experiment) -> TaskData | None:
     if data is None:
         return None
     info = data.info
-    with st.expander(f"The data: {info.get('source', experiment.task_config.source)}", expanded=False):
+    # An uploaded table's source names its columns, the uploader's text: escaped, as in any label.
+    with st.expander(plain.fill("The data: {source}", source=info.get("source", experiment.task_config.source)),
+                     expanded=False):
         # Class names are an uploaded table's labels: outside text, escaped into the template.
         plain.markdown("**{train:,}** training and **{val:,}** validation examples; classes: {classes}. "
                        "Licence: {licence}. Vocabulary: {vocab:,} {tokenizer} pieces.",

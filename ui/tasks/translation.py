@@ -31,7 +31,7 @@ def data_panel(experiment: Experiment) -> TaskData | None:
     if data is None:
         return None
     info = data.info
-    with st.expander(f"The data: {info['origin']}", expanded=False):
+    with st.expander(plain.fill("The data: {origin}", origin=info["origin"]), expanded=False):
         vocabulary = (f"one shared vocabulary of {info['source_vocab']:,} pieces" if info["shared_vocabulary"] else
                       f"{info['source_vocab']:,} source and {info['target_vocab']:,} target pieces")
         plain.markdown("**{train:,}** training and **{val:,}** validation pairs (never seen in training); "
