@@ -176,24 +176,22 @@ def test_a_heatmap_names_the_units_it_shows_in_the_order_given():
     assert [row["value"] for row in rows if row["unit"] == 7] == list(values[:, 1])
 
 
+def spec_nodes(node):
+    """Every mapping anywhere in a (layered, concatenated) Vega-Lite spec."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from spec_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from spec_nodes(value)
+
+
 def _dash_of(chart_spec: dict, model: str) -> list:
     """The dash a chart's spec gives `model`, wherever in its layers the strokeDash scale sits."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            dash = node.get("strokeDash")
-            if isinstance(dash, dict) and "scale" in dash and "domain" in dash["scale"]:
-                scale = dash["scale"]
-                if model in scale["domain"]:
-                    found.append(scale["range"][scale["domain"].index(model)])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(chart_spec)
+    found = [scale["range"][scale["domain"].index(model)] for node in spec_nodes(chart_spec)
+             if isinstance(dash := node.get("strokeDash"), dict) and "domain" in (scale := dash.get("scale", {}))
+             and model in scale["domain"]]
     assert found, f"no dash for {model}"
     assert all(dash == found[0] for dash in found)
     return found[0]
@@ -224,19 +222,7 @@ def test_legend_swatches_stay_at_full_strength_when_the_raw_curve_fades():
     rows = [{"run": "a", "model": "LSTM", "series": "train loss", "step": step, "value": 1.0 / step, "wall": step}
             for step in (1, 2, 3)]
     spec = compare_charts.curve_chart(rows, "train loss", "Train loss", ["a"], smoothing=0.6).to_dict()
-    legends = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("legend"), dict):
-                legends.append(node["legend"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(spec)
+    legends = [node["legend"] for node in spec_nodes(spec) if isinstance(node.get("legend"), dict)]
     assert legends and all(legend.get("symbolOpacity") == 1 for legend in legends)
 
 
