@@ -117,8 +117,11 @@ def repeat_button(stored: dict[str, StoredRun], label_of, store: RunStore) -> No
     count = int(middle.number_input("Seeds in all", min_value=2, max_value=MAX_SEEDS, value=3, key="repeat_seeds"))
     run = stored[chosen]
     base = run.experiment().seed
-    missing = [seed for seed in range(base + 1, base + count)
-               if store.find(with_seed(run, seed), finished_only=True) is None]
+    wanted = {seed: runs.run_id(with_seed(run, seed)) for seed in range(base + 1, base + count)}
+    # Summaries only (one query, no histories), as siblings() reads them.
+    stored_now = store.summaries(list(wanted.values()))
+    missing = [seed for seed, identifier in wanted.items()
+               if identifier not in stored_now or stored_now[identifier].status != "finished"]
     busy = pending(run.run_id)
     if right.button("Repeat with other seeds", icon=":material/replay:", key="repeat", disabled=busy or not missing,
                     help="Trains the chosen run's settings with the next seeds (seeds already stored are not "

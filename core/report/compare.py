@@ -128,9 +128,10 @@ def run_names(params: Mapping[str, Mapping[str, Any]], most: int = 3) -> dict[st
     differing = settings_diff(params)
     order = list(differing)
     names = {}
+    # How many runs share each value of each differing setting, counted once for every run.
+    shared = {name: collections.Counter(repr(value) for value in values.values()) for name, values in differing.items()}
     for identifier, run_params in params.items():
-        counts = {name: sum(repr(value) == repr(values[identifier]) for value in values.values())
-                  for name, values in differing.items()}
+        counts = {name: shared[name][repr(values[identifier])] for name, values in differing.items()}
         chosen: list[str] = []
         for name in sorted(order, key=lambda name: (counts[name], order.index(name)))[:most]:
             spelled = f"{name} {_spelled(differing[name][identifier])}"
