@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from core.data.history import History
 from core.nn.cells import CELL_LABELS, model_label
 from core.tasks import experiment as config
-from core.tasks.explaining import CHANCE_MARGIN
+from core.tasks.explaining import CHANCE_MARGIN, SAME_SCORE
 from core.tasks.handwriting.explanation import handwriting_lines
 from core.tasks.memory.explanation import memory_lines
 from core.tasks.sentiment.explanation import sentiment_lines
@@ -28,6 +28,8 @@ LABEL = "|".join(re.escape(label) for label in CELL_LABELS.values())
 MORE = re.compile(rf"the ({LABEL}) passes back about 10\^([\d.]+) times more gradient to .+? than the ({LABEL}) ")
 LESSON = re.compile(rf"the ({LABEL})'s error signal shrinks .+ while the ({LABEL})'s cell state carries it back")
 WEAKER = re.compile(rf"In this run the ({LABEL}) passes back more gradient than the ({LABEL}),")
+YET = re.compile(rf"Yet the ({LABEL}) scored [\d.]+% against the ({LABEL})'s")
+ONE_WAY = ("rnn", "gru", "lstm")
 FIGURE = re.compile(r"(median over (\d+) probes|at step (\d+))")
 
 
@@ -86,8 +88,14 @@ def check_common_claims(lines: list[str], histories: list[History], total_steps:
         assert named[more].status != "diverged" and named[less].status != "diverged"
         assert more_ratio > less_ratio
         assert math.isclose(float(gap), math.log10(more_ratio / less_ratio), abs_tol=0.051)
+    for more, _, less in MORE.findall(text):
+        assert named[more].cell in ONE_WAY and named[less].cell in ONE_WAY
     for weak, strong in LESSON.findall(text):
-        assert named[weak].cell in ("rnn", "birnn") and named[strong].cell in ("lstm", "bilstm")
+        assert named[weak].cell == "rnn" and named[strong].cell == "lstm"
+    yet = YET.search(text)
+    if yet:
+        weak, strong = named[yet.group(1)], named[yet.group(2)]
+        assert weak.final_val_metric() >= strong.final_val_metric() - SAME_SCORE
         assert named[strong].median_grad_ratio() >= 10 * named[weak].median_grad_ratio()
     if "vanishing gradient" in text or "cell state carries" in text:
         assert LESSON.search(text), text
@@ -151,6 +159,11 @@ def test_handwriting_sentences_follow_the_numbers(histories):
     lines = handwriting_lines(HANDWRITING, histories)
     check_common_claims(lines, histories, HANDWRITING.train.steps)
     text = " ".join(lines)
+    for label, direction, size in re.findall(rf"of the ({LABEL}) (falls|rises) by ([\d.]+) orders", text):
+        ratio = by_label(histories)[label].median_grad_ratio()
+        assert (ratio < 1) == (direction == "falls")
+        assert math.isclose(float(size), abs(math.log10(ratio)), abs_tol=0.051) and float(size) > 0
+    assert "-0.0" not in text and "+0." not in text
     if "no cell's gradient fades" in text:
         ratios = [h.median_grad_ratio() for h in histories if h.status != "diverged" and h.grad_ratios()]
         assert ratios and all(abs(math.log10(ratio)) < 1 for ratio in ratios)
@@ -187,9 +200,54 @@ def test_every_model_diverged_gives_no_lesson_and_no_accuracy():
     histories = [make_history("rnn", "diverged", 0.25, [(10, 1e-6)], steps=12),
                  make_history("lstm", "diverged", 0.25, [(10, 1e-1)], steps=12)]
     lines = memory_lines(MEMORY, histories)
-    assert lines[:2] == ["**RNN** diverged: Training diverged at step 12.",
-                         "**LSTM** diverged: Training diverged at step 12."]
+    # The status box quotes the divergence message; the explanation points to it instead of repeating it.
+    assert lines[:2] == ["**RNN** diverged, so it has no accuracy to read (the box above says where and why).",
+                         "**LSTM** diverged, so it has no accuracy to read (the box above says where and why)."]
+    assert not any("Training diverged at step 12" in line for line in lines)
     assert lines[2].startswith("Every model diverged") and len(lines) == 3
+
+
+def test_clipping_is_advised_only_where_it_is_off():
+    histories = [make_history("rnn", "diverged", None, [], steps=12)]
+    clipped = config.from_params({"task": "memory", "clip": "1.0"})[0]
+    unclipped = config.from_params({"task": "memory", "clip": "0"})[0]
+    assert "clipping" not in " ".join(memory_lines(clipped, histories))
+    assert "turn on gradient clipping" in " ".join(memory_lines(unclipped, histories))
+
+
+def test_a_bidirectional_model_is_not_compared_with_one_way_readers():
+    """The report: sentiment at defaults, the RNN passing more gradient than the LSTM and the BiLSTM
+    the most; the text told the vanishing-gradient story with the BiLSTM as its hero."""
+    histories = [make_history("bow", "finished", 0.71, [(800, 0.71)]),
+                 make_history("rnn", "finished", 0.998, [(800, 3.2e-2)]),
+                 make_history("lstm", "finished", 0.995, [(800, 1.8e-2)]),
+                 make_history("bilstm", "finished", 0.999, [(800, 0.5)])]
+    lines = sentiment_lines(SENTIMENT, histories)
+    text = " ".join(lines)
+    assert "vanishing gradient" not in text and "cell state carries" not in text
+    assert "In this run the RNN passes back more gradient than the LSTM" in text
+    assert "Every model that reads one way (RNN, LSTM) passes back gradient" in text
+    comparison = next(line for line in lines if "reads one way" in line)
+    assert "BiLSTM" not in comparison and "BoW" not in comparison
+    assert any(line.startswith("The BiLSTM reads in both directions") and "5.0e-01" in line for line in lines)
+
+
+def test_a_plain_rnn_that_learned_anyway_is_said_to_have_learned():
+    histories = [make_history("rnn", "finished", 0.998, [(800, 1e-6)]),
+                 make_history("lstm", "finished", 0.99, [(800, 1e-2)])]
+    text = " ".join(memory_lines(MEMORY, histories))
+    assert "That is the vanishing gradient" in text
+    assert "Yet the RNN scored 99.8% against the LSTM's 99%" in text
+
+
+def test_handwriting_says_falls_or_rises_and_never_minus_zero():
+    """The report: 'Gradient changes by GRU +0.2, LSTM -0.0'."""
+    histories = [make_history("gru", "finished", 0.9, [(800, 10 ** 0.2)]),
+                 make_history("lstm", "finished", 0.9, [(800, 10 ** -0.02)])]
+    text = " ".join(handwriting_lines(HANDWRITING, histories))
+    assert "of the GRU rises by 0.2 orders of magnitude" in text
+    assert "of the LSTM stays level" in text
+    assert "+0" not in text and "-0.0" not in text
 
 
 def test_a_stopped_run_says_how_far_it_got_and_not_that_it_failed_to_learn():

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from core.data.history import History
@@ -64,6 +65,27 @@ def test_a_diverging_learning_rate_stops_with_advice_and_keeps_the_curves():
     assert "learning rate" in history.message and "clipping" in history.message
     assert 0 < len(history.steps) < 200
     assert len(history.train_loss) == len(history.steps)
+
+
+def test_a_divergence_message_quotes_the_figures_the_chart_shows():
+    """The report: 'the loss rose to 24.6' where the chart showed 32.0: the figure is a running mean,
+    and the message names it and quotes the step's own loss beside it."""
+    history = train(tiny(optimizer="adam", lr="1.0", clip="0", hidden_size="32", steps="200"), "rnn")
+    match = re.search(r"at step (\d+): the mean loss over steps (\d+)-(\d+) rose to ([\d.e+]+) "
+                      r"\(([\d.e+]+) at step (\d+)\)", history.message)
+    assert match, history.message
+    step, first, last, mean, own, own_step = match.groups()
+    assert int(step) == int(last) == int(own_step) == history.steps[-1]
+    window = history.train_loss[int(first) - 1:int(last)]
+    assert len(window) == int(last) - int(first) + 1 <= 10
+    assert float(mean) == pytest.approx(sum(window) / len(window), rel=1e-2)
+    assert float(own) == pytest.approx(history.train_loss[-1], rel=1e-2)
+
+
+def test_clipping_is_not_advised_when_it_is_already_on():
+    history = train(tiny(optimizer="adam", lr="1.0", clip="1.0", hidden_size="32", steps="200"), "rnn")
+    assert history.status == "diverged"
+    assert "clipping" not in history.message and "Lower the learning rate" in history.message
 
 
 def test_should_stop_ends_every_model_with_its_reason():

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterator
 
 from core.data.history import History
-from core.nn.cells import model_label
+from core.nn.cells import cell_of, model_label
 from core.nn.models import REGISTRY
 from core.tasks.experiment import Experiment
 
@@ -41,6 +41,8 @@ PLAIN_CELLS = tuple(name for name, spec in REGISTRY.items() if not spec.gates an
 CELL_STATE_CELLS = tuple(name for name, spec in REGISTRY.items() if spec.has_cell_state)
 # Accuracy within this of chance is not called better than chance.
 CHANCE_MARGIN = 0.15
+# Scores this close are not called better or worse.
+SAME_SCORE = 0.02
 
 
 def name_of(history: History) -> str:
@@ -61,7 +63,8 @@ def unreadable(experiment: Experiment, history: History) -> str | None:
     """The one sentence for a model whose run left no final numbers to read (it diverged, or it was
     never evaluated), else None: a lesson then goes on to read its numbers."""
     if history.status == "diverged":
-        return f"**{name_of(history)}** diverged: {history.message}"
+        # The status box above the charts quotes the divergence and its advice; said once, there.
+        return f"**{name_of(history)}** diverged, so it has no accuracy to read (the box above says where and why)."
     if history.final_val_metric() is None:
         return f"**{name_of(history)}**{stopped_note(experiment, history)} has not been evaluated yet."
     return None
@@ -76,6 +79,16 @@ def readable(experiment: Experiment, histories: list[History], lines: list[str])
             lines.append(sentence)
         else:
             yield history, stopped_note(experiment, history)
+
+
+def change_words(drop: float, bold: bool = False) -> str:
+    """'falls by 2.3 orders of magnitude', 'rises by 0.4 ...', or 'stays level' where the change rounds
+    to nothing: one wording for every lesson, never a sign to decode or a '-0.0'."""
+    size = round(abs(drop), 1)
+    if size == 0:
+        return "stays level (less than 0.05 orders of magnitude of change)"
+    amount = f"{size:.1f} orders of magnitude"
+    return f"{'falls' if drop > 0 else 'rises'} by {f'**{amount}**' if bold else amount}"
 
 
 def where_measured(history: History) -> str:
@@ -95,10 +108,12 @@ def chance_verdict(accuracy: float, chance: float, finished: bool) -> str:
     return "it remembers some of the time"
 
 
-def all_diverged(histories: list[History]) -> list[str]:
+def all_diverged(experiment: Experiment, histories: list[History]) -> list[str]:
+    """What to change when no model survived; clipping is suggested only where it is off."""
     if histories and all(history.status == "diverged" for history in histories):
-        return ["Every model diverged, so this run shows no lesson yet: lower the learning rate or turn on "
-                "gradient clipping, then train again."]
+        change = ("lower the learning rate" if experiment.train.clip > 0
+                  else "lower the learning rate or turn on gradient clipping")
+        return [f"Every model diverged, so this run shows no lesson yet: {change}, then train again."]
     return []
 
 
@@ -112,31 +127,64 @@ def gradient_ratios(histories: list[History]) -> list[tuple[History, float]]:
     return ratios
 
 
+def reads_one_way(history: History) -> bool:
+    """Whether a model reads its sequence in one direction through a recurrence: only then is its
+    first step the farthest its error signal travels (a bidirectional model's backward half reads
+    the first step last; a bag of words has no recurrence at all)."""
+    spec = REGISTRY.get(cell_of(history.cell))
+    return spec is not None and not spec.bidirectional and not spec.averages
+
+
 def gradient_comparison(histories: list[History], distance_words: str, first_words: str) -> list[str]:
-    """Which model passes more gradient back to the first step, and the vanishing-gradient lesson
-    only where this run shows it: a plain RNN's ratio at least 10 times below an LSTM's."""
+    """Which model passes more gradient back to the first step, among the models that read one way
+    (like with like), and the vanishing-gradient lesson only where this run shows it: a plain RNN's
+    ratio at least 10 times below an LSTM's. Bidirectional models get a sentence of their own."""
     ratios = gradient_ratios(histories)
-    if len(ratios) < 2:
-        return []
+    one_way = [(h, r) for h, r in ratios if reads_one_way(h)]
+    lines = []
+    if len(one_way) >= 2:
+        lines += _one_way_comparison(one_way, distance_words, first_words)
+    for history, ratio in ratios:
+        if REGISTRY[cell_of(history.cell)].bidirectional:
+            lines.append(f"The {name_of(history)} reads in both directions, so {first_words} is also where its "
+                         f"backward half ends: its |dL/dh₁| / |dL/dh_T| ({ratio:.1e}, {where_measured(history)}) "
+                         "is not a distance its error signal travelled, and it is left out of the comparison above.")
+    return lines
+
+
+def _one_way_comparison(ratios: list[tuple[History, float]], distance_words: str, first_words: str) -> list[str]:
+    names = ", ".join(name_of(h) for h, _ in ratios)
     more, most = max(ratios, key=lambda item: item[1])
     less, least = min(ratios, key=lambda item: item[1])
     gap = math.log10(most) - math.log10(least)
     if gap < 1:
-        return [f"Every model passes back gradient to {first_words} within a factor of 10 of the others "
-                f"({', '.join(f'{name_of(h)} {r:.1e} ({where_measured(h)})' for h, r in ratios)})."]
-    lines = [f"Across {distance_words} the {name_of(more)} passes back about 10^{gap:.1f} times more gradient to "
-             f"{first_words} than the {name_of(less)} (|dL/dh₁| / |dL/dh_T|: {most:.1e}, {where_measured(more)}, "
-             f"against {least:.1e}, {where_measured(less)})."]
+        lines = [f"Every model that reads one way ({names}) passes back gradient to {first_words} within a factor of "
+                 f"10 of the others ({', '.join(f'{name_of(h)} {r:.1e} ({where_measured(h)})' for h, r in ratios)})."]
+    else:
+        lines = [f"Of the models that read one way ({names}), across {distance_words} the {name_of(more)} passes "
+                 f"back about 10^{gap:.1f} times more gradient to {first_words} than the {name_of(less)} "
+                 f"(|dL/dh₁| / |dL/dh_T|: {most:.1e}, {where_measured(more)}, against {least:.1e}, "
+                 f"{where_measured(less)})."]
     plain = [(h, r) for h, r in ratios if h.cell in PLAIN_CELLS]
     gated = [(h, r) for h, r in ratios if h.cell in CELL_STATE_CELLS]
-    if plain and gated:
-        weakest, weakest_ratio = min(plain, key=lambda item: item[1])
-        strongest, strongest_ratio = max(gated, key=lambda item: item[1])
-        if strongest_ratio >= 10 * weakest_ratio:
-            lines.append(f"That is the vanishing gradient: the {name_of(weakest)}'s error signal shrinks at every "
-                         f"step it travels back through its squashing recurrence, while the {name_of(strongest)}'s "
-                         "cell state carries it back through gates that stay open.")
-        elif weakest_ratio > strongest_ratio:
-            lines.append(f"In this run the {name_of(weakest)} passes back more gradient than the "
-                         f"{name_of(strongest)}, so it does not show a plain RNN losing its error signal faster.")
+    if not (plain and gated):
+        return lines
+    weakest, weakest_ratio = min(plain, key=lambda item: item[1])
+    strongest, strongest_ratio = max(gated, key=lambda item: item[1])
+    plain_name, gated_name = name_of(weakest), name_of(strongest)
+    if strongest_ratio >= 10 * weakest_ratio:
+        lines.append(f"That is the vanishing gradient: the {plain_name}'s error signal shrinks at every step it "
+                     f"travels back through its squashing recurrence, while the {gated_name}'s cell state carries "
+                     "it back through gates that stay open.")
+        plain_score, gated_score = weakest.final_val_metric(), strongest.final_val_metric()
+        if plain_score is not None and gated_score is not None and plain_score >= gated_score - SAME_SCORE:
+            lines.append(f"Yet the {plain_name} scored {percent(plain_score)} against the {gated_name}'s "
+                         f"{percent(gated_score)}: in this run the weaker signal did not stop it learning the task.")
+    elif weakest_ratio > strongest_ratio:
+        lines.append(f"In this run the {plain_name} passes back more gradient than the {gated_name}, so it does not "
+                     "show the textbook story of a plain RNN losing its error signal faster.")
+    else:
+        lines.append(f"The {gated_name} passes back {strongest_ratio / weakest_ratio:.1f} times the {plain_name}'s "
+                     "gradient, under a factor of 10: too small a gap, in this run, to show a plain RNN's error "
+                     "signal fading faster.")
     return lines

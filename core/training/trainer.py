@@ -144,8 +144,11 @@ class Trainer:
         running = sum(self.recent_losses) / len(self.recent_losses)
         limit = EXPLOSION_FACTOR * self.baseline_loss
         if step >= 10 and running > limit:
-            return (f"Training diverged at step {step}: the loss rose to {running:.3g}, "
-                    f"far above its starting level of about {self.baseline_loss:.2f}. {advice}")
+            # Name the figure: the test is a running mean, and the chart shows each step's loss.
+            first = step - len(self.recent_losses) + 1
+            return (f"Training diverged at step {step}: the mean loss over steps {first}-{step} rose to "
+                    f"{running:.3g} ({loss:.3g} at step {step}), far above its starting level of about "
+                    f"{self.baseline_loss:.2f}. {advice}")
         return ""
 
     @torch.no_grad()

@@ -6,6 +6,7 @@ from core.data.history import History
 from core.tasks.experiment import Experiment
 from core.tasks.explaining import (
     all_diverged,
+    change_words,
     gradient_ratios,
     name_of,
     orders_of_magnitude,
@@ -29,15 +30,14 @@ def handwriting_lines(experiment: Experiment, histories: list[History]) -> list[
         if confusion:
             sentence += f"; most often it took {confusion}"
         lines.append(sentence + ".")
-    lines += all_diverged(histories)
+    lines += all_diverged(experiment, histories)
     ratios = gradient_ratios(histories)
     if ratios:
         points = experiment.task_config.points
         drops = [(history, orders_of_magnitude(ratio)) for history, ratio in ratios]
-        sentence = ("From the last pen point back to the first, the gradient changes by "
-                    + ", ".join(f"{name_of(history)} {-drop:+.1f} ({where_measured(history)})"
-                                for history, drop in drops)
-                    + f" orders of magnitude over {points} points")
+        sentence = (f"From the last pen point back to the first, over {points} points, the gradient "
+                    + "; ".join(f"of the {name_of(history)} {change_words(drop)} ({where_measured(history)})"
+                                for history, drop in drops))
         if all(abs(drop) < 1 for _, drop in drops):
             sentence += (": on paths this short no cell's gradient fades by even one order of magnitude; raise the "
                          "points per character to stretch the distance.")

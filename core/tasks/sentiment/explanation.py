@@ -17,7 +17,7 @@ def sentiment_lines(experiment: Experiment, histories: list[History]) -> list[st
         detail = f" (by kind: {', '.join(kinds)})" if kinds else ""
         lines.append(f"**{name_of(history)}**{stopped} reached {percent(history.final_val_metric())} validation "
                      f"accuracy{detail}.")
-    lines += all_diverged(histories)
+    lines += all_diverged(experiment, histories)
     by_cell = {history.cell: history for history in histories
                if history.status != "diverged" and history.final_val_metric() is not None}
     bag = by_cell.get("bow")
