@@ -37,6 +37,9 @@ def experiments(draw) -> Experiment:
     task = draw(st.sampled_from(task_names()))
     sections = {None: {}, "task_config": {}, "model": {}, "train": {}}
     for name, (section, spec) in config.parameter_fields(task).items():
+        applies_to, source = spec.metadata["sources"], sections["task_config"].get("source")
+        if applies_to is not None and source is not None and source not in applies_to:
+            continue  # a setting of other data sources keeps its default (see the test below)
         sections[section][name] = draw(_value_strategy(spec))
     return Experiment(
         task=task,
@@ -53,6 +56,21 @@ def test_round_trip_for_any_valid_experiment(experiment):
     clean, messages = from_params(to_params(experiment))
     assert clean == experiment
     assert messages == []
+
+
+@given(experiments(), st.data())
+@settings(max_examples=100, deadline=None)
+def test_a_setting_of_other_data_sources_takes_its_default_and_says_nothing(experiment, data):
+    """Two links that differ only in a setting their data does not use open one experiment."""
+    params = to_params(experiment)
+    fields = config.parameter_fields(experiment.task)
+    source = params.get("source")
+    idle = [name for name, (_, spec) in fields.items()
+            if spec.metadata["sources"] is not None and source not in spec.metadata["sources"]]
+    for name in idle:
+        params[name] = config.format_value(data.draw(_value_strategy(fields[name][1])), name)
+    clean, messages = from_params(params)
+    assert clean == experiment and messages == []
 
 
 raw_values = st.one_of(

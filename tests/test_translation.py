@@ -15,6 +15,7 @@ from core.data import tokens
 from core.data.history import History
 from core.nn.cells import model_label
 from core.tasks import experiment as config
+from core.tasks.explaining import wilson_interval
 from core.tasks.registry import build_task
 from core.tasks.translation import data as translation
 from core.tasks.translation.explanation import translation_lines
@@ -231,8 +232,29 @@ def test_the_explanation_names_diverged_stopped_and_baseline_runs():
     lines = translation_lines(EXPERIMENT, [stopped, diverged], 20.0)
     assert lines[0].startswith("**LSTM, no attention** (stopped after 100 of 100 steps)")
     assert "no better than copying the source unchanged (20.0)" in lines[0]
-    assert "diverged at step 12" in lines[1]
+    # The status box quotes the divergence; the explanation says so once and points there.
+    assert lines[1].startswith("**LSTM, additive attention** diverged") and "step 12" not in lines[1]
     assert len(lines) == 2  # nothing compares a diverged model
+
+
+def test_a_small_validation_set_gives_its_size_its_interval_and_a_warning():
+    """The report: 100% on 30 held-out pairs of the user's own, with no caveat."""
+    small = translation_lines(EXPERIMENT, [history("lstm+additive", 1.0, 0.5)], 20.0, val_count=30)
+    assert "translated 100% of the 30 held-out validation pairs (95% interval 88.6%-100%) exactly" in small[0]
+    assert small[1].startswith("Only 30 pairs were held out for validation") and "3.3 points" in small[1]
+    large = translation_lines(EXPERIMENT, [history("lstm+additive", 0.97, 0.5)], 20.0, val_count=1000)
+    assert "97% of the 1,000 held-out validation pairs exactly" in large[0]
+    assert "interval" not in " ".join(large) and not any(line.startswith("Only") for line in large)
+
+
+def test_the_wilson_interval_holds_its_share_and_narrows_with_more_items():
+    for share in (0.0, 0.1, 0.5, 0.97, 1.0):
+        widths = []
+        for count in (10, 30, 100, 1000):
+            low, high = wilson_interval(share, count)
+            assert 0.0 <= low <= share <= high <= 1.0
+            widths.append(high - low)
+        assert widths == sorted(widths, reverse=True)
 
 
 def test_vocabulary_size_zero_picks_what_suits_the_source(tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from test_pages import assert_charts_fit, chart_frames, open_page, train_to_the_end
 
+from core.tasks import experiment as config
+
 TINY = {"steps": "30", "hidden_size": "16", "batch_size": "16", "eval_every": "10", "probe_every": "10",
         "train_size": "300", "largest": "499", "beam_width": "3"}
 
@@ -54,3 +56,21 @@ def test_translation_explains_an_empty_phrase_and_waits_for_an_upload():
     assert any("sentence pairs" in info.value for info in app.info)
     app = open_page("translation", {"source": "upload", "upload": "0123456789abcdef"})
     assert not app.exception and any("again" in error.value for error in app.error)
+
+
+def test_settings_for_generated_data_are_hidden_and_left_out_of_an_upload_link():
+    """The report: the 'To' language stayed 'de' for a French file and went into the share link."""
+    experiment, messages = config.from_params({"task": "translation", "source": "upload", "target_language": "fr",
+                                               "largest": "999"})
+    assert not messages
+    assert experiment.task_config.target_language == "de" and experiment.task_config.largest == 99999
+    assert config.from_params({"task": "translation", "source": "upload"})[0] == experiment
+    generated = config.from_params({"task": "translation", "target_language": "fr"})[0]
+    assert generated.task_config.target_language == "fr"  # where it applies, it is kept
+    app = open_page("translation", {"source": "upload", "target_language": "fr"})
+    labels = [widget.label for widget in app.sidebar.segmented_control] + [w.label for w in app.sidebar.slider]
+    assert "To" not in labels and "From" not in labels
+    assert any("Not used with this data, so not shown: From, To, Largest number" in caption.value
+               for caption in app.sidebar.caption)
+    numbers = open_page("translation", {"target_language": "fr"})
+    assert "To" in [widget.label for widget in numbers.sidebar.segmented_control]

@@ -120,6 +120,9 @@ def experiment_controls(task: str = "memory") -> Experiment:
     with sidebar.expander("More settings"):
         for name in ADVANCED:
             values[name] = _widget(st, name, fields[name][1], values.get("source"))
+    idle = [spec.metadata["label"] for _, spec in fields.values() if _idle(spec, values.get("source"))]
+    if idle:
+        sidebar.caption(plain.fill("Not used with this data, so not shown: {settings}.", settings=", ".join(idle)))
     experiment, _ = config.from_params({k: config.format_value(v, k) for k, v in values.items()})
     return experiment
 
@@ -128,11 +131,19 @@ def _as_list(value: Any) -> list[str]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _idle(spec: Setting, source: str | None) -> bool:
+    """Whether a setting applies only to data sources other than the chosen one."""
+    sources = spec.metadata["sources"]
+    return source is not None and sources is not None and source not in sources
+
+
 def _widget(place: Any, name: str, spec: Setting, source: str | None = None) -> Any:
     meta = spec.metadata
-    # Greyed out rather than hidden: the value still belongs to the experiment and its link.
-    idle = source is not None and meta["sources"] is not None and source not in meta["sources"]
-    common = {"key": name, "help": meta["help"], "bind": "query-params", "disabled": idle}
+    if _idle(spec, source):
+        # Hidden, not greyed: it takes its default (core/tasks/experiment.py), so a greyed value
+        # would name a language or font the user's file does not have.
+        return spec.default
+    common = {"key": name, "help": meta["help"], "bind": "query-params"}
     default = spec.default
     if meta["many"]:
         chosen = place.multiselect(meta["label"], options=list(meta["choices"]), default=list(default),

@@ -48,7 +48,8 @@ class PageParts:
     footer: Callable[[Experiment], None] | None = None
     # Checked before Train: a message when the experiment cannot train yet (e.g. no file uploaded).
     blocker: Callable[[Experiment], str | None] | None = None
-    inspect_caption: str = ""
+    # What to look for in the gate heatmaps; a function when it depends on the data source.
+    inspect_caption: str | Callable[[Experiment], str] = ""
     # Dashed reference lines on the charts of further scores, e.g. {"chrF": copying the source}.
     baselines: Callable[[Experiment], dict[str, float]] | None = None
     # Earlier runs drawn faded on the step charts (set by render from the session's ghosts and pins).
@@ -266,7 +267,8 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
             st.markdown(line)
     if parts.after_results:
         parts.after_results(experiment, stored)
-    inspect_view.render(experiment, stored, parts.inspect_caption)
+    caption = parts.inspect_caption
+    inspect_view.render(experiment, stored, caption(experiment) if callable(caption) else caption)
 
 
 def parts_of(name: str) -> PageParts:

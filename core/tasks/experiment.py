@@ -146,6 +146,7 @@ def from_params(mapping: Mapping[str, Any] | None) -> tuple[Experiment, list[str
         sections[section][name] = value
         if message:
             messages.append(message)
+    _idle_settings_take_defaults(fields, sections)
     experiment = Experiment(
         task=task,
         task_config=task_record(task).config_type(**sections["task_config"]),
@@ -154,6 +155,21 @@ def from_params(mapping: Mapping[str, Any] | None) -> tuple[Experiment, list[str
         **sections[None],
     )
     return experiment, messages
+
+
+def _idle_settings_take_defaults(fields: Mapping[str, tuple[str | None, Any]],
+                                 sections: dict[str | None, dict[str, Any]]) -> None:
+    """A setting that applies only to other data sources (the target language of generated number
+    words, for a file of sentence pairs) takes its default: it neither shows a value the data does
+    not have nor travels in the link, and two runs differing only there are one run."""
+    if "source" not in fields:
+        return
+    section, spec = fields["source"]
+    source = sections[section].get("source", spec.default)
+    for name, (place, field_spec) in fields.items():
+        applies_to = field_spec.metadata["sources"]
+        if applies_to is not None and source not in applies_to:
+            sections[place].pop(name, None)
 
 
 def replace(experiment: Experiment, **changes: Any) -> Experiment:

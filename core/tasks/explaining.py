@@ -91,6 +91,43 @@ def change_words(drop: float, bold: bool = False) -> str:
     return f"{'falls' if drop > 0 else 'rises'} by {f'**{amount}**' if bold else amount}"
 
 
+def wilson_interval(share: float, count: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion measured on `count` items: unlike share ± 2
+    standard errors it stays inside [0, 1] and is honest at 0% and 100%, where a small set most
+    often lands."""
+    if count <= 0:
+        return 0.0, 1.0
+    denominator = 1 + z * z / count
+    centre = (share + z * z / (2 * count)) / denominator
+    spread = z * math.sqrt(share * (1 - share) / count + z * z / (4 * count * count)) / denominator
+    # Rounding can leave the bound a hair inside 0% or 100%; the measured share is always inside.
+    return max(0.0, min(share, centre - spread)), min(1.0, max(share, centre + spread))
+
+
+# Below this many validation items a share is reported with its interval and a warning.
+SMALL_VALIDATION = 200
+
+
+def share_of(share: float, count: int | None, items: str) -> str:
+    """'97% of the 1,000 validation pairs', with its 95% interval when the set is small."""
+    if count is None:
+        return f"{percent(share)} of the {items}"
+    text = f"{percent(share)} of the {count:,} {items}"
+    if count < SMALL_VALIDATION:
+        low, high = wilson_interval(share, count)
+        text += f" (95% interval {percent(low)}-{percent(high)})"
+    return text
+
+
+def small_validation_warning(count: int | None, items: str) -> list[str]:
+    """A plain warning when the scores come from too few items to be trusted."""
+    if count is None or count >= SMALL_VALIDATION:
+        return []
+    return [f"Only {count:,} {items} were held out for validation, so each one moves a share by "
+            f"{100 / count:.1f} points: these scores can be far from how the model does on new input. A file with "
+            f"more lines gives a figure you can trust (from {SMALL_VALIDATION:,} held-out items on)."]
+
+
 def where_measured(history: History) -> str:
     """Which probes a gradient figure comes from: 'median over 5 probes' or 'at step 300'."""
     steps = [step for step, _ in history.grad_ratios_by_step()]

@@ -84,8 +84,25 @@ def _copy_chrf(experiment: Experiment) -> float | None:
         return None
 
 
+def _validation_count(experiment: Experiment) -> int | None:
+    try:
+        return int(task_data(experiment).val_targets.shape[0])
+    except DataError:
+        return None
+
+
 def explain(experiment: Experiment, histories: list[History]) -> list[str]:
-    return translation_lines(experiment, histories, _copy_chrf(experiment))
+    return translation_lines(experiment, histories, _copy_chrf(experiment), _validation_count(experiment))
+
+
+def inspect_caption(experiment: Experiment) -> str:
+    """Where to look in the gate heatmaps: number words have fixed boundaries to point at, a user's
+    sentences only spaces and punctuation."""
+    if experiment.task_config.source == "numbers":
+        return "In the encoder, look for gates that change at word boundaries (“hundred”, “-”)."
+    if experiment.task_config.source == "dates":
+        return "In the encoder, look for gates that change between the day, the month and the year."
+    return "In the encoder, look for gates that change at word boundaries and at punctuation."
 
 
 def baselines(experiment: Experiment) -> dict[str, float]:
@@ -217,5 +234,5 @@ PARTS = lab.PageParts(
     after_results=after_results,
     blocker=blocker,
     baselines=baselines,
-    inspect_caption="In the encoder, look for gates that change at word boundaries (“hundred”, “-”).",
+    inspect_caption=inspect_caption,
 )

@@ -4,32 +4,36 @@ from __future__ import annotations
 
 from core.data.history import History
 from core.tasks.experiment import Experiment
-from core.tasks.explaining import name_of, orders_of_magnitude, percent
+from core.tasks.explaining import (
+    name_of,
+    orders_of_magnitude,
+    percent,
+    readable,
+    share_of,
+    small_validation_warning,
+)
 
 
-def translation_lines(experiment: Experiment, histories: list[History], copy_chrf: float | None) -> list[str]:
-    """Markdown sentences on each decoder's scores and on what attention changed, from this run's numbers."""
+def translation_lines(experiment: Experiment, histories: list[History], copy_chrf: float | None,
+                      val_count: int | None = None) -> list[str]:
+    """Markdown sentences on each decoder's scores and on what attention changed, from this run's numbers;
+    `val_count` held-out pairs, when known, give each share its size and, on a small set, its interval."""
     lines = []
     scored = {}
-    for history in histories:
+    for history, stopped in readable(experiment, histories, lines):
         name = name_of(history)
-        if history.status == "diverged":
-            lines.append(f"**{name}** diverged: {history.message}")
-            continue
         exact, chrf = history.final_val_metric(), history.final_scores().get("chrF")
-        if exact is None:
-            lines.append(f"**{name}** has not been evaluated yet.")
-            continue
         scored[history.cell] = history
-        stopped = f" (stopped after {len(history.steps)} of {experiment.train.steps} steps)" \
-            if history.status == "stopped" else ""
-        sentence = f"**{name}**{stopped} translated {percent(exact)} of the held-out validation pairs exactly"
+        sentence = (f"**{name}**{stopped} translated {share_of(exact, val_count, 'held-out validation pairs')} "
+                    "exactly")
         if chrf is not None:
             sentence += f"; chrF {chrf:.1f}"
             if copy_chrf is not None:
                 sentence += (f", no better than copying the source unchanged ({copy_chrf:.1f})" if chrf <= copy_chrf
                              else f", against {copy_chrf:.1f} for copying the source unchanged")
         lines.append(sentence + ".")
+    if scored:
+        lines += small_validation_warning(val_count, "pairs")
     for cell in experiment.model.cells:
         plain = scored.get(f"{cell}+none")
         for kind in ("additive", "multiplicative"):
