@@ -2,10 +2,15 @@
 
 Streamlit runs a pages/ file straight from the URL on a cold server's first request, before app.py
 has declared the navigation; the page must still come up as the app: its title, the sidebar with
-every page's name, and the link's settings (ui/navigation.py). Each case starts its own server.
+every page's name, and the link's settings (ui/navigation.py). Each case starts its own server, so
+one page of each kind is opened cold (home, a lesson, Compare); every page file is checked to open
+with the same `navigation.declare_if_cold()` call that makes it work.
 """
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import pytest
 from browser_support import CHROMIUM, CHROMIUM_ARGS, number_input, require_chromium, start_app
@@ -15,18 +20,36 @@ from ui.navigation import page_entries
 
 PAGES = page_entries()
 LAB_PATHS = {record.page.path for record in tasks()}
+ROOT = Path(__file__).resolve().parents[1]
+# One page of each kind: the lessons' pages are one shape (a title and ui.lab.lesson).
+COLD = [entry for entry in PAGES if entry[0] not in LAB_PATHS] + [next(e for e in PAGES if e[0] in LAB_PATHS)]
+
+
+def _first_call(path: str) -> str:
+    """The first statement after a page file's docstring and imports, as source text."""
+    file = Path(path) if Path(path).is_absolute() else ROOT / path
+    body = ast.parse(file.read_text()).body
+    statements = [node for node in body if not isinstance(node, (ast.Import, ast.ImportFrom))
+                  and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    return ast.unparse(statements[0]) if statements else ""
+
+
+@pytest.mark.parametrize("path", [path for path, _, _ in PAGES])
+def test_every_page_file_declares_the_navigation_before_anything_else(path):
+    assert _first_call(path) == "navigation.declare_if_cold()", path
 
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # require_chromium skips (or, under CI, fails) with the reason
     expect = None
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 SEED = "4242"
 
 
-@pytest.mark.parametrize("path, title", [(path, title) for path, title, _ in PAGES], ids=[p[1] for p in PAGES])
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("path, title", [(path, title) for path, title, _ in COLD], ids=[p[1] for p in COLD])
 def test_a_link_opens_its_page_as_the_first_request_of_a_fresh_server(tmp_path, path, title):
     require_chromium()
     server = start_app(tmp_path, max_jobs=1)
