@@ -156,3 +156,17 @@ def progress_text(page):
 
 def charts(page):
     return page.get_by_test_id("stVegaLiteChart")
+
+
+def one_page_of_each_kind() -> list[str]:
+    """Page names (pages/<name>.py) for browser tests that need not open every page: the pages that
+    are not lessons, and the first lesson's. The lessons' pages are one shape (a title over
+    ui.lab.lesson), and tests/test_plain_text.py opens every page through AppTest; the browser adds
+    what only Streamlit's own renderer does, which is the same on every lesson page."""
+    from core.tasks.registry import tasks
+    from ui.navigation import page_entries
+
+    lessons = {record.page.path for record in tasks()}
+    entries = [path for path, _, _ in page_entries()]
+    chosen = [path for path in entries if path not in lessons] + [next(p for p in entries if p in lessons)]
+    return [Path(path).stem for path in entries if path in chosen]

@@ -2,9 +2,10 @@
 
 A local HTTP server counts every request it gets; the payloads point at it. Each payload carries
 marker words, so markup that Streamlit made from a payload shows up as an element whose whole text
-is a marker (a link's text, a bold run, a coloured span, a heading, an icon's ligature name). Every
-page of the app's navigation opens with payloads in its settings and unknown keys, with numbers
-past their type and repeated keys in the others; Compare also gets packed run settings for runs it
+is a marker (a link's text, a bold run, a coloured span, a heading, an icon's ligature name). One
+page of each kind (browser_support.one_page_of_each_kind; tests/test_extreme_links.py and
+tests/test_plain_text.py open every page through AppTest) opens with payloads in its settings and
+unknown keys, with numbers past their type and repeated keys in the others; Compare also gets packed run settings for runs it
 lacks, and a stored run whose message and class names are payloads, in its picker, table and legends.
 
 Run: .venv/bin/python -m pytest -q -m browser tests/test_browser_hostile_links.py
@@ -18,9 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import pytest
-from browser_support import require_chromium, start_app
+from browser_support import one_page_of_each_kind, require_chromium, start_app
 from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server
-from test_plain_text import app_pages
 
 from core.data.history import History
 from core.report import compare
@@ -141,7 +141,7 @@ def lab_link(task: str, payloads: list[str]) -> str:
     return urlencode(params, doseq=True)
 
 
-@pytest.mark.parametrize("name", app_pages())
+@pytest.mark.parametrize("name", one_page_of_each_kind())
 def test_a_hostile_link_on_every_page_is_plain_text_and_reset(server, page, counter, name):
     Counter.requests.clear()
     payloads = corpus(counter)

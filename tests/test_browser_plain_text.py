@@ -1,6 +1,7 @@
 """The Markdown/HTML payload corpus on every page, in Debian's Chromium: shown as text, never fetched.
 
-Every page of app.py's navigation opens with payloads in its link (keys and values); the sentiment
+One page of each kind (browser_support.one_page_of_each_kind; tests/test_plain_text.py opens every
+page through AppTest) opens with payloads in its link (keys and values); the sentiment
 page also gets a table whose file name and labels are payloads, and the memory lab a stored run
 whose message is one. The page must show the payload's text, hold no image, link, script or frame
 that points at the payload's host, and the browser must ask no host but the app's own.
@@ -19,9 +20,9 @@ try:
 except ImportError:  # the `server` fixture skips (or, under CI, fails) with the reason
     expect = None
 
-from browser_support import require_chromium, start_app
+from browser_support import one_page_of_each_kind, require_chromium, start_app
 from test_browser import browser  # noqa: F401 - the shared Chromium fixture, over this module's server
-from test_plain_text import HOST, PAYLOADS, app_pages, table_with_labels
+from test_plain_text import HOST, PAYLOADS, table_with_labels
 
 from core.data.history import History
 from core.store.runs import RunStore
@@ -82,7 +83,7 @@ def assert_nothing_injected(page, foreign: list[str]) -> None:
     assert foreign == [], foreign
 
 
-@pytest.mark.parametrize("name", app_pages())
+@pytest.mark.parametrize("name", one_page_of_each_kind())
 def test_link_payloads_show_as_text_on_every_page(server, watched, name):
     page, foreign = watched
     path = "" if name == "home" else name
