@@ -14,7 +14,9 @@ from core.cli import main
 from core.data import tokens
 from core.data.history import History
 from core.nn.cells import model_label
+from core.store.runs import run_id
 from core.tasks import experiment as config
+from core.tasks.experiment import as_trained
 from core.tasks.explaining import wilson_interval
 from core.tasks.registry import build_task
 from core.tasks.translation import data as translation
@@ -131,7 +133,8 @@ def test_exact_match_groups_and_chrf_follow_the_decoded_text(trained, monkeypatc
     references = data.info["val_references"]
     # Right on every even example, a wrong word on every odd one.
     written = [reference if index % 2 == 0 else "falsch" for index, reference in enumerate(references)]
-    monkeypatch.setattr(translation.Translation, "translate", lambda self, model, codec, inputs, lengths: written)
+    monkeypatch.setattr(translation.Translation, "translate",
+                        lambda self, model, codec, inputs, lengths, width=None: written)
     evaluation = data.problem.evaluate(trainer.model, data)
     assert evaluation.metric == pytest.approx(sum(1 for i in range(len(references)) if i % 2 == 0) / len(references))
     assert evaluation.scores["chrF"] == pytest.approx(CHRF().corpus_score(written, [references]).score)
@@ -288,7 +291,8 @@ def test_every_translation_setting_reaches_what_it_changes(monkeypatch):
         return [t.history.train_loss for t in trainers]
 
     assert losses(tiny(steps="12", teacher_forcing="0.5")) != losses(tiny(steps="12"))
-    # The beam width decides how validation is decoded.
+    # Training decodes validation greedily whatever the beam width, so a beam is one stored run read
+    # again; the beam decides how that run's validation is re-decoded (issue 17, item 17).
     widths = []
     original = translation.Translation.decode
 
@@ -298,5 +302,12 @@ def test_every_translation_setting_reaches_what_it_changes(monkeypatch):
 
     monkeypatch.setattr(translation.Translation, "decode", spy)
     beamed = tiny(beam_width="3", steps="10", eval_every="5", probe_every="5")
-    run_interleaved(prepare(beamed))
-    assert widths and set(widths) == {3}
+    greedy = tiny(steps="10", eval_every="5", probe_every="5")
+    trainers = prepare(beamed)
+    run_interleaved(trainers)
+    assert widths and set(widths) == {1}
+    assert run_id(beamed) == run_id(greedy) and as_trained(beamed) == greedy
+    widths.clear()
+    trainer = trainers[0]
+    trainer.data.problem.validation_scores(trainer.model, trainer.data, beamed.task_config.beam_width)
+    assert set(widths) == {3}

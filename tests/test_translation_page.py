@@ -74,3 +74,29 @@ def test_settings_for_generated_data_are_hidden_and_left_out_of_an_upload_link()
                for caption in app.sidebar.caption)
     numbers = open_page("translation", {"target_language": "fr"})
     assert "To" in [widget.label for widget in numbers.sidebar.segmented_control]
+
+
+def chrf_frame(app):
+    [frame] = [frame for spec, frame in chart_frames(app) if spec.get("title") == "Validation chrF"]
+    return frame
+
+
+def test_moving_the_beam_width_re_reads_the_trained_run_and_keeps_the_typed_phrase():
+    """The report: beam 1 -> 4 after training threw the results away and retrained for two minutes."""
+    app = open_page("translation", {**TINY, "beam_width": "1"})
+    train_to_the_end(app)
+    curves = chrf_frame(app)
+    assert not [table for table in app.dataframe if "exact, greedy" in table.value.columns]
+    app.text_input(key="phrase_text").input("three hundred twelve").run()
+    app.slider(key="beam_width").set_value(4).run()
+    assert not app.exception, app.exception
+    assert "Not trained yet" not in " ".join(info.value for info in app.info)
+    assert not [button for button in app.button if button.label == "Stop"]  # nothing is training
+    [table] = [table.value for table in app.dataframe if "exact, beam 4" in table.value.columns]
+    assert len(table) == 2 and table["chrF, beam 4"].between(0, 100).all()
+    assert app.text_input(key="phrase_text").value == "three hundred twelve"
+    beams = [table.value for table in app.dataframe if "log-probability" in table.value.columns]
+    assert beams and len(beams[0]) == 4  # the typed phrase is decoded with the new width
+    # The same run's curves: the chart's data did not change.
+    again = chrf_frame(app)
+    assert again.equals(curves)

@@ -32,6 +32,7 @@ def setting(
     options: tuple[float, ...] | None = None,
     pattern: str | None = None,
     sources: tuple[str, ...] | None = None,
+    reading: bool = False,
 ) -> Any:
     """A dataclass field whose metadata carries what the UI, the URL and the CLI must agree on."""
     metadata = {
@@ -48,6 +49,9 @@ def setting(
         "pattern": pattern,
         # Data sources the setting matters for (None: all); the page greys it out for the others.
         "sources": sources,
+        # Changes only how a trained model is read (a decoder's beam width), not what a run trains or
+        # measures while training: runs differing only here are one stored run, read again at once.
+        "reading": reading,
     }
     return field(default=default, metadata=metadata)
 

@@ -44,7 +44,7 @@ def run_id(experiment: config.Experiment) -> str:
 
     Edits that leave the task's numbers alone keep the id, so stored runs and links survive them.
     """
-    return _id_from(config.to_params(experiment), versions.numbers_version(experiment.task))
+    return _id_from(config.to_params(config.as_trained(experiment)), versions.numbers_version(experiment.task))
 
 
 @dataclass
@@ -161,7 +161,7 @@ class RunStore:
             raise ValueError(f"unknown status {status!r}")
         identifier = run_id(experiment)
         blobs = {cell: _weights_blob(state) for cell, state in (weights or {}).items()}
-        self._store(identifier, config.to_params(experiment), status,
+        self._store(identifier, config.to_params(config.as_trained(experiment)), status,
                     {cell: h.to_dict() for cell, h in histories.items()},
                     versions.library_versions(), versions.numbers_version(experiment.task), message, blobs)
         return identifier

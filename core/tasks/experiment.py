@@ -172,6 +172,17 @@ def _idle_settings_take_defaults(fields: Mapping[str, tuple[str | None, Any]],
             sections[place].pop(name, None)
 
 
+def as_trained(experiment: Experiment) -> Experiment:
+    """The experiment as a run trains it: settings that change only how a trained model is read take
+    their defaults, so the run store finds one run for every beam width and re-reads it."""
+    fields = parameter_fields(experiment.task)
+    reading = [name for name, (_, spec) in fields.items() if spec.metadata["reading"]]
+    if not reading:
+        return experiment
+    params = {name: value for name, value in to_params(experiment).items() if name not in reading}
+    return from_params(params)[0]
+
+
 def replace(experiment: Experiment, **changes: Any) -> Experiment:
     """A copy of the experiment with flat-named settings changed (validated like a URL)."""
     params: dict[str, Any] = dict(to_params(experiment))

@@ -111,6 +111,39 @@ def baselines(experiment: Experiment) -> dict[str, float]:
     return {"chrF": copy} if copy is not None else {}
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _rescored(run_id: str, name: str, width: int, _problem: translation.Translation, _model: object,
+              _data: TaskData) -> tuple[float, float]:
+    """Exact match and chrF of one stored model's validation decoded with `width` beams (the run id,
+    model and width name the result; the weights behind a run id never change)."""
+    _, exact, chrf_score = _problem.validation_scores(_model, _data, width)
+    return exact, chrf_score
+
+
+def beam_scores(experiment: Experiment, data: TaskData, models: dict, stored: runs.StoredRun) -> None:
+    """With a beam wider than 1, the stored models' validation decoded again with it, beside the greedy
+    figures the curves show: moving the beam re-reads the run, it never retrains it."""
+    width = experiment.task_config.beam_width
+    if width == 1:
+        return
+    rows = []
+    with st.spinner(f"Decoding the validation pairs with {width} beams..."):
+        for name, model in models.items():
+            history = stored.histories[name]
+            exact, chrf_score = _rescored(stored.run_id, name, width, data.problem, model, data)
+            greedy_chrf = history.final_scores().get("chrF")
+            rows.append({"model": model_label(name), "exact, greedy": history.final_val_metric(),
+                         f"exact, beam {width}": exact,
+                         "chrF, greedy": round(greedy_chrf, 1) if greedy_chrf is not None else None,
+                         f"chrF, beam {width}": round(chrf_score, 1)})
+    st.markdown(f"**Validation decoded with a beam of {width}**, from the stored weights (the curves above "
+                "decode greedily, so this run was not trained again):")
+    frame = pd.DataFrame(rows)
+    shares = {column: st.column_config.NumberColumn(format="percent")
+              for column in frame.columns if column.startswith("exact")}
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=shares)
+
+
 def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     data = lab.data_or_error(experiment)
     if data is None:
@@ -120,6 +153,7 @@ def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     if not models:
         st.caption(lab_status.WEIGHTS_NEEDED)
         return
+    beam_scores(experiment, data, models, stored)
     type_a_phrase(experiment, data, models)
     learned_alignment(data, [stored.histories[name] for name in models])
     common_errors(data, models, stored.run_id)

@@ -47,8 +47,10 @@ class TranslationTaskConfig:
              "own guess.",
     )
     beam_width: int = setting(
-        1, low=1, high=8, label="Beam width",
-        help="Hypotheses kept while decoding (1 = greedy): scores, typed phrases and the beams shown.",
+        1, low=1, high=8, label="Beam width", reading=True,
+        help="Hypotheses kept while decoding a trained model (1 = greedy): the typed phrase, the beams shown and "
+             "the validation scores re-read from the stored run. Training's curves always decode greedily, so "
+             "changing it re-reads the run at once instead of retraining.",
     )
     vocabulary: str = setting(
         "separate", choices=("separate", "shared"), label="Vocabularies",

@@ -143,20 +143,26 @@ class Translation:
         return results
 
     def translate(self, model: Seq2Seq, codec: TranslationCodec, inputs: torch.Tensor,
-                  lengths: torch.Tensor | None) -> list[str]:
-        return [codec.decode(best[0].tokens) for best in self.decode(model, inputs, lengths)]
+                  lengths: torch.Tensor | None, width: int | None = None) -> list[str]:
+        return [codec.decode(best[0].tokens) for best in self.decode(model, inputs, lengths, width)]
 
     def evaluate(self, model: nn.Module, data: TaskData) -> Evaluation:
         """Validation loss, exact match of the decoded text, chrF, and exact match per group."""
         # The trainer's own batched evaluation gives the teacher-forced loss per target piece.
         loss, _ = evaluate_model(model, data.val_inputs, data.val_targets, data.val_lengths)
-        hypotheses = self.translate(model, data.codec, data.val_inputs, data.val_lengths)
-        references = data.info["val_references"]
-        hits = exact_matches(hypotheses, references)
+        # Greedy, whatever the beam width: a run's curves must not depend on a setting that only
+        # reads the trained model (core/settings/fields.py `reading`); the page re-decodes with the beam.
+        hits, exact, chrf_score = self.validation_scores(model, data, width=1)
         groups = {name: count / max(total, 1)
                   for name, (count, total) in counted_by_group(hits, data.val_groups).items()}
-        return Evaluation(loss, sum(hits) / max(len(hits), 1), scores={"chrF": chrf(hypotheses, references)},
-                          groups=groups)
+        return Evaluation(loss, exact, scores={"chrF": chrf_score}, groups=groups)
+
+    def validation_scores(self, model: nn.Module, data: TaskData, width: int) -> tuple[list[bool], float, float]:
+        """Each validation pair's exact hit, exact match and chrF, decoded with `width` hypotheses."""
+        hypotheses = self.translate(model, data.codec, data.val_inputs, data.val_lengths, width)
+        references = data.info["val_references"]
+        hits = exact_matches(hypotheses, references)
+        return hits, sum(hits) / max(len(hits), 1), chrf(hypotheses, references)
 
     def score(self, model: nn.Module, data: TaskData, inputs: torch.Tensor, targets: torch.Tensor,
               lengths: torch.Tensor | None, dataset: phrases.Pairs) -> dict[str, float]:
