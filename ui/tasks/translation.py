@@ -258,7 +258,9 @@ def common_errors(data: TaskData, models: dict, run_id: str) -> None:
     rows = sorted(({"source": source, "reference": reference, "model wrote": output,
                     "chrF": round(translation.sentence_chrf(output, reference), 1)}
                    for source, reference, output in wrong), key=lambda row: -row["chrF"])
-    st.dataframe(pd.DataFrame(rows[:ERROR_ROWS]), hide_index=True, width="stretch")
+    # A static table wraps each sentence in its cell, so a phone shows every column; a data grid
+    # cuts sentences at the right edge of a 390 px screen.
+    st.table(pd.DataFrame(rows[:ERROR_ROWS]), hide_index=True)
 
 
 PARTS = lab.PageParts(
