@@ -207,6 +207,8 @@ def test_a_stored_run_reopens_without_training():
     assert any("Loaded finished run" in s.value for s in again.success)
     assert len(job_runner().jobs()) == jobs_before
     assert chart_frames(again)
+    # A finished run offers its report as one HTML file (ui/run_report.py; tests/test_reports.py reads it).
+    assert [button for button in again.get("download_button") if "Report" in button.proto.label]
 
 
 def test_a_diverging_learning_rate_says_what_to_change_and_keeps_the_curves():

@@ -23,7 +23,7 @@ from core.tasks import experiment as config
 from core.tasks.base import DataError, TaskData
 from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import task
-from ui import charts, figures, form, ghosts, inspect_view, lab_seeds, plain, share
+from ui import charts, figures, form, ghosts, inspect_view, lab_seeds, plain, run_report, share
 from ui.lab_status import state_message, train_note
 from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
 
@@ -259,12 +259,14 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
                                       value=probe_steps[-1], key="probe_step",
                                       help="Slide back to see how the gradient reaching early steps changed "
                                            "over training.")
-    curves(histories, parts, probe_step, parts.baselines(experiment) if parts.baselines else {})
+    baselines = parts.baselines(experiment) if parts.baselines else {}
+    curves(histories, parts, probe_step, baselines)
     explain = parts.explain or task(experiment.task).explain
     if explain:
         st.subheader("What this run shows")
         for line in explain(experiment, plain.histories(histories)):
             st.markdown(line)
+    run_report.report_button(experiment, stored, explain, baselines, parts.position_label)
     if parts.after_results:
         parts.after_results(experiment, stored)
     caption = parts.inspect_caption
