@@ -44,12 +44,16 @@ IDS_BEFORE = {
     'French counts in twenties': 'bf0c8e8f876025e9',
     'Dates and quantities': 'cf40c75d87121b91'
 }
+# Changed on purpose since: a beam width only reads a trained model (issue 17, item 17), so this
+# preset's beam of 4 now opens the one greedy-trained run every beam width shares.
+IDS_CHANGED = {'French counts in twenties': 'babd0d5765cc6e96'}
 
 
 def test_every_default_and_preset_keeps_its_run_id():
     ids = {name: run_id(from_params({"task": name})[0]) for name in task_names()}
     ids.update({preset.title: run_id(of_preset(preset)[0]) for preset in presets()})
-    assert ids == IDS_BEFORE
+    # Lessons added later bring ids of their own; those of the lessons before must not move.
+    assert {name: ids[name] for name in IDS_BEFORE} == {**IDS_BEFORE, **IDS_CHANGED}
 
 
 def test_the_cli_reuses_a_run_stored_before(tmp_path, monkeypatch, capsys):
