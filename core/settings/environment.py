@@ -115,6 +115,7 @@ VARIABLES = {variable.name: variable for variable in (
     Variable("RNN_PLAYGROUND_CACHE", _folder, "a folder (not a file) for the tokenizer cache"),
     Variable("RNN_PLAYGROUND_MAX_BUNDLE_MB", _number(float), "a positive number of megabytes", 16.0),
     Variable("RNN_PLAYGROUND_UPLOAD_QUOTA_MB", _number(float), "a positive number of megabytes", 200.0),
+    Variable("RNN_PLAYGROUND_UPLOAD_SESSION_MB", _number(float), "a positive number of megabytes", 40.0),
     Variable("RNN_PLAYGROUND_UPLOAD_DAYS", _number(float), "a positive number of days", 30.0),
     Variable("RNN_PLAYGROUND_MAX_JOBS", _number(int), "a positive whole number", default_from=_cores),
     Variable("RNN_PLAYGROUND_MAX_STEPS", _number(int), "a positive whole number"),

@@ -124,7 +124,7 @@ def upload_box(experiment: Experiment) -> None:
         return frame.to_csv(index=False).encode("utf-8")
 
     lab.confirm_upload(table.notices, f"{len(table.texts):,} rows, classes: {', '.join(table.class_names)}.",
-                       "Train on this table", "use_table", clean_copy, "csv")
+                       "Train on this table", "use_table", clean_copy, "csv", uploaded)
 
 
 def _header(content: bytes, format: str) -> list[str]:
