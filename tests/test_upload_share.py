@@ -19,7 +19,7 @@ from test_upload_checks import table
 
 from core.data import uploads
 from core.tasks.base import DataError
-from ui import upload_memory
+from ui import metrics, upload_memory
 
 SHARE = 12_000
 PARAMS = {"source": "upload", "vocab_size": "100", "train_size": "500"}
@@ -107,3 +107,17 @@ def test_uploads_of_sessions_streamlit_no_longer_knows_are_let_go_of(monkeypatch
     assert [record.file_id for record in manager.get_files("open", ["open-file"])] == ["open-file"]
     [stat] = manager.get_stats()["cache_memory_bytes"]
     assert stat.byte_length == 2_000
+
+
+def test_the_metrics_endpoint_reports_nothing_about_visitors():
+    # Streamlit's own statistics manager with the providers its runtime registers (runtime.py).
+    from streamlit.runtime.caching import get_data_cache_stats_provider, get_resource_cache_stats_provider
+    from streamlit.runtime.stats import StatsManager
+
+    manager, files = StatsManager(), MemoryUploadedFileManager("/upload")
+    for provider in (get_data_cache_stats_provider(), get_resource_cache_stats_provider(), files):
+        manager.register_provider(provider)
+    files.add_file("visitor", UploadedFileRec(file_id="f", name="x.csv", type="text/csv", data=b"x" * 5_000))
+    assert manager.get_stats()["cache_memory_bytes"]  # what a stranger read: 5,000 uploaded bytes
+    assert "cache_memory_bytes" in metrics.withdraw(SimpleNamespace(stats_mgr=manager))
+    assert manager.get_stats() == {} and manager.registered_families() == []
