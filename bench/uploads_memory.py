@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -116,7 +117,8 @@ def main() -> None:
                                                     "buffer": content}])
                     rows = content.count(b"\n") - 1
                     # This table's summary, so the button pressed is this table's, not the last one's.
-                    expect(page.get_by_text(f"{rows:,} rows, classes")).to_be_visible(timeout=120_000)
+                    # (A table past 25,000 rows is sampled: "Sampled 25,000 of N rows".)
+                    expect(page.get_by_text(re.compile(rf"\b{rows:,} rows")).first).to_be_visible(timeout=120_000)
                     keep = button(page, "Train on this table")
                     before = page.url
                     keep.click()

@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def private_mb(pid: int | None) -> float | None:
     if pid is None:
         return None
     try:
-        lines = open(f"/proc/{pid}/smaps_rollup").read().splitlines()
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     except OSError:
         return None
     kilobytes = sum(int(line.split()[1]) for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:")))
