@@ -82,3 +82,20 @@ def long_step(entered, limit: float) -> None:
 
     Trainer.step = step
     return lambda: setattr(Trainer, "step", real_step)
+
+
+HOARD: list[bytes] = []  # what hoarding_step keeps, for the life of the worker process
+
+
+def hoarding_step(megabytes: int) -> None:
+    """Training steps whose first one leaves `megabytes` behind in the worker, as a large job leaves
+    its freed memory with the allocator."""
+    real_step = Trainer.step
+
+    def step(trainer):
+        if not HOARD:
+            HOARD.append(b"\x01" * (megabytes * 2 ** 20))  # written, so the pages are really held
+        real_step(trainer)
+
+    Trainer.step = step
+    return lambda: setattr(Trainer, "step", real_step)

@@ -17,6 +17,7 @@ import pytest
 from bench.job_memory import measure
 from core.engine.jobs import JobRefused, JobRunner
 from core.engine.workers import CONTEXT
+from core.settings import environment
 from core.tasks import registry
 from core.tasks.experiment import from_params, replace
 from core.tasks.memory import data as memory
@@ -153,3 +154,27 @@ def test_short_steps_train_without_stopping_points_and_a_budget_still_ends_them_
                     interrupt=lambda: "spent" if time.monotonic() > deadline else None)
     assert all(trainer.history.status == "stopped" for trainer in trainers)
     assert time.monotonic() - deadline < SHORT_STEP_SECONDS
+
+
+def test_a_default_server_has_a_memory_budget_from_the_machine_and_names_it(monkeypatch):
+    # A default `make run`: no budget variable set, on a machine (or container) of 8 GiB.
+    monkeypatch.delenv("RNN_PLAYGROUND_MEMORY_MB", raising=False)
+    monkeypatch.setattr(environment, "machine_memory_mb", lambda: 8192.0)
+    runner = JobRunner(max_concurrent=2, backend="thread")
+    assert runner.max_memory_mb == pytest.approx(8192 / 3, abs=1)
+    message = runner.memory_refusal(experiment(**WORST))
+    assert message is not None
+    assert "about 1,366 MB of memory" in message  # each of the 2 jobs' share, named
+    assert "Lower the " in message  # what a visitor can change
+    assert "RNN_PLAYGROUND_MEMORY_MB" in message and "a third of the machine's memory" in message  # and the host
+    assert runner.memory_refusal(experiment()) is None  # the page's defaults still train
+    runner.shutdown()
+
+
+def test_the_machines_memory_is_the_containers_limit_when_lower(monkeypatch, tmp_path):
+    limit = tmp_path / "memory.max"
+    limit.write_text(f"{512 * 2 ** 20}\n")
+    monkeypatch.setattr(environment, "CGROUP_LIMITS", (limit,))
+    assert environment.machine_memory_mb() == 512
+    limit.write_text("max\n")  # no limit: the machine's own memory
+    assert environment.machine_memory_mb() > 512

@@ -247,6 +247,25 @@ def test_closed_session_stops_the_job_and_is_asked_at_most_once_a_second(make_ru
     assert job.snapshot().steps_done > 0
 
 
+@pytest.mark.parametrize("backend", ["thread", "process"])
+def test_queued_jobs_of_a_closed_session_are_dropped_without_training(make_runner):
+    runner = make_runner(max_concurrent=1)
+    first = runner.submit(tiny(steps=5000))
+    wait_until(lambda: training(first))
+    tab = {"open": True}
+    closing = [runner.submit(tiny(seed=seed), is_alive=lambda: tab["open"]) for seed in (1, 2, 3)]
+    staying = runner.submit(tiny(seed=4), is_alive=lambda: True)
+    tab["open"] = False  # the tab that queued three jobs is closed while they wait
+    for job in closing:
+        assert job.wait(DEADLINE)
+        assert job.status == "stopped" and job.message == SESSION_CLOSED
+        assert job.snapshot().steps_done == 0
+    assert not first.done  # they were dropped from the queue, not trained after it
+    assert staying.status == "queued" and staying.queue_position() == 1
+    first.stop()
+    assert staying.wait(DEADLINE) and staying.status == "finished"
+
+
 def test_diverging_experiment_ends_diverged_and_keeps_its_curves(make_runner, store):
     job = make_runner().submit(tiny(optimizer="adam", lr=1.0, clip=0, hidden_size=32, steps=200))
     assert job.wait(DEADLINE)

@@ -98,7 +98,7 @@ def test_a_refused_or_failed_train_is_the_only_status_box(monkeypatch):
     app.session_state["memory_job"] = "someone"
     app.run()
     [box] = status_boxes(app)
-    assert len(app.error) == 1 and "could not start" in box and "no memory left" in box
+    assert len(app.error) == 1 and "did not finish" in box and "no memory left" in box
     # After a run of other settings, "not trained yet" says the earlier results are kept, in the same box.
     other = SimpleNamespace(done=True, status="finished", message="", run_id="0123456789abcdef")
     monkeypatch.setattr(ui.lab, "job_runner", lambda: RefusingRunner(other))

@@ -17,6 +17,7 @@ import faults
 import pytest
 from job_support import poll_until, tiny
 
+from core.engine import workers
 from core.engine.jobs import JobRunner
 from core.engine.workers import CONTEXT
 from core.store.runs import RunStore
@@ -47,8 +48,11 @@ def test_killed_worker_fails_its_job_and_is_replaced_for_the_next(make_runner, s
     os.kill(pid, signal.SIGKILL)
     assert job.wait(DEADLINE)
     assert job.status == "failed"
-    assert "ended unexpectedly" in job.message and "killed" in job.message and "Train" in job.message
+    # What is known, and no more: the signal, that it was training, and the last step it reported.
     snapshot = job.snapshot()
+    step = max(len(history.steps) for history in snapshot.histories.values())
+    assert f"was killed by signal 9 (SIGKILL) while training, after step {step:,} of 5,000" in job.message
+    assert "could not start" not in job.message and "press Train to try again" in job.message
     assert snapshot.steps_done > 0  # the curves it had sent are still shown
     assert all(h.status == "failed" for h in snapshot.histories.values())
     assert store.load(job.run_id) is None  # a lost run is not stored as if it had ended
@@ -67,6 +71,22 @@ def test_workers_stay_warm_from_job_to_job(make_runner):
     second = runner.submit(tiny(seed=3))
     assert second.wait(DEADLINE) and second.status == "finished"
     assert runner.worker_pids() == pids  # the same process, torch already imported
+
+
+def test_a_worker_left_holding_much_memory_is_replaced_after_its_job(make_runner):
+    runner = make_runner(max_concurrent=1, worker_setup=(faults.hoarding_step, (int(workers.RECYCLE_MB) + 200,)))
+    runner.start()
+    [pid] = runner.worker_pids()
+    job = runner.submit(tiny(steps=5000))
+    wait_until(lambda: job.snapshot().steps_done > 0)
+    assert workers.private_mb(pid) > workers.RECYCLE_MB  # the job's leftovers, while it trains
+    job.stop()
+    assert job.wait(DEADLINE) and job.status == "stopped"
+    wait_until(lambda: runner.worker_pids() and runner.worker_pids() != [pid])
+    [fresh] = runner.worker_pids()
+    wait_until(lambda: not os.path.exists(f"/proc/{pid}"))  # the old worker, and its memory, are gone
+    after = runner.submit(tiny())
+    assert after.wait(DEADLINE) and after.status == "finished"  # the fresh worker trains the next job
 
 
 def test_snapshot_and_stop_do_not_wait_for_a_step_in_progress(make_runner):
@@ -154,6 +174,7 @@ SERVER = """
 import sys, time
 sys.path.insert(0, sys.argv[2])
 from core.tasks.experiment import from_params
+from core.engine import workers
 from core.engine.jobs import JobRunner
 from core.store.runs import RunStore
 

@@ -42,10 +42,12 @@ def check_url(task: str) -> None:
     for key, values in raw.items():
         if key in config.RESERVED_PARAMS:
             continue
-        repeated = len(values) > 1 and key in clean and not isinstance(clean[key], list)
-        if not messages and not repeated:
-            continue
         wanted = clean.get(key)
+        # A value the validator accepts in another spelling ("rnn", "ADAM", "0.10") is written back
+        # in the widget's own: Streamlit resets a bound widget to its default, with no word, when the
+        # URL's value is not one of its options as they are written.
+        if not messages and (wanted is None or _as_list(wanted) == values):
+            continue
         try:
             if wanted is None:
                 del st.query_params[key]

@@ -11,6 +11,7 @@ import dataclasses
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -23,7 +24,7 @@ from core.tasks import experiment as config
 from core.tasks.base import DataError, TaskData
 from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import task
-from ui import charts, figures, form, ghosts, inspect_view, lab_seeds, plain, run_report, share
+from ui import charts, figures, form, ghosts, inspect_view, lab_seeds, plain, run_report, share, upload_memory
 from ui.lab_status import state_message, train_note
 from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
 
@@ -89,16 +90,25 @@ def data_or_error(experiment: Experiment, upload_box: Callable[[Experiment], Non
         return None
 
 
+# The keys of the files this session kept, for its share of the server's upload quota.
+KEPT_KEY = "kept_uploads"
+
+
 def confirm_upload(notices: list[str], summary: str, label: str, key: str, content: Callable[[], bytes],
-                   format: str) -> None:
-    """What the importer said of a read file, and a button that keeps it and puts its key in the URL."""
+                   format: str, uploaded: Any = None) -> None:
+    """What the importer said of a read file, and a button that keeps it and puts its key in the URL;
+    then the uploaded bytes are let go of (the kept copy is what the run reads)."""
     plain.notes([*notices, summary])
     if st.button(label, key=key, icon=":material/check:"):
+        kept = st.session_state.setdefault(KEPT_KEY, [])
         try:
-            st.query_params["upload"] = uploads.save(content(), format)
+            saved = uploads.save(content(), format, held=kept)
         except DataError as error:
             plain.message(error, icon=":material/error:")
             return
+        kept.append(saved)
+        st.query_params["upload"] = saved
+        upload_memory.release(uploaded)
         st.rerun()
 
 

@@ -42,7 +42,8 @@ def state_message(experiment: Experiment, stored: runs.StoredRun | None, blocked
     if refused is not None:
         plain.warning("{reason}", reason=refused, icon=":material/block:")
     elif failure is not None:
-        plain.error("Training could not start: {message}", message=failure, icon=":material/error:")
+        # A failure may come before the first step (the data) or during training (a killed worker).
+        plain.error("Training did not finish: {message}", message=failure, icon=":material/error:")
     elif stored is not None:
         _stored_status(stored, [stored.histories[name] for name in model_names(experiment)
                                 if name in stored.histories], trained_here)

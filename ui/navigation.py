@@ -15,7 +15,7 @@ import threading
 import streamlit as st
 
 from core.tasks.registry import tasks
-from ui import guard
+from ui import guard, metrics, upload_memory
 
 # The pages around the lessons; each lesson's page comes from its task record, in its order.
 HOME = ("pages/home.py", "Home", ":material/home:")
@@ -40,6 +40,8 @@ def run() -> None:
     failing page shows visitors an error id rather than a traceback)."""
     navigation = st.navigation(pages())
     _DECLARED.set()
+    metrics.keep_private()
+    upload_memory.release_closed_sessions()
     guard.run(navigation)
 
 

@@ -35,6 +35,7 @@ from core.data.history import History
 # lets any ASCII punctuation be escaped). Quotes, commas, "?", "%", "/" and ";" start nothing, so
 # they stay as typed and messages still quote values as 'this'.
 _PUNCTUATION = re.compile(r"([\\`*_\[\](){}#+\-.!<>|~$:@&=^])")
+_HTML_PUNCTUATION = re.compile(r"([\\`*_\[\](){}#+\-.!<>|~$:@&=^\"'])")
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
 # GitHub's automatic links ("http://...", "www.x", "a@b.c") are found in the text after escapes are
 # resolved, so backslashes do not stop them (the browser test showed it); an invisible word joiner
@@ -47,12 +48,26 @@ WORD_JOINER = "\u2060"
 _SHORTCODE_STARTS = re.compile(r":(?=[A-Za-z0-9_+\-])")
 
 
-def escape(value: Any) -> str:
-    """`value` as text that Streamlit's Markdown shows character for character."""
+def _joined(value: Any) -> str:
+    """One line, with word joiners that break automatic links and shortcodes."""
     text = _LINE_BREAKS.sub(" ", str(value))
     text = _AUTOLINK_STARTS.sub(lambda match: match.group(1) + WORD_JOINER, text)
-    text = _SHORTCODE_STARTS.sub(":" + WORD_JOINER, text.replace("@", "@" + WORD_JOINER))
-    return _PUNCTUATION.sub(r"\\\1", text)
+    return _SHORTCODE_STARTS.sub(":" + WORD_JOINER, text.replace("@", "@" + WORD_JOINER))
+
+
+def escape(value: Any) -> str:
+    """`value` as text that Streamlit's Markdown shows character for character."""
+    return _PUNCTUATION.sub(r"\\\1", _joined(value))
+
+
+def html_text(value: Any) -> str:
+    """`value` for the text or an attribute of HTML written into `st.markdown(..., unsafe_allow_html=True)`.
+
+    Markdown still reads the text between the tags, and a backslash would show inside an attribute,
+    so each punctuation character (and each quote) becomes a numeric character reference:
+    CommonMark takes a reference as the character itself, never as emphasis, strike-through or maths.
+    """
+    return _HTML_PUNCTUATION.sub(lambda match: f"&#{ord(match.group(1))};", _joined(value))
 
 
 class _EscapingFormatter(string.Formatter):

@@ -6,7 +6,10 @@ something else.
 
 A hosted server takes files from anyone, so it keeps them within limits: all uploads together
 within a quota (RNN_PLAYGROUND_UPLOAD_QUOTA_MB, a new file that does not fit is refused rather
-than pushing out someone else's), and each for an age limit (RNN_PLAYGROUND_UPLOAD_DAYS, counted
+than pushing out someone else's), each visitor's within a share of it
+(RNN_PLAYGROUND_UPLOAD_SESSION_MB: one browser session once filled the whole quota in 141 s and
+blocked every upload for the age limit; the page counts the files its session kept and passes
+them as `held`), and each for an age limit (RNN_PLAYGROUND_UPLOAD_DAYS, counted
 from its last upload). An expired file leaves an empty `KEY.expired` marker, so a link to it says
 the file expired rather than that it never was here. `python -m core clean` removes expired files
 too; saving a new file does it first.
@@ -18,6 +21,7 @@ import hashlib
 import os
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from core.data.errors import DataError
@@ -50,6 +54,11 @@ def quota_bytes() -> int:
     return int(environment.read("RNN_PLAYGROUND_UPLOAD_QUOTA_MB") * 1024 * 1024)
 
 
+def share_bytes() -> int:
+    """What one visitor (browser session) may keep, of the quota."""
+    return int(environment.read("RNN_PLAYGROUND_UPLOAD_SESSION_MB") * 1024 * 1024)
+
+
 def max_age_days() -> float:
     return environment.read("RNN_PLAYGROUND_UPLOAD_DAYS")
 
@@ -75,10 +84,13 @@ def _kept(directory: Path | None = None) -> list[Path]:
             and path.suffix != EXPIRED]
 
 
-def usage() -> int:
-    """Bytes held by kept files."""
+def usage(keys: Iterable[str] | None = None) -> int:
+    """Bytes held by kept files (of `keys` only, if given: a visitor's own)."""
+    wanted = None if keys is None else set(keys)
     total = 0
     for path in _kept():
+        if wanted is not None and path.stem not in wanted:
+            continue
         try:
             total += path.stat().st_size
         except FileNotFoundError:
@@ -105,8 +117,12 @@ def expire(older_than_days: float | None = None, dry_run: bool = False) -> list[
     return [path.stem for _, path in sorted(aged)]
 
 
-def save(content: bytes, format: str) -> str:
-    """Keep a file and return its key (the same content and format always give the same key)."""
+def save(content: bytes, format: str, held: Iterable[str] = ()) -> str:
+    """Keep a file and return its key (the same content and format always give the same key).
+
+    `held` are the keys the visitor saving it already kept: a new file past their share is refused
+    while other visitors can still upload. A file already kept costs nothing and is always accepted.
+    """
     if not FORMAT_PATTERN.fullmatch(format):
         raise DataError(f"Unknown file format {format!r}.")
     if len(content) > MAX_BYTES:
@@ -117,6 +133,11 @@ def save(content: bytes, format: str) -> str:
         os.utime(path)  # uploading it again renews its age
         return key
     expire()
+    share, mine = share_bytes(), usage(held)
+    if mine + len(content) > share:
+        raise DataError(f"Each visitor may keep {share / 1e6:.0f} MB of uploaded files on this server; yours "
+                        f"already take {mine / 1e6:.1f} MB and this file is {len(content) / 1e6:.1f} MB, so it was "
+                        "not kept. Train on a file you already uploaded, or upload a smaller one.")
     quota = quota_bytes()
     used = usage()
     if used + len(content) > quota:

@@ -17,7 +17,7 @@ import torch
 from core.data.history import History
 from core.nn.cells import model_label
 from core.store.runs import RunStore, run_id
-from core.tasks.experiment import Experiment
+from core.tasks.experiment import Experiment, model_names
 from core.training.trainer import Trainer
 
 logger = logging.getLogger(__name__)
@@ -98,3 +98,11 @@ def save_results(store: RunStore | None, experiment: Experiment, histories: dict
     return ""
 
 
+def job_weights(experiment: Experiment) -> int:
+    """A job's size for the weight budget: models x layers x hidden_size squared.
+
+    Memory and time per step grow with it (times batch and sequence length, which have budgets of
+    their own through the step and time limits); the largest link today is 7 x 3 x 256^2 = 1.4 M.
+    """
+    model = experiment.model
+    return len(model_names(experiment)) * model.num_layers * model.hidden_size ** 2

@@ -82,6 +82,8 @@ class Job:
         self._slot = None  # process backend: the slot whose worker trains this job
         self._started: float | None = None
         self._ended: float | None = None
+        # When `is_alive` was last asked, by the runner's queue watch or the training's Watch.
+        self._alive_checked = time.monotonic()
 
     @property
     def status(self) -> str:
@@ -102,6 +104,23 @@ class Job:
     def stop(self, reason: str = "Stopped by you.") -> None:
         """Ask the job to stop: a queued or preparing job ends at once, a training one within a step."""
         self._runner.stop_job(self, reason)
+
+    def session_closed(self) -> str | None:
+        """SESSION_CLOSED once the browser session that submitted the job has gone, else None.
+
+        `is_alive` may be slow (it asks the web server), so it is asked at most once a second,
+        whether the job is queued or training.
+        """
+        now = time.monotonic()
+        if self.is_alive is None or now - self._alive_checked < ALIVE_CHECK_SECONDS:
+            return None
+        self._alive_checked = now
+        try:
+            alive = self.is_alive()
+        except Exception:  # a broken check must not kill a run the user may still be watching
+            logger.warning("is_alive of job %s raised; treating the session as alive.", self.id, exc_info=True)
+            return None
+        return None if alive else SESSION_CLOSED
 
     def queue_position(self) -> int | None:
         return self._runner.position(self)
@@ -181,7 +200,6 @@ class Watch:
         self.job, self.max_seconds = job, max_seconds
         # The budget counts from when a worker took the job, so data building counts too.
         self.started = job._started or time.monotonic()
-        self.last_alive_check = time.monotonic()
 
     def __call__(self) -> str | None:
         job = self.job
@@ -210,17 +228,4 @@ class Watch:
         return None
 
     def _session_reason(self) -> str | None:
-        now = time.monotonic()
-        # is_alive may be slow (it asks the web server), so it is asked at most once a second.
-        if self.job.is_alive is None or now - self.last_alive_check < ALIVE_CHECK_SECONDS:
-            return None
-        self.last_alive_check = now
-        try:
-            alive = self.job.is_alive()
-        except Exception:  # a broken check must not kill a run the user may still be watching
-            logger.warning("is_alive of job %s raised; treating the session as alive.", self.job.id,
-                           exc_info=True)
-            return None
-        return None if alive else SESSION_CLOSED
-
-
+        return self.job.session_closed()

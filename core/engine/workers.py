@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -37,17 +39,47 @@ CONTEXT.set_forkserver_preload(["core.engine.worker_preload"])
 # How often a slot's thread wakes while waiting on its worker, to ask the browser session whether
 # it is still open and to notice a worker that died without closing its pipe.
 WAKE_SECONDS = 0.2
-WORKER_DIED = ("The training process ended unexpectedly ({cause}), so this run was lost. The server "
-               "is fine and has started a fresh training process: press Train to try again{hint}.")
+# A worker whose private memory grew by more than this over a job is replaced by a fresh one:
+# glibc's allocator keeps what a large job freed, and one worker held 3.1 GB after its job was
+# stopped, memory no other job or process could use.
+RECYCLE_MB = 300.0
+WORKER_DIED = ("The training process {cause}, so this run was lost.{hint} The server is fine and has started a "
+               "fresh training process: press Train to try again.")
 
 
-def _death_cause(exitcode: int | None) -> tuple[str, str]:
+def _death_cause(exitcode: int | None, phase: str, steps: int, steps_total: int) -> tuple[str, str]:
+    """What is known of a worker's end: the signal or exit code, and how far its job had got."""
+    if phase != "training":
+        when = "while building the data, before the first training step"
+    elif steps:
+        when = f"while training, after step {steps:,} of {steps_total:,} (the last progress it sent)"
+    else:
+        when = "while training, before its first step ended"
     if exitcode is not None and exitcode < 0:
-        if exitcode == -9:
-            return "it was killed, which is what the system does when it runs out of memory", \
-                ", perhaps with a smaller model, batch or distance"
-        return f"it was stopped by signal {-exitcode}", ""
-    return f"exit code {exitcode}", ""
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "an unknown signal"
+        hint = ""
+        if exitcode == -signal.SIGKILL:
+            # Said as a possibility: a person or a supervisor sends it too.
+            hint = (" The system sends this signal when it runs out of memory (as can a person or a supervisor); "
+                    "if so, a smaller model, batch or sequence needs less.")
+        return f"was killed by signal {-exitcode} ({name}) {when}", hint
+    return f"ended with exit code {exitcode} {when}", ""
+
+
+def private_mb(pid: int | None) -> float | None:
+    """The memory only this process holds (pages shared with the fork server not counted), in MB;
+    None where /proc cannot tell."""
+    if pid is None:
+        return None
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return None
+    kilobytes = sum(int(line.split()[1]) for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    return kilobytes / 1024
 
 
 # --- the server side of one slot ------------------------------------------------------------------
@@ -81,6 +113,7 @@ class ProcessSlot:
         self.process.start()
         child.close()  # only the worker holds this end, so its death closes the pipe for us
         self.connection, self.ready = parent, False
+        self.baseline_mb: float | None = None  # the worker's private memory when it became ready
 
     def send(self, *message: Any) -> bool:
         with self.send_lock:
@@ -114,6 +147,8 @@ class ProcessSlot:
             try:
                 if self.connection.poll(WAKE_SECONDS):
                     self.ready = self.connection.recv()[0] == "ready"
+                    if self.ready:
+                        self.baseline_mb = private_mb(self.pid)
                     continue
             except (EOFError, OSError):
                 pass
@@ -160,11 +195,30 @@ class ProcessSlot:
                     text = f"{text} {note}".strip()
                 job.receive(histories)
                 runner.finish(job, status, text)
+                self._recycle_if_grown(job)
                 return
+
+    def _recycle_if_grown(self, job: Job) -> None:
+        """Replace the worker with a fresh one if the job left it holding much more memory."""
+        now = private_mb(self.pid)
+        if now is None or self.baseline_mb is None or now - self.baseline_mb <= RECYCLE_MB:
+            return
+        logger.info("The worker of job %s holds %.0f MB more than when it started; replacing it.", job.id,
+                    now - self.baseline_mb)
+        self.send("quit")
+        self.process.join(self.runner.shutdown_grace)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(1.0)
+        self.connection.close()
+        if not self.runner.closing:
+            self._start_worker()
 
     def _worker_died(self, job: Job) -> None:
         self.process.join(1.0)
-        cause, hint = _death_cause(self.process.exitcode)
+        steps = max((len(history.steps) for history in job.snapshot().histories.values()), default=0)
+        steps_total = min(job.experiment.train.steps, self.runner.max_steps or job.experiment.train.steps)
+        cause, hint = _death_cause(self.process.exitcode, job._phase, steps, steps_total)
         logger.error("The worker process of job %s (run %s) died: %s.", job.id, job.run_id, cause)
         self.connection.close()
         message = WORKER_DIED.format(cause=cause, hint=hint)

@@ -80,12 +80,42 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+# Where a container's memory limit is written (cgroup v2, then v1); either may be absent or "max".
+CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+# The share of the machine's memory the training jobs get together by default. The rest is for the
+# server and its sessions, the operating system and other programs, and the estimate's own error: a
+# job's measured peak reached 1.5x its estimate (bench/job_memory.py).
+MEMORY_SHARE = 1 / 3
+
+
+def machine_memory_mb() -> float | None:
+    """The memory this process may use: the machine's, or its container's limit if lower."""
+    try:
+        sizes = [os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")]
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        sizes = []
+    for path in CGROUP_LIMITS:
+        try:
+            sizes.append(int(path.read_text().strip()))
+        except (OSError, ValueError):  # no such controller, or "max": no limit
+            continue
+    sizes = [size for size in sizes if 0 < size < 2 ** 60]  # v1 writes "no limit" as ~2^63
+    return min(sizes) / 2 ** 20 if sizes else None
+
+
+def _memory_budget() -> float | None:
+    """The default memory budget of all jobs together: a share of the machine's memory."""
+    memory = machine_memory_mb()
+    return round(memory * MEMORY_SHARE) if memory else None
+
+
 VARIABLES = {variable.name: variable for variable in (
     Variable("RNN_PLAYGROUND_DB", _path, "a path to the run store's SQLite file"),
     Variable("RNN_PLAYGROUND_DB_WAIT_SECONDS", _number(float, 0, 3600), "seconds, above 0 and below 3600", 30.0),
     Variable("RNN_PLAYGROUND_CACHE", _folder, "a folder (not a file) for the tokenizer cache"),
     Variable("RNN_PLAYGROUND_MAX_BUNDLE_MB", _number(float), "a positive number of megabytes", 16.0),
     Variable("RNN_PLAYGROUND_UPLOAD_QUOTA_MB", _number(float), "a positive number of megabytes", 200.0),
+    Variable("RNN_PLAYGROUND_UPLOAD_SESSION_MB", _number(float), "a positive number of megabytes", 40.0),
     Variable("RNN_PLAYGROUND_UPLOAD_DAYS", _number(float), "a positive number of days", 30.0),
     Variable("RNN_PLAYGROUND_MAX_JOBS", _number(int), "a positive whole number", default_from=_cores),
     Variable("RNN_PLAYGROUND_MAX_STEPS", _number(int), "a positive whole number"),
@@ -93,7 +123,8 @@ VARIABLES = {variable.name: variable for variable in (
     Variable("RNN_PLAYGROUND_MAX_QUEUE", _number(int), "a positive whole number"),
     Variable("RNN_PLAYGROUND_MAX_JOBS_PER_SESSION", _number(int), "a positive whole number"),
     Variable("RNN_PLAYGROUND_MAX_WEIGHTS", _number(int), "a positive whole number"),
-    Variable("RNN_PLAYGROUND_MEMORY_MB", _number(float), "a positive number of megabytes"),
+    Variable("RNN_PLAYGROUND_MEMORY_MB", _number(float), "a positive number of megabytes",
+             default_from=_memory_budget),
     Variable("RNN_PLAYGROUND_BACKEND", _choice("process", "thread"), "process or thread", "process"),
     Variable("RNN_PLAYGROUND_ENGINE", _choice("dask"), "dask"),
     Variable("RNN_PLAYGROUND_TORCH_THREADS", _number(int), "a positive whole number"),

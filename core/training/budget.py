@@ -35,6 +35,10 @@ EVAL_BATCH = 512  # core/nn/problems.py evaluates in chunks of this many example
 # measured as the peak of a 4-unit model on 5-step sequences.
 OVERHEAD = 90 * 2 ** 20
 MEGABYTE = 2 ** 20
+# For whoever runs the server: where the budget comes from and how to change it.
+HOST_NOTE = ("(The server's host sets this budget with RNN_PLAYGROUND_MEMORY_MB, the memory of all jobs "
+             "together, shared by the RNN_PLAYGROUND_MAX_JOBS that train at once; unset, it is a third of "
+             "the machine's memory.)")
 
 
 def shape_of(data) -> DataShape:
@@ -156,7 +160,7 @@ def refusal(experiment: Experiment, shape: DataShape, limit_mb: float, max_steps
         return None
     advice = _advice(experiment, shape, limit_mb, max_steps, need)
     return (f"This server gives each training job about {limit_mb:,.0f} MB of memory; these settings need "
-            f"about {need.megabytes:,} MB. {advice}")
+            f"about {need.megabytes:,} MB. {advice} {HOST_NOTE}")
 
 
 def _advice(experiment: Experiment, shape: DataShape, limit_mb: float, max_steps: int | None,

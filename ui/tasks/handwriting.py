@@ -106,7 +106,7 @@ def upload_box(experiment: Experiment) -> None:
         plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
     summary = f"{len(penset):,} characters, classes: {', '.join(sorted(set(penset.labels)))}."
-    lab.confirm_upload(penset.notices, summary, "Train on this file", "use_pen_file", lambda: content, format)
+    lab.confirm_upload(penset.notices, summary, "Train on this file", "use_pen_file", lambda: content, format, uploaded)
 
 
 def path_frame(inputs: np.ndarray) -> pd.DataFrame:

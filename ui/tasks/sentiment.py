@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html
 
 import altair as alt
 import pandas as pd
@@ -78,8 +77,9 @@ def pieces_view(data: TaskData, text: str) -> None:
             style = "background:#fdd;border:1px solid #c33;border-radius:4px;padding:1px 4px;margin:1px"
         elif word.heavily_split:
             style = "background:#ffe9b3;border-radius:4px;padding:1px 4px;margin:1px"
-        pieces = "·".join(html.escape(piece.text.replace("\u2581", "")) or "␣" for piece in word.pieces)
-        spans.append(f'<span style="{style}" title="{html.escape(word.text)}">{pieces}</span>')
+        # Typed text: Markdown reads between the tags too, so each piece is escaped for both.
+        pieces = "·".join(plain.html_text(piece.text.replace("\u2581", "")) or "␣" for piece in word.pieces)
+        spans.append(f'<span style="{style}" title="{plain.html_text(word.text)}">{pieces}</span>')
     st.markdown(" ".join(spans), unsafe_allow_html=True)
     st.caption("Pieces are separated by ·. Yellow: a word cut into 3 or more pieces (rare to the tokenizer). "
                "Red: characters the tokenizer never saw (read as one unknown token).")
@@ -124,7 +124,7 @@ def upload_box(experiment: Experiment) -> None:
         return frame.to_csv(index=False).encode("utf-8")
 
     lab.confirm_upload(table.notices, f"{len(table.texts):,} rows, classes: {', '.join(table.class_names)}.",
-                       "Train on this table", "use_table", clean_copy, "csv")
+                       "Train on this table", "use_table", clean_copy, "csv", uploaded)
 
 
 def _header(content: bytes, format: str) -> list[str]:

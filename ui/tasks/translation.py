@@ -68,7 +68,7 @@ def upload_box(experiment: Experiment) -> None:
         plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
     lab.confirm_upload(pairs.notices, f"{len(pairs):,} pairs, e.g. “{pairs.sources[0]}” → “{pairs.targets[0]}”.",
-                       "Train on these pairs", "use_pairs", lambda: content, "tsv")
+                       "Train on these pairs", "use_pairs", lambda: content, "tsv", uploaded)
 
 
 def _example(experiment: Experiment, data: TaskData) -> str:
