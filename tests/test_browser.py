@@ -61,7 +61,10 @@ def query(page) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     require_chromium()
-    app = start_app(tmp_path_factory.mktemp("browser-app"), max_jobs=1)
+    # A closed tab's job stops one second after its session goes, not ten: the grace is for reconnects,
+    # and no test here reconnects.
+    app = start_app(tmp_path_factory.mktemp("browser-app"), max_jobs=1,
+                    extra_env={"RNN_PLAYGROUND_SESSION_GRACE_SECONDS": "1"})
     yield app
     app.stop()
 

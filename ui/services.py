@@ -15,6 +15,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.engine.jobs import JobRunner
+from core.settings import environment
 from core.store import runs
 from core.store.runs import RunStore
 from core.tasks.base import TaskData
@@ -42,9 +43,10 @@ def job_runner() -> JobRunner:
     return runner
 
 
-# A reload or a dropped connection reconnects to the same session within seconds; only a session
-# gone for this long has really been closed.
-GRACE_SECONDS = 10.0
+def grace_seconds() -> float:
+    """A reload or a dropped connection reconnects to the same session within seconds; only a
+    session gone for this long has really been closed (RNN_PLAYGROUND_SESSION_GRACE_SECONDS)."""
+    return environment.read("RNN_PLAYGROUND_SESSION_GRACE_SECONDS")
 
 
 def session_owner() -> str | None:
@@ -64,6 +66,7 @@ def session_liveness() -> Callable[[], bool] | None:
     runtime = Runtime.instance()
     session_id = context.session_id
     gone_since: list[float] = []
+    grace = grace_seconds()
 
     def is_alive() -> bool:
         if runtime.is_active_session(session_id):
@@ -71,7 +74,7 @@ def session_liveness() -> Callable[[], bool] | None:
             return True
         if not gone_since:
             gone_since.append(time.monotonic())
-        return time.monotonic() - gone_since[0] < GRACE_SECONDS
+        return time.monotonic() - gone_since[0] < grace
 
     return is_alive
 

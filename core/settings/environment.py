@@ -112,6 +112,8 @@ def _memory_budget() -> float | None:
 VARIABLES = {variable.name: variable for variable in (
     Variable("RNN_PLAYGROUND_DB", _path, "a path to the run store's SQLite file"),
     Variable("RNN_PLAYGROUND_DB_WAIT_SECONDS", _number(float, 0, 3600), "seconds, above 0 and below 3600", 30.0),
+    Variable("RNN_PLAYGROUND_SESSION_GRACE_SECONDS", _number(float, 0, 3600), "seconds, above 0 and below 3600",
+             10.0),
     Variable("RNN_PLAYGROUND_CACHE", _folder, "a folder (not a file) for the tokenizer cache"),
     Variable("RNN_PLAYGROUND_MAX_BUNDLE_MB", _number(float), "a positive number of megabytes", 16.0),
     Variable("RNN_PLAYGROUND_UPLOAD_QUOTA_MB", _number(float), "a positive number of megabytes", 200.0),
