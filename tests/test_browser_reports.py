@@ -8,7 +8,7 @@ import re
 
 import pytest
 from browser_support import CHROMIUM, CHROMIUM_ARGS, require_chromium
-from test_reports import store, trained_run  # noqa: F401 - the module's run store fixture
+from test_reports import comparison_file, store, trained_run  # noqa: F401 - the module's run store fixture
 
 from core.tasks.registry import task, task_names
 from ui import lab, run_report
@@ -16,7 +16,7 @@ from ui import lab, run_report
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 
-def test_every_lessons_report_shows_its_charts_and_text_offline(store, tmp_path):  # noqa: F811
+def test_every_lessons_report_and_a_comparison_show_their_charts_and_text_offline(store, tmp_path):  # noqa: F811
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
@@ -30,6 +30,7 @@ def test_every_lessons_report_shows_its_charts_and_text_offline(store, tmp_path)
                                      f"http://localhost:8501/{name}")
         files[name] = (tmp_path / f"{name}.html", len(re.findall("<figure>", text)))
         files[name][0].write_text(text, encoding="utf-8")
+    files["comparison"] = comparison_file(store, tmp_path)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(offline=True)
@@ -38,7 +39,8 @@ def test_every_lessons_report_shows_its_charts_and_text_offline(store, tmp_path)
         page = context.new_page()
         for name, (path, count) in files.items():
             page.goto(path.as_uri())
-            expect(page.get_by_role("heading", name="What this run shows")).to_be_visible()
+            heading = "The runs" if name == "comparison" else "What this run shows"
+            expect(page.get_by_role("heading", name=heading)).to_be_visible()
             charts = page.locator("figure svg")
             expect(charts).to_have_count(count)
             for index in range(count):

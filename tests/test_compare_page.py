@@ -58,6 +58,8 @@ def test_a_link_with_two_run_ids_overlays_both_and_diffs_only_lr():
     assert list(diff.loc["lr"]) == ["0.003", "0.01"]
     assert first in app.code[0].value and second in app.code[0].value
     assert assert_whole_number_axes(app) >= 3
+    # The view downloads as one HTML report (ui/run_report.py; tests/test_reports.py reads one).
+    assert [button for button in app.get("download_button") if "Comparison report" in button.proto.label]
 
 
 def test_smoothing_from_the_link_plots_the_debiased_average():

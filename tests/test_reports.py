@@ -13,7 +13,7 @@ from core.report.html_page import Figure, UnsafeFigure, checked_svg, report_html
 from core.store.runs import RunStore, StoredRun
 from core.tasks.registry import task, task_names
 from core.training.trainer import prepare, run_interleaved
-from ui import lab, run_report
+from ui import charts, lab, run_report
 
 # Anything a browser would fetch or run: a report holds none of these.
 LOADS = re.compile(r"<script|<link|<iframe|<img|src\s*=|url\(|@import|https?://(?!localhost)", re.IGNORECASE)
@@ -87,3 +87,28 @@ def test_a_run_that_did_not_finish_says_so(tmp_path):
     experiment, stopped = trained_run("memory", RunStore(tmp_path / "runs.sqlite"), status="stopped")
     text = run_report.run_report(experiment, stopped, None, {}, "steps back", "link")
     assert "This run did not finish: it was stopped." in text
+
+
+def test_a_comparison_report_names_each_run_and_holds_its_charts(store):
+    first = trained_run("memory", store)[1]
+    second = trained_run("sentiment", store)[1]
+    shown = {first.run_id: first, second.run_id: second}
+    names = {first.run_id: f"lr 0.01 {PAYLOADS[0]}", second.run_id: "sentiment"}
+    drawn = {"Loss": charts.loss_chart(list(first.histories.values())),
+             "Accuracy": charts.metric_chart(list(second.histories.values()))}
+    text = run_report.comparison_report(drawn, shown, names.__getitem__, "http://localhost:8501/compare?runs=x")
+    assert text.count("<figure>") == 2 and "Comparison of 2 runs" in text
+    assert f"run <code>{first.run_id}</code> of the memory lesson, finished" in text
+    assert "<strong>lr 0.01 ![t](http://evil.example/x.png)</strong>" in text  # shown, as text
+    assert "<img" not in text
+
+
+def comparison_file(store, folder) -> tuple:
+    """A comparison report of two stored runs, written to a file, and its number of charts."""
+    first, second = trained_run("memory", store)[1], trained_run("handwriting", store)[1]
+    drawn = {"Loss": charts.loss_chart([*first.histories.values(), *second.histories.values()]),
+             "Gradient": charts.ratio_chart(list(first.histories.values()))}
+    path = folder / "comparison.html"
+    path.write_text(run_report.comparison_report(drawn, {first.run_id: first, second.run_id: second},
+                                                 lambda identifier: identifier, "link"), encoding="utf-8")
+    return path, len(drawn)

@@ -262,9 +262,11 @@ def keep_settings_in_url(packed: str) -> None:
 
 
 def share_link(run_ids: list[str], packed: str, smoothing: float, log_x: bool, log_y: bool, x_axis: str,
-               layout: str) -> None:
+               layout: str) -> str:
     query = urlencode({"runs": run_ids, "smoothing": f"{smoothing:g}", "log_x": str(log_x).lower(),
                        "log_y": str(log_y).lower(), "x": x_axis, "layout": layout, "settings": packed}, doseq=True)
     st.markdown("**Share this comparison**: the link reopens these runs with these view options; it carries "
                 "their settings too, so a server without them can retrain them.")
-    st.code(f"{st.context.url or ''}?{query}", language=None, wrap_lines=True)
+    link = f"{st.context.url or ''}?{query}"
+    st.code(link, language=None, wrap_lines=True)
+    return link

@@ -23,7 +23,7 @@ from core.report.order import numeric_order
 from core.store.bundles import BundleError
 from core.store.runs import RunStore, RunSummary, StoredRun
 from core.tasks.registry import task_names
-from ui import compare_charts, compare_export, compare_link, figures, ghosts, plain, seed_bands
+from ui import compare_charts, compare_export, compare_link, figures, ghosts, plain, run_report, seed_bands
 from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
 from ui.services import run_store
 
@@ -271,7 +271,13 @@ def render() -> None:
     # The address is written once, at the end of the run, with the runs and their settings together.
     compare_link.keep_runs_in_url(run_ids)
     compare_link.keep_settings_in_url(packed)
-    compare_link.share_link([*stored, *(i for i in missing if i not in stored)], packed, view.smoothing, view.log_x,
-                            view.log_y, view.x_axis, view.layout)
+    link = compare_link.share_link([*stored, *(i for i in missing if i not in stored)], packed, view.smoothing,
+                                   view.log_x, view.log_y, view.x_axis, view.layout)
     compare_export.exports(store, list(stored), rows, drawn, label_of, {name: identifier
                                                                        for identifier, name in names.items()})
+    st.download_button("Comparison report (one HTML file)",
+                       lambda: run_report.comparison_report(drawn, stored, label_of, link).encode(),
+                       file_name="rnn-playground-comparison.html", mime="text/html", on_click="ignore",
+                       icon=":material/description:", key="comparison_report",
+                       help="These charts, the runs and their settings, and the share link, in one file that opens "
+                            "anywhere, with no network, and prints well.")

@@ -49,6 +49,35 @@ def _title(spec: dict) -> str:
     return str(title.get("text", "") if isinstance(title, dict) else title)
 
 
+def drawn(charts_to_draw: list[alt.TopLevelMixin]) -> list[Figure]:
+    """Each chart as a titled SVG figure, a page wide."""
+    figures = []
+    for chart in charts_to_draw:
+        spec = _sized(chart)
+        figures.append(Figure(_title(spec), to_svg(spec)))
+    return figures
+
+
+def comparison_report(charts_shown: dict[str, alt.TopLevelMixin], runs_shown: dict[str, runs.StoredRun],
+                      label_of, link: str) -> str:
+    """The Compare page's view as HTML text: its charts, each run by its name, and their settings."""
+    sentences = []
+    for identifier, stored in runs_shown.items():
+        finals = ", ".join(
+            f"{model} {history.final_val_metric():.3g}" for model, history in stored.histories.items()
+            if history.final_val_metric() is not None)
+        sentences.append(f"**{label_of(identifier)}**: run `{identifier}` of the {stored.task} lesson, "
+                         f"{stored.status}" + (f"; final validation {finals}" if finals else "") + ".")
+    settings = [(label_of(identifier), ", ".join(f"{key}={', '.join(value) if isinstance(value, list) else value}"
+                                                 for key, value in stored.params.items()))
+                for identifier, stored in runs_shown.items()]
+    return report_html(
+        title=f"Comparison of {len(runs_shown)} runs",
+        made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        link=link, sentences=sentences, figures=drawn(list(charts_shown.values())), settings=settings,
+        sentences_heading="The runs")
+
+
 def settings_rows(experiment: Experiment) -> list[tuple[str, str]]:
     """Every setting by its label, as the sidebar names it, with the value the run used."""
     fields = config.parameter_fields(experiment.task)
@@ -63,10 +92,7 @@ def run_report(experiment: Experiment, stored: runs.StoredRun, explain, baseline
                position_label: str, link: str) -> str:
     """The report of a stored run as HTML text."""
     histories = [stored.histories[name] for name in model_names(experiment) if name in stored.histories]
-    figures = []
-    for chart in report_charts(histories, baselines, position_label):
-        spec = _sized(chart)
-        figures.append(Figure(_title(spec), to_svg(spec)))
+    figures = drawn(report_charts(histories, baselines, position_label))
     notes = [] if stored.status == "finished" else [f"This run did not finish: it was {stored.status}."]
     record = task(experiment.task)
     return report_html(

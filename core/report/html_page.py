@@ -66,7 +66,8 @@ def _table(rows: Sequence[tuple[str, str]]) -> str:
 
 
 def report_html(title: str, made: str, link: str, sentences: Iterable[str], figures: Iterable[Figure],
-                settings: Sequence[tuple[str, str]], notes: Iterable[str] = ()) -> str:
+                settings: Sequence[tuple[str, str]], notes: Iterable[str] = (),
+                sentences_heading: str = "What this run shows") -> str:
     """The whole report as one HTML document, with no external reference of any kind."""
     parts = [
         "<!DOCTYPE html>",
@@ -78,12 +79,12 @@ def report_html(title: str, made: str, link: str, sentences: Iterable[str], figu
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="made">Made {html.escape(made)} with RNN Playground.</p>',
-        "<p>Open this link to see the run in the playground, or to train it again with the same settings:</p>",
+        "<p>Open this link to see it in the playground, or to train it again with the same settings:</p>",
         f'<p class="link">{html.escape(link)}</p>',
     ]
     sentences = list(sentences)
     if sentences:
-        parts.append("<h2>What this run shows</h2>")
+        parts.append(f"<h2>{html.escape(sentences_heading)}</h2>")
         parts += [f"<p>{sentence_html(sentence)}</p>" for sentence in sentences]
     for note in notes:
         parts.append(f"<p><em>{sentence_html(note)}</em></p>")
