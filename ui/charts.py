@@ -241,6 +241,11 @@ def distance_chart(rows: list[dict], chance: float) -> alt.Chart:
                      title="Memory against distance (your stored runs)").properties(height=HEIGHT)
 
 
+def metric_name(histories: list[History]) -> str:
+    """The task's headline metric as the histories name it ("accuracy", "entity F1")."""
+    return histories[0].metric if histories else "accuracy"
+
+
 def group_frame(histories: list[History]) -> pd.DataFrame:
     rows = [{"step": step, "value": value, "model": _label(history.cell), "group": group}
             for history in histories for group, values in history.group_metric.items()
@@ -256,10 +261,11 @@ def group_panels(histories: list[History]) -> list[alt.Chart]:
     cells = [h.cell for h in histories]
     frame = group_frame(histories)
     order = numeric_order(list(dict.fromkeys(group for h in histories for group in h.group_metric)))
+    metric = metric_name(histories)
     return [alt.Chart(frame[frame["group"] == group], title=group).mark_line(
         point=alt.OverlayMarkDef(size=12)).encode(
         x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
-        y=alt.Y("value:Q", title="Accuracy", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("value:Q", title=metric[:1].upper() + metric[1:], scale=alt.Scale(domain=[0, 1])),
         color=_cell_color(cells).legend(None),
         tooltip=["model", "group", "step", alt.Tooltip("value:Q", format=".3f")],
     ).properties(height=140) for group in order]
@@ -268,7 +274,7 @@ def group_panels(histories: list[History]) -> list[alt.Chart]:
 def group_chart(histories: list[History], columns: int = 4) -> alt.VConcatChart:
     """The group panels stacked in one chart that fits any width when stretched; pages lay them out
     side by side instead (ui/figures.panels). `columns` is kept for older callers."""
-    return alt.vconcat(*group_panels(histories), title="Validation accuracy by kind of example")
+    return alt.vconcat(*group_panels(histories), title=f"Validation {metric_name(histories)} by kind of example")
 
 
 def score_frame(histories: list[History], name: str) -> pd.DataFrame:

@@ -252,7 +252,8 @@ def curves(histories: list[History], parts: PageParts, probe_step: int | None = 
             figures.show(ghosts.over(chart, parts.ghosts, lambda shown, name=name: charts.score_frame(shown, name)),
                          columns[index % 2])
     if any(h.group_metric for h in histories):
-        st.markdown("**Validation accuracy by kind of example** (colours are the models, as on the charts above)")
+        st.markdown(f"**Validation {charts.metric_name(histories)} by kind of example** (colours are the models, as "
+                    "on the charts above)")
         figures.panels(charts.group_panels(histories), GROUP_PANELS_PER_ROW)
     left, right = st.columns(2)
     figures.show(charts.gradient_chart(histories, probe_step, parts.position_label), left)
