@@ -1,0 +1,39 @@
+"""The named-entity page through AppTest: train tiny, see the reach chart, F1 by type and kind, type a
+sentence and read each model's tags, see the sentences a model gets wrong, and wait for an upload."""
+
+from __future__ import annotations
+
+from test_pages import chart_frames, open_page, train_to_the_end
+
+TINY = {"steps": "40", "hidden_size": "16", "train_size": "300", "eval_every": "20", "probe_every": "20",
+        "embedding_size": "8", "cells": ["RNN", "BiLSTM", "BoW"], "seed": "11"}
+
+
+def test_the_page_trains_and_tags_a_typed_sentence_with_each_model():
+    app = open_page("named_entities", TINY)
+    train_to_the_end(app)
+    assert {"What this run shows", "Which words a tag's error reaches", "Entity F1 by type", "Type a sentence",
+            "Validation sentences each model gets wrong"} <= {h.value for h in app.subheader}
+    titles = [str(spec.get("title", "")) for spec, _ in chart_frames(app)]
+    assert "How far the first word's tag error reaches" in titles
+    reach = [frame for spec, frame in chart_frames(app) if spec.get("title") == "How far the first word's tag error reaches"][0]
+    assert set(reach["model"]) == {"RNN", "BiLSTM", "BoW"} and reach["word"].min() == 1
+    # Each kind of sentence gets its own F1 panel, titled by the kind.
+    assert {"after", "before", "plain"} <= set(titles)
+    app.text_input(key="entity_text").input("Garcia scored twice in Madrid .").run()
+    assert not app.exception, app.exception
+    [tags] = [table.value for table in app.dataframe if "word" in table.value.columns]
+    assert list(tags["word"]) == ["Garcia", "scored", "twice", "in", "Madrid", "."]
+    assert {"RNN", "BiLSTM", "BoW", "forward vs both ways"} <= set(tags.columns)
+    assert all(cell.split()[0] in ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-DATE", "I-DATE")
+               and cell.endswith("%") for cell in tags["RNN"])
+    explanation = " ".join(m.value for m in app.markdown)
+    assert "**BiLSTM** reached entity F1" in explanation
+    app.text_input(key="entity_text").input("   ").run()
+    assert any("Type a sentence" in info.value for info in app.info)
+
+
+def test_the_upload_source_waits_for_a_conll_file():
+    app = open_page("named_entities", {"source": "upload"})
+    assert [button for button in app.button if button.label == "Train"][0].disabled
+    assert any("CoNLL" in info.value for info in app.info)
