@@ -35,6 +35,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 from browser_support import CHROMIUM, CHROMIUM_ARGS, STARTUP_SECONDS, AppServer, button, free_port  # noqa: E402
 from server_memory import resident_megabytes  # noqa: E402
 
+
+def memory(pid: int) -> str:
+    """The server process's own resident memory, and its tree's (fork server and workers too)."""
+    own = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+               if line.startswith("VmRSS:")) / 1024
+    return f"server {own:5.0f} MB, with workers {resident_megabytes(pid):5.0f} MB RSS"
+
 WORDS = ("good", "bad", "great", "awful", "plot", "acting", "film", "boring", "fun", "slow", "loved", "hated")
 
 
@@ -101,7 +108,7 @@ def main() -> None:
         time.sleep(1)
         print(f"app: {options.app_root.resolve()}; {options.sessions} sessions x {options.uploads} uploads of "
               f"{options.megabytes:g} MB")
-        print(f"after start                      {resident_megabytes(pid):7.0f} MB RSS   {metrics(server)}")
+        print(f"after start                      {memory(pid)}   {metrics(server)}")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             contexts = []
@@ -127,19 +134,19 @@ def main() -> None:
                     while page.url == before and not refusal.count() and time.monotonic() < deadline:
                         page.wait_for_timeout(200)  # until the kept copy's key is in the URL, or refused
                     refused += refusal.count()
-                print(f"after session {session + 1:2d}'s uploads         {resident_megabytes(pid):7.0f} MB RSS")
-            print(f"after {options.sessions * options.uploads} uploads                  {resident_megabytes(pid):7.0f} "
-                  f"MB RSS   {metrics(server)}")
+                print(f"after session {session + 1:2d}'s uploads         {memory(pid)}")
+            print(f"after {options.sessions * options.uploads} uploads                  {memory(pid)}   "
+                  f"{metrics(server)}")
             for context in contexts:
                 context.close()
             time.sleep(2)
-            print(f"sessions closed                  {resident_megabytes(pid):7.0f} MB RSS   {metrics(server)}")
+            print(f"sessions closed                  {memory(pid)}   {metrics(server)}")
             time.sleep(options.wait_minutes * 60)
             # A page view by someone else (the app lets go of forgotten sessions' uploads on a view).
             page = browser.new_context().new_page()
             page.goto(server.url())
             time.sleep(5)
-            print(f"{options.wait_minutes:g} min later, one page view   {resident_megabytes(pid):7.0f} MB RSS   "
+            print(f"{options.wait_minutes:g} min later, one page view   {memory(pid)}   "
                   f"{metrics(server)}")
             browser.close()
     finally:
