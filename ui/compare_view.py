@@ -292,6 +292,10 @@ def render() -> None:
         return
     view = view_options()
     stored = load_chosen(store, run_ids)
+    if not stored:  # every chosen run is damaged (each named above): nothing to draw
+        compare_link.keep_runs_in_url(run_ids)
+        st.info("None of the chosen runs can be drawn.", icon=":material/stacked_line_chart:")
+        return
     names = labels_of(stored)
     label_of = names.__getitem__
     labels = [label_of(identifier) for identifier in stored]

@@ -46,9 +46,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def spreadsheet_safe(value: Any) -> Any:
     """A text cell as a spreadsheet shows it and never runs it: one that could start a formula gets a
     leading single quote, as OWASP advises; numbers and other text are unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    # A line break inside a name would split its row in readers that do not honour quoting.
+    value = value.replace("\r", " ").replace("\n", " ")
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def check_run_ids(raw: Iterable[Any]) -> tuple[list[str], list[str]]:

@@ -11,6 +11,9 @@ from typing import Any
 from core.data.history import STATUSES, History, check_readable, in_range
 from core.tasks import experiment as config
 
+# 9999-12-31, the last moment a date can show: a time past it fails every date formatting.
+LATEST_TIME = 253402300799.0
+
 
 class DamagedRun(ValueError):
     """A stored row that cannot be read as a run (edited in the file, or written by a bug): pages and
@@ -79,6 +82,8 @@ def _summary(row: tuple) -> RunSummary:
             raise ValueError("a final metric is not a number in range")
         if status not in STATUSES or not isinstance(task, str) or not isinstance(updated, float):
             raise ValueError("its status, task or time is not one a run has")
+        if not 0 <= updated <= LATEST_TIME:
+            raise ValueError("its time is past the year 9999")
     except (ValueError, TypeError, KeyError, RecursionError) as error:
         raise DamagedRun(identifier, _reason(error)) from None
     return RunSummary(identifier, task, status, cells, updated, metrics, "imported" if imported else "trained")
