@@ -35,6 +35,7 @@ from core.cli_commands import (
     command_warm,
 )
 from core.data import uploads
+from core.data.files import FileRefused, read_regular
 from core.data.history import combined_status
 from core.nn.cells import CELLS
 from core.settings import environment
@@ -150,13 +151,12 @@ def read_file_argument(task: str, argument: str, training: bool = False) -> tupl
             raise UsageError(f"the {task} task trains on generated data only and reads no files")
         raise UsageError(f"the {task} task reads {', '.join(known)} files, not {format!r}")
     try:
-        with open(path, "rb") as handle:
-            content = handle.read(uploads.MAX_BYTES + 1)
+        content = read_regular(path, uploads.MAX_BYTES, "the upload limit, the same as the pages'")
         dataset = tasks.read_file(task, format, content)  # fail now, in one line, rather than after training
         if training:
             tasks.check_training_file(task, dataset)  # the upload box's rule: the CLI trains on what the page would
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    except FileRefused as error:
+        raise UsageError(str(error)) from None
     except DataError as error:
         raise UsageError(f"{path}: {error}") from None
     return format, content

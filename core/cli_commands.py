@@ -15,9 +15,10 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from core.data import uploads
+from core.data.files import FileRefused, read_regular
 from core.data.history import combined_status
 from core.store.bundles import BundleError, max_bundle_bytes
-from core.store.runs import RunStore
+from core.store.runs import DamagedRun, RunStore
 from core.tasks import registry
 from core.tasks.base import DataError
 
@@ -47,9 +48,13 @@ class Parser(argparse.ArgumentParser):
 
 
 def command_runs(args: argparse.Namespace) -> int:
-    listed = RunStore().list()
+    """The stored runs, newest first; an imported one says so, and a damaged row is named on stderr
+    and skipped, so one bad row never hides the rest."""
+    listed, damaged = RunStore().list_checked()
+    for error in damaged:
+        print(f"skipped: {error}", file=sys.stderr)
     if args.json:
-        print(json.dumps([vars(run) for run in listed]))
+        print(json.dumps([{**vars(run), "origin": run.origin} for run in listed]))
         return 0
     if not listed:
         print("no stored runs")
@@ -57,7 +62,8 @@ def command_runs(args: argparse.Namespace) -> int:
         metrics = ", ".join(f"{cell} {value:.2f}" if value is not None else f"{cell} -"
                             for cell, value in run.final_metrics.items())
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.updated))
-        print(f"{run.run_id}  {stamp}  {run.task:8s} {run.status:9s} {metrics}")
+        origin = "imported " if run.imported else ""
+        print(f"{run.run_id}  {stamp}  {run.task:8s} {run.status:9s} {origin}{metrics}")
     return 0
 
 
@@ -65,7 +71,9 @@ def command_export(args: argparse.Namespace) -> int:
     try:
         bundle = RunStore().export_bundle(args.run_id)
     except KeyError:
-        raise UsageError(f"no stored run with id {args.run_id!r}") from None
+        raise UsageError(f"no stored run with id {args.run_id[:40]!r}") from None
+    except DamagedRun as error:
+        raise UsageError(f"{error}; nothing was exported") from None
     print(json.dumps(bundle, indent=1))
     return 0
 
@@ -129,18 +137,14 @@ def command_warm(args: argparse.Namespace) -> int:
 
 
 def command_import(args: argparse.Namespace) -> int:
-    limit = max_bundle_bytes()
-    cap = f"bundles of at most {limit / 1024 / 1024:g} MB are imported (RNN_PLAYGROUND_MAX_BUNDLE_MB)"
     try:
-        # At most the cap and one byte is read, whatever the path is: a file's reported size says
-        # nothing of a device or a pipe (/dev/zero reports 0 bytes and never ends).
-        with open(args.path, "rb") as handle:
-            content = handle.read(limit + 1)
-        if len(content) > limit:
-            raise BundleError(f"{args.path} is larger than the cap: {cap}.")
+        # A regular file only (a FIFO would block, a device never end), read to the cap and no further.
+        content = read_regular(args.path, max_bundle_bytes(), "RNN_PLAYGROUND_MAX_BUNDLE_MB")
         print(RunStore().import_bundle(content.decode("utf-8")))
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read {args.path}: {error}") from None
+    except FileRefused as error:
+        raise UsageError(str(error)) from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"cannot read {args.path[:80]}: {error}") from None
     except BundleError as error:
         raise UsageError(str(error)) from None
     return 0

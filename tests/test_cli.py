@@ -71,7 +71,10 @@ def test_runs_lists_and_bundles_round_trip(cli, database, tmp_path):
     other = tmp_path / "other.sqlite"
     imported = cli("import", str(bundle_path), database=other)
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout.strip() == trained["run_id"]
+    # Stored under its own id, never the one the run has where it was trained, and listed as imported.
+    identifier = imported.stdout.strip()
+    assert identifier != trained["run_id"]
+    assert [line for line in cli("runs", database=other).stdout.splitlines() if identifier in line][0].find("imported") > 0
 
 
 @pytest.mark.parametrize("arguments, fragment", [

@@ -1,8 +1,9 @@
 """The CLI's last tracebacks (issue 21): unbounded input to `import`, and poisoned stored weights.
 
-`import` reads at most the bundle cap and one byte, whatever the path is (an endless device, a
-file ten times the cap), and refuses the rest in one line with exit code 2; a stored run whose
-weights were replaced by a pickle is refused in one line naming the run, with exit code 3.
+`import` reads regular files only (an endless device is refused before a byte is read, issue 22)
+and at most the bundle cap and one byte of them (a file ten times the cap is refused in one line
+with exit code 2); a stored run whose weights were replaced by a pickle is refused in one line
+naming the run, with exit code 3.
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ def test_import_of_an_endless_stream_reads_only_the_cap(store_path, small_cap, c
     finally:
         tracemalloc.stop()
     assert code == EXIT_USAGE and out == ""
-    assert "larger than the cap" in one_line(error) and "RNN_PLAYGROUND_MAX_BUNDLE_MB" in error
-    assert peak < 4 * small_cap, peak  # the cap and one byte, not the stream
+    # Refused before a byte is read (issue 22: regular files only), so nowhere near the cap in memory.
+    assert f"{path} is a device, not a regular file" in one_line(error)
+    assert peak < 4 * small_cap, peak
 
 
 def test_import_of_a_file_ten_times_the_cap_is_refused_in_one_line(store_path, small_cap, tmp_path, capsys):
@@ -70,14 +72,15 @@ def test_a_bundle_just_under_the_cap_still_imports(store_path, tmp_path, capsys,
     from test_hostile_inputs import History, config
 
     experiment = config.from_params({"distance": "6", "cells": ["RNN"]})[0]
-    history = History(cell="rnn", status="finished", steps=[1, 2], train_loss=[1.0, 0.5], val_metric=[0.5])
+    history = History(cell="rnn", status="finished", steps=[1, 2], wall_seconds=[0.1, 0.2], train_loss=[1.0, 0.5],
+                      grad_norm=[1.0, 0.5], eval_steps=[2], val_loss=[0.7], val_metric=[0.5])
     text = json.dumps(source.export_bundle(source.save(experiment, {"rnn": history})))
     path = tmp_path / "bundle.json"
     path.write_text(text)
     monkeypatch.setenv("RNN_PLAYGROUND_MAX_BUNDLE_MB", repr(len(text.encode()) / 1024 / 1024))
     code, out, error = run_cli(capsys, "import", str(path))
     assert code == 0, error
-    assert out.strip() == runs.run_id(experiment)
+    assert runs.RunStore().load(out.strip()).imported
 
 
 @pytest.mark.timeout(60)
@@ -88,7 +91,7 @@ def test_the_real_command_on_dev_zero_exits_2_with_bounded_memory(tmp_path):
     result = subprocess.run([sys.executable, "-m", "core", "import", "/dev/zero"], cwd=ROOT, env=environment,
                             capture_output=True, text=True, timeout=50)
     assert result.returncode == EXIT_USAGE and result.stdout == ""
-    assert "larger than the cap" in one_line(result.stderr)
+    assert "/dev/zero is a device, not a regular file" in one_line(result.stderr)
     # ru_maxrss of waited-for children, in kB: the interpreter with torch is a few hundred MB; an
     # unbounded read of /dev/zero would grow until the machine refused it.
     peak_megabytes = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -102,7 +102,7 @@ def test_importing_a_bundle_adds_its_run_and_a_bad_one_is_explained():
     app.file_uploader(key="bundle_file").set_value(("run.json", bundle.encode(), "application/json")).run()
     assert not app.exception, app.exception
     app.run()
-    assert set(frame_titled(app, "Train loss")["run"]) == {"lr 0.003", "lr 0.01"}
+    assert set(frame_titled(app, "Train loss")["run"]) == {"lr 0.003", "lr 0.01 (imported)"}
     app.file_uploader(key="bundle_file").set_value(("bad.json", b"{not json", "application/json")).run()
     assert not app.exception and any("not valid JSON" in e.value for e in app.error)
 

@@ -90,7 +90,8 @@ def test_non_ascii_digits_are_not_numbers():
 def bundle(tmp_path) -> dict:
     store = RunStore(tmp_path / "source.sqlite")
     experiment = config.from_params({"distance": "6", "cells": ["RNN"]})[0]
-    history = History(cell="rnn", status="finished", steps=[1, 2], train_loss=[1.0, 0.5], val_metric=[0.5])
+    history = History(cell="rnn", status="finished", steps=[1, 2], wall_seconds=[0.1, 0.2], train_loss=[1.0, 0.5],
+                      grad_norm=[1.0, 0.5], eval_steps=[2], val_loss=[0.7], val_metric=[0.5])
     return store.export_bundle(store.save(experiment, {"rnn": history}))
 
 

@@ -124,12 +124,17 @@ def test_export_import_round_trip(store, tmp_path):
     bundle = store.export_bundle(identifier)
     text = json.dumps(bundle, allow_nan=False)
     other = RunStore(tmp_path / "other.sqlite")
-    assert other.import_bundle(text) == identifier
-    stored = other.load(identifier)
+    imported = other.import_bundle(text)
+    # Its own id: never the one a run of these settings trained here gets, so no link serves it as one.
+    assert imported != identifier and other.import_bundle(text) == imported  # the same bundle: one copy
+    stored = other.load(imported)
     assert {c: h.to_dict() for c, h in stored.histories.items()} == bundle["histories"]
-    assert stored.params == bundle["params"] and stored.message == "shared"
-    assert other.find(experiment, finished_only=True) is not None
-    assert store.import_bundle(bundle) == identifier  # already here and finished: kept
+    assert stored.params == bundle["params"] and stored.message == "shared" and stored.imported
+    assert other.find(experiment) is None
+    assert other.export_bundle(imported)["run_id"] == identifier  # re-exported, it names its settings
+    before = store.load(identifier)
+    assert store.import_bundle(bundle) != identifier  # here, beside the run trained here
+    assert store.load(identifier) == before and store.find(experiment) == before
 
 
 def test_import_from_other_code_version(store, tmp_path):
@@ -138,7 +143,7 @@ def test_import_from_other_code_version(store, tmp_path):
     bundle["code_version"] = "abcdef012345"
     bundle["run_id"] = runs._id_from(bundle["params"], "abcdef012345")
     identifier = store.import_bundle(bundle)
-    assert identifier == bundle["run_id"] != runs.run_id(experiment)
+    assert identifier not in (bundle["run_id"], runs.run_id(experiment))
     assert store.load(identifier).code_version == "abcdef012345"
 
 

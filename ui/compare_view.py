@@ -20,8 +20,9 @@ import streamlit as st
 from core.nn.cells import CELL_LABELS, CELLS, cell_of, model_label
 from core.report import compare
 from core.report.order import numeric_order
+from core.settings import environment
 from core.store.bundles import BundleError
-from core.store.runs import RunStore, RunSummary, StoredRun
+from core.store.runs import DamagedRun, RunStore, RunSummary, StoredRun
 from core.tasks.registry import task_names
 from ui import compare_charts, compare_export, compare_link, figures, ghosts, plain, run_report, seed_bands
 from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
@@ -36,9 +37,10 @@ def picker_label(store: RunStore, options: list[str]):
     then the start of its id."""
     params = store.params_of(options)
     names = compare.run_names({identifier: params.get(identifier, {}) for identifier in options})
+    imported = {identifier for identifier, summary in store.summaries(options).items() if summary.imported}
 
     def label(run_id: str) -> str:
-        return f"{names.get(run_id, run_id)} · {run_id[:8]}"
+        return f"{'imported: ' if run_id in imported else ''}{names.get(run_id, run_id)} · {run_id[:8]}"
 
     return label
 
@@ -53,6 +55,9 @@ def first_choice(linked: list[str], known: dict) -> list[str]:
 def import_box(store: RunStore) -> None:
     """A bundle upload that stores the run and adds it to the comparison, once per uploaded file."""
     with st.expander("Import a run bundle"):
+        if environment.read("RNN_PLAYGROUND_IMPORTS") == "off":
+            st.caption("This server does not import run bundles; it shows only runs trained on it.")
+            return
         upload = st.file_uploader("Run bundle (JSON, as exported here or by the CLI)", type=["json"],
                                   key="bundle_file")
         if upload is None or st.session_state.get("imported_file") == upload.file_id:
@@ -66,8 +71,9 @@ def import_box(store: RunStore) -> None:
         chosen = list(st.session_state.get("runs") or st.query_params.get_all("runs"))
         if identifier not in chosen:
             st.session_state["runs"] = [*chosen, identifier]
-        plain.success("Imported run {run} and added it to the comparison.", run=identifier,
-                      icon=":material/check_circle:")
+        plain.success("Imported run {run} and added it to the comparison. It is marked imported: its curves come "
+                      "from the bundle, not from training here, and a link to its settings does not open it.",
+                      run=identifier, icon=":material/check_circle:")
 
 
 def filtered(summaries: list[RunSummary]) -> list[RunSummary]:
@@ -94,7 +100,8 @@ def run_table(summaries: list[RunSummary], params: dict[str, dict]) -> None:
     differing = compare.settings_diff({summary.run_id: params.get(summary.run_id, {}) for summary in summaries})
     rows = []
     for summary in summaries:
-        row = {"run id": summary.run_id, "task": summary.task, "status": summary.status,
+        row = {"run id": summary.run_id, "task": summary.task,
+               "status": f"{summary.status}, imported" if summary.imported else summary.status,
                "models": ", ".join(model_label(name) for name in summary.cells),
                "updated": datetime.datetime.fromtimestamp(summary.updated),
                "final metric": ", ".join(f"{model_label(name)} {value:.3f}"
@@ -212,21 +219,47 @@ def _load(path: str, run_id: str, updated: float) -> StoredRun | None:
     return RunStore(path).load(run_id)
 
 
+def _load_or_skip(store: RunStore, run_id: str, updated: float) -> StoredRun | None:
+    """The run, or None with a notice when its stored row is damaged (a damaged row is never cached)."""
+    try:
+        return _load(str(store.path), run_id, updated)
+    except DamagedRun as error:
+        plain.warning("{error}.", error=error, icon=":material/broken_image:")
+        return None
+
+
 def loader(store: RunStore):
     """A run-id -> StoredRun reader served from the cache, for the runs the page shows or bands."""
     def load(run_id: str) -> StoredRun | None:
         summary = store.summaries([run_id]).get(run_id)
-        return None if summary is None else _load(str(store.path), run_id, summary.updated)
+        return None if summary is None else _load_or_skip(store, run_id, summary.updated)
 
     return load
 
 
 def load_chosen(store: RunStore, run_ids: list[str]) -> dict[str, StoredRun]:
-    """The chosen runs that are stored, in the chosen order."""
+    """The chosen runs that are stored and readable, in the chosen order."""
     summaries = store.summaries(run_ids)
-    loaded = {identifier: _load(str(store.path), identifier, summaries[identifier].updated)
+    loaded = {identifier: _load_or_skip(store, identifier, summaries[identifier].updated)
               for identifier in run_ids if identifier in summaries}
     return {identifier: run for identifier, run in loaded.items() if run is not None}
+
+
+def listed_runs(store: RunStore) -> list[RunSummary]:
+    """The newest stored runs; damaged rows are named in one notice and left out."""
+    listed, damaged = store.list_checked(limit=200)
+    if damaged:
+        plain.warning("Skipped {count} damaged stored run(s): {errors}.", count=len(damaged),
+                      errors="; ".join(str(error) for error in damaged[:5]), icon=":material/broken_image:")
+    return listed
+
+
+def labels_of(stored: dict[str, StoredRun]) -> dict[str, str]:
+    """Each run's name in legends and tables: the settings that set it apart, and "imported" for one
+    read from a bundle, so it is never taken for a run trained here."""
+    names = compare.run_names({identifier: run.params for identifier, run in stored.items()})
+    return {identifier: f"{name} (imported)" if stored[identifier].imported else name
+            for identifier, name in names.items()}
 
 
 def render() -> None:
@@ -238,7 +271,7 @@ def render() -> None:
     compare_link.show_notices()
     import_box(store)
     compare_link.retraining_progress()
-    listed = filtered(store.list(limit=200))
+    listed = filtered(listed_runs(store))
     chosen = list(st.session_state.get("runs") or linked_ids)
     known = store.summaries(list(dict.fromkeys([*linked_ids, *chosen])))
     options = list(dict.fromkeys([*(i for i in [*linked_ids, *chosen] if i in known),
@@ -259,7 +292,11 @@ def render() -> None:
         return
     view = view_options()
     stored = load_chosen(store, run_ids)
-    names = compare.run_names({identifier: run.params for identifier, run in stored.items()})
+    if not stored:  # every chosen run is damaged (each named above): nothing to draw
+        compare_link.keep_runs_in_url(run_ids)
+        st.info("None of the chosen runs can be drawn.", icon=":material/stacked_line_chart:")
+        return
+    names = labels_of(stored)
     label_of = names.__getitem__
     labels = [label_of(identifier) for identifier in stored]
     rows = compare.comparison_rows({label_of(identifier): run.histories for identifier, run in stored.items()})

@@ -20,6 +20,7 @@ import streamlit as st
 
 from core.data.history import History
 from core.report import compare
+from core.store.records import DamagedRun
 from ui import plain
 from ui.charts import colour_of
 from ui.services import run_store
@@ -91,11 +92,15 @@ def overlays(task: str, run_id: str, params: dict[str, Any]) -> list[Ghost]:
     for identifier in wanted:
         if identifier == run_id:
             continue
-        stored = run_store().load(identifier)
+        try:
+            stored = run_store().load(identifier)
+        except DamagedRun:  # a damaged row is named on the Compare page; here it is only left out
+            continue
         if stored is None:
             continue
         pinned = identifier in pins(task)
         change = compare.change_label(stored.params, params) or f"same settings, run {identifier[:8]}"
+        change = f"imported: {change}" if stored.imported else change
         label = f"pinned: {change}" if pinned else change
         if any(other.label == label for other in found):
             label = f"{label} ({identifier[:8]})"

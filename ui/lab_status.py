@@ -70,7 +70,11 @@ def _stored_status(stored: runs.StoredRun, histories: list[History], trained_her
             lines.append(plain.fill("{name} stopped after {steps} steps: {message} Training again starts from "
                                     "step 0 (a stopped run does not resume).", name=name, steps=len(history.steps),
                                     message=history.message))
-    if stored.status == "finished":
+    if stored.imported:
+        # Said first and in every state: its curves are someone's bundle, not training on this server.
+        lines.insert(0, f"Imported run `{stored.run_id}`: its curves come from a bundle someone uploaded, not from "
+                        "training here. Train these settings to get a run trained on this server.")
+    elif stored.status == "finished":
         # A run id is hexadecimal, made here, so it needs no escaping.
         if trained_here:
             seconds = max((history.wall_seconds[-1] for history in histories if history.wall_seconds), default=0.0)

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed")
+# Training runs in float32, whose largest finite value is about 3.4e38, so no number a run here
+# records is larger; a bigger one (or an integer past a float's range) can only come from an
+# edited bundle or row, and breaks charts and formatting for whoever opens it.
+MAX_MAGNITUDE = 1e39
 
 
 @dataclass
@@ -142,6 +146,55 @@ class History:
         if len(ratios) % 2:
             return ratios[middle]
         return (ratios[middle - 1] + ratios[middle]) / 2
+
+
+def check_readable(history: History) -> None:
+    """ValueError unless every page and command can read the history: each number finite and at most
+    MAX_MAGNITUDE, each gradient probe a non-empty map of non-empty lists, a square confusion matrix.
+    Run on every stored run as it is loaded, so a damaged row is skipped instead of breaking a page."""
+    series = [history.steps, history.wall_seconds, history.train_loss, history.grad_norm, history.eval_steps,
+              history.val_loss, history.val_metric, history.probe_steps, *history.layer_grad_norms.values(),
+              *history.scores.values(), *history.group_metric.values(), *history.confusion,
+              *(row for matrices in history.probe_maps.values() for matrix in matrices for row in matrix)]
+    for probe in history.grad_through_time:
+        if not probe or not all(isinstance(values, list) and values for values in probe.values()):
+            raise ValueError("a gradient-through-time probe is empty")
+        series.extend(probe.values())
+    for values in series:
+        for value in values:
+            if value is not None and not in_range(value):
+                raise ValueError(f"it holds a number out of range ({str(value)[:20]})")
+    for name in ("steps", "eval_steps", "probe_steps"):
+        if not all(isinstance(step, int) and step >= 0 for step in getattr(history, name)):
+            raise ValueError(f"{name} must be whole numbers from 0 up")
+    if any(len(row) != len(history.confusion) for row in history.confusion):
+        raise ValueError("the confusion matrix is not square")
+
+
+def check_consistent(history: History) -> None:
+    """ValueError unless the history's lists line up as training writes them: one value per step in
+    each per-step series, one per evaluation in each per-evaluation series, one probe per probe step."""
+    check_readable(history)
+    groups = {"steps": (history.steps, {"wall_seconds": history.wall_seconds, "train_loss": history.train_loss,
+                                        "grad_norm": history.grad_norm, **history.layer_grad_norms}),
+              "eval_steps": (history.eval_steps, {"val_loss": history.val_loss, "val_metric": history.val_metric,
+                                                  **history.scores, **history.group_metric}),
+              "probe_steps": (history.probe_steps, {"grad_through_time": history.grad_through_time})}
+    for name, (steps, columns) in groups.items():
+        for column, values in columns.items():
+            if len(values) != len(steps):
+                raise ValueError(f"{str(column)[:40]} has {len(values)} values for {len(steps)} {name}")
+        if steps != sorted(set(steps)):
+            raise ValueError(f"{name} must increase")
+    if any(len(matrices) > len(history.probe_steps) for matrices in history.probe_maps.values()):
+        raise ValueError("a probe map has more entries than there are probe steps")
+
+
+def in_range(value: Any) -> bool:
+    try:
+        return math.isfinite(value) and abs(float(value)) <= MAX_MAGNITUDE
+    except OverflowError:  # an integer past a float's range
+        return False
 
 
 def combined_status(histories: list[History]) -> str:

@@ -38,6 +38,19 @@ SETTINGS_FORMAT = 1
 MAX_SETTINGS_CHARACTERS = 8_000
 # Deflated text this short cannot hold more than this once inflated, unless it was crafted to.
 MAX_INFLATED_BYTES = 400_000
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV Injection"):
+# a series or run name from someone's bundle could then run one on the machine that opens the file.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell as a spreadsheet shows it and never runs it: one that could start a formula gets a
+    leading single quote, as OWASP advises; numbers and other text are unchanged."""
+    if not isinstance(value, str):
+        return value
+    # A line break inside a name would split its row in readers that do not honour quoting.
+    value = value.replace("\r", " ").replace("\n", " ")
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def check_run_ids(raw: Iterable[Any]) -> tuple[list[str], list[str]]:
@@ -217,7 +230,8 @@ def to_csv(rows: list[dict], run_ids: Mapping[str, str] | None = None) -> str:
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "run id": run_ids.get(row["run"], "")} if run_ids is not None else row)
+        row = {**row, "run id": run_ids.get(row["run"], "")} if run_ids is not None else row
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     return buffer.getvalue()
 
 

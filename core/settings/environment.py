@@ -130,6 +130,8 @@ VARIABLES = {variable.name: variable for variable in (
     Variable("RNN_PLAYGROUND_BACKEND", _choice("process", "thread"), "process or thread", "process"),
     Variable("RNN_PLAYGROUND_ENGINE", _choice("dask"), "dask"),
     Variable("RNN_PLAYGROUND_TORCH_THREADS", _number(int), "a positive whole number"),
+    Variable("RNN_PLAYGROUND_IMPORTS", _choice("on", "off"), "on or off", "on"),
+    Variable("RNN_PLAYGROUND_MAX_IMPORTS", _number(int), "a positive whole number", 500),
 )}
 
 _warned: set[tuple[str, str]] = set()

@@ -8,7 +8,7 @@ import math
 import re
 from typing import Any
 
-from core.data.history import STATUSES, History
+from core.data.history import STATUSES, History, check_consistent
 from core.settings import environment
 from core.tasks import experiment as config
 
@@ -137,6 +137,7 @@ def read_bundle(bundle: dict[str, Any] | str | bytes) -> dict[str, Any]:
             history = History.from_dict(raw)
             if not isinstance(history.metric, str) or not isinstance(history.message, str):
                 raise ValueError("metric and message must be text")
+            check_consistent(history)
         except ValueError as error:
             raise BundleError(f"The {cell} history is malformed: {error}.") from None
         except (TypeError, AttributeError):  # a field of the wrong kind, e.g. a list for a map

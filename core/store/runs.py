@@ -12,11 +12,11 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,21 @@ import torch
 from core.data.history import STATUSES, History, combined_status
 from core.settings.paths import default_path
 from core.store.bundles import BUNDLE_FORMAT, BUNDLE_VERSION, BundleError, read_bundle
+from core.store.imports import check_allowed, imported_id
+from core.store.records import (
+    IMPORTED,
+    SUMMARY_COLUMNS,
+    DamagedRun,
+    RunSummary,
+    StoredRun,
+    checked_summaries,
+    stored_run,
+)
 from core.store.sqlite_file import check_path, is_busy, migrate, store_error, wait_seconds
 from core.tasks import experiment as config
 from core.tasks import versions
+
+logger = logging.getLogger("rnn_playground.store")
 
 
 class UnsafeWeights(ValueError):
@@ -45,43 +57,6 @@ def run_id(experiment: config.Experiment) -> str:
     Edits that leave the task's numbers alone keep the id, so stored runs and links survive them.
     """
     return _id_from(config.to_params(config.as_trained(experiment)), versions.numbers_version(experiment.task))
-
-
-@dataclass
-class StoredRun:
-    """One stored run without its weights (those load per cell, on demand)."""
-
-    run_id: str
-    task: str
-    params: dict[str, Any]
-    status: str
-    histories: dict[str, History]
-    versions: dict[str, str]
-    code_version: str
-    created: float
-    updated: float
-    message: str = ""
-
-    def experiment(self) -> config.Experiment:
-        return config.from_params(self.params)[0]
-
-
-@dataclass
-class RunSummary:
-    """What a list of runs shows, read without parsing full histories or weights."""
-
-    run_id: str
-    task: str
-    status: str
-    cells: list[str]
-    updated: float
-    final_metrics: dict[str, float | None] = field(default_factory=dict)
-
-
-def _summary(row: tuple) -> RunSummary:
-    identifier, task, status, summary, updated = row
-    data = json.loads(summary)
-    return RunSummary(identifier, task, status, data["cells"], updated, data["final_metrics"])
 
 
 def _dumps(value: Any) -> str:
@@ -168,7 +143,8 @@ class RunStore:
 
     def _store(self, identifier: str, params: dict[str, Any], status: str,
                histories: dict[str, dict[str, Any]], library: dict[str, str],
-               code_version: str, message: str, blobs: dict[str, bytes]) -> None:
+               code_version: str, message: str, blobs: dict[str, bytes], origin: str = "trained") -> bool:
+        """Write the run; False (nothing written) for an import that check_allowed says is here already."""
         summary = {
             "cells": list(histories),
             "final_metrics": {c: (h["val_metric"] or [None])[-1] for c, h in histories.items()},
@@ -176,6 +152,8 @@ class RunStore:
         row = (identifier, str(params["task"]), _dumps(params), status, _dumps(histories),
                _dumps(summary), _dumps(library), code_version, message)
         with self._write() as connection:
+            if origin == "imported" and not check_allowed(connection, identifier):
+                return False
             latest = connection.execute("SELECT MAX(updated) FROM runs").fetchone()[0] or 0.0
             # Strictly increasing times keep "newest first" exact even within one clock tick.
             now = max(time.time(), latest + 1e-6)
@@ -188,25 +166,28 @@ class RunStore:
                 " message=excluded.message, updated=excluded.updated",
                 (*row, now, now),
             )
+            # A run trained here replaces whatever had its id; only an import is marked as one.
+            connection.execute("DELETE FROM imported WHERE run_id = ?", (identifier,))
+            if origin == "imported":
+                connection.execute("INSERT INTO imported (run_id) VALUES (?)", (identifier,))
             # Weights belong to the histories they were saved with, so a new save drops old ones.
             connection.execute("DELETE FROM weights WHERE run_id = ?", (identifier,))
             connection.executemany(
                 "INSERT INTO weights (run_id, cell, blob) VALUES (?,?,?)",
                 [(identifier, cell, blob) for cell, blob in blobs.items()],
             )
+        return True
 
     def load(self, run_id: str) -> StoredRun | None:
+        """The stored run, None if there is none; DamagedRun if its row cannot be read as a run."""
         with self._connect() as connection:
             row = connection.execute(
                 "SELECT run_id, task, params, status, histories, versions, code_version, created,"
-                " updated, message FROM runs WHERE run_id = ?", (run_id,),
+                f" updated, message, {IMPORTED} FROM runs WHERE run_id = ?", (run_id,),
             ).fetchone()
         if row is None:
             return None
-        histories = {cell: History.from_dict(data) for cell, data in json.loads(row[4]).items()}
-        return StoredRun(run_id=row[0], task=row[1], params=json.loads(row[2]), status=row[3],
-                         histories=histories, versions=json.loads(row[5]), code_version=row[6],
-                         created=row[7], updated=row[8], message=row[9])
+        return stored_run(row)
 
     def has_weights(self, run_id: str) -> bool:
         """Whether any model of the run has stored weights (an imported bundle has none)."""
@@ -234,14 +215,24 @@ class RunStore:
         return dict(state)
 
     def find(self, experiment: config.Experiment, finished_only: bool = False) -> StoredRun | None:
-        stored = self.load(run_id(experiment))
-        if stored is None or (finished_only and stored.status != "finished"):
+        """The run of `experiment` trained here, if stored; an imported run never answers for a link,
+        and a damaged row counts as none (it is logged, and the next training replaces it)."""
+        try:
+            stored = self.load(run_id(experiment))
+        except DamagedRun as error:
+            logger.warning("%s", error)
+            return None
+        if stored is None or stored.imported or (finished_only and stored.status != "finished"):
             return None
         return stored
 
     def list(self, task: str | None = None, limit: int = 100) -> list[RunSummary]:
-        """Newest first."""
-        query = "SELECT run_id, task, status, summary, updated FROM runs"
+        """Newest first, damaged rows left out."""
+        return self.list_checked(task, limit)[0]
+
+    def list_checked(self, task: str | None = None, limit: int = 100) -> tuple[list[RunSummary], list[DamagedRun]]:
+        """Newest first, and the rows among them that are damaged (each says which and why)."""
+        query = f"SELECT {SUMMARY_COLUMNS} FROM runs"
         arguments: tuple[Any, ...] = ()
         if task is not None:
             query, arguments = query + " WHERE task = ?", (task,)
@@ -249,10 +240,10 @@ class RunStore:
             rows = connection.execute(
                 query + " ORDER BY updated DESC LIMIT ?", (*arguments, max(0, int(limit))),
             ).fetchall()
-        return [_summary(row) for row in rows]
+        return checked_summaries(rows)
 
     def summaries(self, run_ids: list[str]) -> dict[str, RunSummary]:
-        """The stored runs among `run_ids`, by id, read from their summaries only."""
+        """The stored runs among `run_ids`, by id, read from their summaries only; damaged ones left out."""
         found: dict[str, RunSummary] = {}
         with self._connect() as connection:
             # SQLite caps the number of parameters in one statement, so ask in chunks.
@@ -260,9 +251,9 @@ class RunStore:
                 chunk = run_ids[start:start + 500]
                 marks = ",".join("?" * len(chunk))
                 rows = connection.execute(
-                    f"SELECT run_id, task, status, summary, updated FROM runs WHERE run_id IN ({marks})", chunk,
+                    f"SELECT {SUMMARY_COLUMNS} FROM runs WHERE run_id IN ({marks})", chunk,
                 ).fetchall()
-                found.update((row[0], _summary(row)) for row in rows)
+                found.update((summary.run_id, summary) for summary in checked_summaries(rows)[0])
         return found
 
     def params_of(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -275,12 +266,17 @@ class RunStore:
                 marks = ",".join("?" * len(chunk))
                 query = f"SELECT run_id, params FROM runs WHERE run_id IN ({marks})"
                 rows = connection.execute(query, chunk).fetchall()
-                found.update((identifier, json.loads(params)) for identifier, params in rows)
-        return found
+                for identifier, params in rows:
+                    try:
+                        found[identifier] = json.loads(params)
+                    except (ValueError, RecursionError):
+                        continue  # a damaged row: its summary is skipped too, with a notice
+        return {identifier: params for identifier, params in found.items() if isinstance(params, dict)}
 
     def delete(self, run_id: str) -> bool:
         with self._write() as connection:
             connection.execute("DELETE FROM weights WHERE run_id = ?", (run_id,))
+            connection.execute("DELETE FROM imported WHERE run_id = ?", (run_id,))
             removed = connection.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount
         return removed > 0
 
@@ -292,6 +288,8 @@ class RunStore:
             if not dry_run:
                 connection.execute("DELETE FROM weights WHERE run_id IN (SELECT run_id FROM runs WHERE updated < ?)",
                                    (cutoff,))
+                connection.execute("DELETE FROM imported WHERE run_id IN (SELECT run_id FROM runs WHERE updated < ?)",
+                                   (cutoff,))
                 connection.execute("DELETE FROM runs WHERE updated < ?", (cutoff,))
         return identifiers
 
@@ -300,8 +298,10 @@ class RunStore:
         stored = self.load(run_id)
         if stored is None:
             raise KeyError(f"no stored run {run_id}")
+        # An imported run's own id is not one a bundle may carry: its bundle names the settings' id.
+        shown_id = _id_from(stored.params, stored.code_version) if stored.imported else stored.run_id
         return {
-            "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "run_id": stored.run_id,
+            "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "run_id": shown_id,
             "task": stored.task, "params": stored.params, "status": stored.status,
             "message": stored.message,
             "histories": {cell: h.to_dict() for cell, h in stored.histories.items()},
@@ -309,29 +309,24 @@ class RunStore:
         }
 
     def import_bundle(self, bundle: dict[str, Any] | str | bytes) -> str:
-        """Validate and store an exported run (without weights); returns its id."""
+        """Validate and store an exported run (without weights) as imported; returns its id.
+
+        The id is imported_id(...), never the one a run of these settings trained here has or would
+        get, so an import can neither pose as a local run (a link to its settings does not open it)
+        nor replace one; importing the same bundle again keeps the one copy.
+        """
         data = read_bundle(bundle)
-        experiment, params, histories = data["experiment"], data["params"], data["histories"]
-        code_version = data["code_version"]
-        # The id is always recomputed, never taken from the bundle: a chosen id could overwrite
-        # an unrelated local run. With the current numbers version (the "code_version" field keeps
-        # its old name, so older bundles still read) it is run_id(experiment), so
-        # find() serves the imported curves to a link; with another code version it is the id
-        # the exporter computed, which no experiment trained by the current code can share.
-        if code_version == versions.numbers_version(experiment.task):
-            identifier = run_id(experiment)
-        else:
-            identifier = _id_from(config.to_params(experiment), code_version)
+        experiment, params, code_version = data["experiment"], data["params"], data["code_version"]
         # An id computed from the params as written also counts, so a bundle from a schema with
         # fewer settings still imports; any other id means settings were edited after export.
-        if data["run_id"] not in (identifier, _id_from(params, code_version)):
+        expected = _id_from(config.to_params(experiment), code_version)
+        if data["run_id"] not in (expected, _id_from(params, code_version)):
             raise BundleError("The bundle's run id does not match its settings and code version,"
                               " so its settings were changed after export.")
-        existing = self.load(identifier)
-        # A finished local copy was trained here and may hold weights; the bundle adds nothing.
-        if existing is not None and existing.status == "finished":
-            return identifier
-        self._store(identifier, config.to_params(experiment), data["status"],
-                    {cell: h.to_dict() for cell, h in histories.items()}, data["versions"],
-                    code_version, data["message"], {})
+        histories = {cell: history.to_dict() for cell, history in data["histories"].items()}
+        stored_params = config.to_params(experiment)
+        identifier = imported_id(stored_params, code_version, data["status"], data["message"], histories)
+        self._store(identifier, stored_params, data["status"], histories, data["versions"], code_version,
+                    data["message"], {}, origin="imported")
         return identifier
+

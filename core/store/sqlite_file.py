@@ -3,15 +3,20 @@ plain-words errors that name the file and the fix."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
+from core.data.files import kind_of
 from core.settings import environment
 from core.settings.paths import StoreError
 
 # The schema's version, kept in the file's user_version: a later change to the tables bumps it
 # and migrates older files in `migrate`; a file written by a newer schema is refused, not misread.
-SCHEMA_VERSION = 1
+# Version 2 added the table `imported`: the ids of runs read from a bundle, not trained here (a
+# table of its own, so the runs table, and copies of its rows between files, stay as they were).
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, task TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
@@ -22,6 +27,7 @@ CREATE INDEX IF NOT EXISTS runs_by_updated ON runs (updated);
 CREATE TABLE IF NOT EXISTS weights (
     run_id TEXT NOT NULL, cell TEXT NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (run_id, cell)
 );
+CREATE TABLE IF NOT EXISTS imported (run_id TEXT PRIMARY KEY);
 """
 
 
@@ -40,18 +46,29 @@ def is_busy(error: sqlite3.Error) -> bool:
 
 
 def check_path(path: Path) -> None:
-    """StoreError when the path cannot be a run store: a folder, or a file that is not SQLite."""
-    if path.is_dir():
+    """StoreError when the path cannot be a run store: a folder, a FIFO or device (which would block
+    or never end), a name the system refuses (too long), or a file that is not SQLite."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise StoreError(f"The run store path {_shown(path)} cannot be used ({error.strerror or error}); set "
+                         "RNN_PLAYGROUND_DB to a file with a shorter path.") from None
+    if mode is not None and stat.S_ISDIR(mode):
         raise StoreError(f"The run store path {path} is a folder; set RNN_PLAYGROUND_DB to a file, "
                          f"such as {path / 'runs.sqlite'}.")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise StoreError(f"The run store path {_shown(path)} is {kind_of(mode)}, not a regular file; set "
+                         "RNN_PLAYGROUND_DB to a file.")
     if not path.parent.is_dir():
-        raise StoreError(f"The run store's folder {path.parent} does not exist; create it or set "
+        raise StoreError(f"The run store's folder {_shown(path.parent)} does not exist; create it or set "
                          "RNN_PLAYGROUND_DB to a file in an existing folder.")
+    if mode is None:
+        return
     try:
         with open(path, "rb") as handle:
             head = handle.read(len(_SQLITE_HEADER))
-    except FileNotFoundError:
-        return
     except OSError as error:
         raise StoreError(f"Cannot read the run store {path} ({error.strerror or error}); make it readable "
                          "or set RNN_PLAYGROUND_DB to another file.") from None
@@ -59,6 +76,11 @@ def check_path(path: Path) -> None:
     if head and head != _SQLITE_HEADER:
         raise StoreError(f"{path} is not an SQLite run store, so it was left untouched; set "
                          "RNN_PLAYGROUND_DB to another file, or move this one away.")
+
+
+def _shown(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 80 else text[:60] + "..." + text[-15:]
 
 
 def store_error(path: Path, error: sqlite3.Error, wait_seconds: float) -> StoreError:
@@ -81,7 +103,9 @@ def store_error(path: Path, error: sqlite3.Error, wait_seconds: float) -> StoreE
 def migrate(connection: sqlite3.Connection, path: Path) -> None:
     """Create the tables, or bring an older schema up to this one; StoreError for a newer file.
 
-    Version 0 is a file from before the schema had a version: its tables are version 1's.
+    Version 0 is a file from before the schema had a version: its tables are version 1's. Version 1
+    had no table `imported`; a run in it without weights can only have come from a bundle (training here
+    always saves weights), so it is marked imported and no link serves it as trained here.
     """
     found = connection.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
@@ -91,5 +115,8 @@ def migrate(connection: sqlite3.Connection, path: Path) -> None:
     # executescript would commit on its own; one statement at a time stays in the caller's BEGIN.
     for statement in filter(str.strip, _SCHEMA.split(";")):
         connection.execute(statement)
+    if found < 2:
+        connection.execute("INSERT OR IGNORE INTO imported SELECT run_id FROM runs WHERE run_id NOT IN "
+                           "(SELECT run_id FROM weights)")
     if found < SCHEMA_VERSION:
         connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
