@@ -37,3 +37,27 @@ def test_the_upload_source_waits_for_a_conll_file():
     app = open_page("named_entities", {"source": "upload"})
     assert [button for button in app.button if button.label == "Train"][0].disabled
     assert any("CoNLL" in info.value for info in app.info)
+
+
+def conll_file(count: int) -> bytes:
+    from core.tasks.ner import sentences as generated
+
+    made = generated.sentences(count, generated.pools(4), 4)
+    return "\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s.words, s.tags)) for s in made).encode()
+
+
+def test_a_conll_file_too_small_is_refused_and_one_big_enough_is_kept_and_trains():
+    from core.tasks.ner.data import MIN_SENTENCES
+
+    app = open_page("named_entities", {"source": "upload", **TINY})
+    app.file_uploader(key="conll_file").set_value(("tags.conll", conll_file(MIN_SENTENCES - 1), "text/plain")).run()
+    assert len(app.error) == 1 and f"at least {MIN_SENTENCES}" in app.error[0].value
+    assert not [button for button in app.button if button.key == "use_conll"]
+    app.file_uploader(key="conll_file").set_value(("tags.conll", conll_file(80), "text/plain")).run()
+    assert not app.error and any("80 sentences" in m.value for m in [*app.markdown, *app.caption, *app.info])
+    [keep] = [button for button in app.button if button.key == "use_conll"]
+    keep.click().run()
+    assert not app.exception and not app.error
+    assert app.query_params["upload"]
+    train_to_the_end(app)
+    assert any("**BiLSTM** reached entity F1" in m.value for m in app.markdown)

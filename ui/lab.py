@@ -112,6 +112,30 @@ def confirm_upload(notices: list[str], summary: str, label: str, key: str, conte
         st.rerun()
 
 
+def file_box(experiment: Experiment, *, what: str, prompt: str, label: str, types: list[str], key: str,
+             read: Callable[[bytes], tuple[list[str], str]], confirm: tuple[str, str], format: str,
+             note: str = "") -> None:
+    """A lesson's upload box: the format in words, the uploader, what reading the file found (its
+    notices and a one-line summary, from `read`) and a button that keeps it; a refused file's reason
+    under its own name. `what` names the kept file ("the pairs") while no new file is chosen;
+    `confirm` is the keep button's label and key."""
+    st.markdown(prompt)
+    if note:
+        st.caption(note)
+    uploaded = st.file_uploader(label, type=types, key=key)
+    if uploaded is None:
+        if experiment.task_config.upload:
+            plain.caption("Training on {what} kept under key {key}.", what=what, key=experiment.task_config.upload)
+        return
+    content = uploaded.getvalue()
+    try:
+        notices, summary = read(content)
+    except DataError as error:
+        plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
+        return
+    confirm_upload(notices, summary, *confirm, lambda: content, format, uploaded)
+
+
 def _job_key(experiment: Experiment) -> str:
     return f"{experiment.task}_job"
 

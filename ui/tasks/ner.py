@@ -11,7 +11,7 @@ import streamlit as st
 from core.data.history import History
 from core.nn.cells import model_label
 from core.store import runs
-from core.tasks.base import DataError, TaskData
+from core.tasks.base import TaskData
 from core.tasks.experiment import Experiment, model_names
 from core.tasks.ner import data as entities
 from core.tasks.ner import spans
@@ -49,23 +49,16 @@ def data_panel(experiment: Experiment) -> TaskData | None:
 
 def upload_box(experiment: Experiment) -> None:
     """Read the user's CoNLL file, say what was fixed, and keep it under a key."""
-    st.markdown("**Your file**: UTF-8 text in the CoNLL column layout: one word per line with its tag last "
-                "(`O`, `B-TYPE` or `I-TYPE`), and a blank line between sentences.")
-    uploaded = st.file_uploader("Upload a CoNLL file", type=["conll", "txt", "tsv"], key="conll_file")
-    if uploaded is None:
-        if experiment.task_config.upload:
-            plain.caption("Training on the file kept under key {key}.", key=experiment.task_config.upload)
-        return
-    content = uploaded.getvalue()
-    try:
+    def read(content: bytes) -> tuple[list[str], str]:
         dataset = check_training_file("ner", entities.read_file("conll", content))
-    except DataError as error:
-        plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
-        return
-    words, tags = dataset.sentences[0]
-    lab.confirm_upload(dataset.notices, f"{len(dataset.sentences):,} sentences, e.g. “{' '.join(words)}” "
-                       f"({entity_text(words, tags) or 'no entity'}).", "Train on this file", "use_conll",
-                       lambda: content, "conll", uploaded)
+        words, tags = dataset.sentences[0]
+        return dataset.notices, (f"{len(dataset.sentences):,} sentences, e.g. “{' '.join(words)}” "
+                                 f"({entity_text(words, tags) or 'no entity'}).")
+
+    lab.file_box(experiment, what="the file", prompt="**Your file**: UTF-8 text in the CoNLL column layout: one word "
+                 "per line with its tag last (`O`, `B-TYPE` or `I-TYPE`), and a blank line between sentences.",
+                 label="Upload a CoNLL file", types=["conll", "txt", "tsv"], key="conll_file", read=read,
+                 confirm=("Train on this file", "use_conll"), format="conll")
 
 
 def entity_text(words, tags) -> str:

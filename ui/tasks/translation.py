@@ -53,22 +53,14 @@ def data_panel(experiment: Experiment) -> TaskData | None:
 
 def upload_box(experiment: Experiment) -> None:
     """Read the user's pairs, say what was fixed, and keep them under a key."""
-    st.markdown("**Your pairs**: a UTF-8 text file with one pair per line, `source<TAB>target`, optionally "
-                "followed by a tab and an attribution (the Tatoeba / Anki layout).")
-    st.caption(pair_files.PAIR_SOURCES_NOTE)
-    uploaded = st.file_uploader("Upload sentence pairs", type=["tsv", "txt"], key="pairs_file")
-    if uploaded is None:
-        if experiment.task_config.upload:
-            plain.caption("Training on the pairs kept under key {key}.", key=experiment.task_config.upload)
-        return
-    content = uploaded.getvalue()
-    try:
+    def read(content: bytes) -> tuple[list[str], str]:
         pairs = check_training_file("translation", translation.read_file("tsv", content))
-    except DataError as error:
-        plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
-        return
-    lab.confirm_upload(pairs.notices, f"{len(pairs):,} pairs, e.g. “{pairs.sources[0]}” → “{pairs.targets[0]}”.",
-                       "Train on these pairs", "use_pairs", lambda: content, "tsv", uploaded)
+        return pairs.notices, f"{len(pairs):,} pairs, e.g. “{pairs.sources[0]}” → “{pairs.targets[0]}”."
+
+    lab.file_box(experiment, what="the pairs", prompt="**Your pairs**: a UTF-8 text file with one pair per line, "
+                 "`source<TAB>target`, optionally followed by a tab and an attribution (the Tatoeba / Anki layout).",
+                 note=pair_files.PAIR_SOURCES_NOTE, label="Upload sentence pairs", types=["tsv", "txt"],
+                 key="pairs_file", read=read, confirm=("Train on these pairs", "use_pairs"), format="tsv")
 
 
 def _example(experiment: Experiment, data: TaskData) -> str:
