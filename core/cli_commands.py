@@ -54,7 +54,7 @@ def command_runs(args: argparse.Namespace) -> int:
     for error in damaged:
         print(f"skipped: {error}", file=sys.stderr)
     if args.json:
-        print(json.dumps([{**vars(run), "origin": run.origin} for run in listed]))
+        print(json.dumps([vars(run) for run in listed]))  # origin included: "trained" or "imported"
         return 0
     if not listed:
         print("no stored runs")

@@ -268,3 +268,42 @@ def test_the_cli_reads_regular_files_only_and_refuses_them_past_the_limit(cli, t
     long_name = tmp_path / ("a" * 300 + ".sqlite")
     result = cli("runs", database=long_name)
     assert result.returncode == 3 and "too long" in one_line(result.stderr)
+
+
+def test_an_older_store_opens_and_its_runs_without_weights_count_as_imported(tmp_path):
+    """Schema 1 had no record of imports; a run there without weights can only have come from a bundle
+    (training always saves weights), so after the upgrade no link serves it as trained here."""
+    import shutil
+
+    from test_runs_before_layout import FIXTURE, RUN_ID
+
+    path = tmp_path / "old.sqlite"
+    shutil.copy(FIXTURE, path)
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] < 2
+        connection.execute("INSERT INTO runs SELECT 'aaaaaaaaaaaaaaaa', task, params, status, histories, summary,"
+                           " versions, code_version, created, updated, message FROM runs WHERE run_id = ?", (RUN_ID,))
+    store = runs.RunStore(path)
+    assert not store.load(RUN_ID).imported and store.load("aaaaaaaaaaaaaaaa").imported
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def _lab_status_of(run_id: str) -> None:
+    from ui import lab_status
+    from ui.services import run_store
+
+    stored = run_store().load(run_id)
+    lab_status.state_message(stored.experiment(), stored, None, None, None)
+
+
+def test_the_lab_status_line_names_an_imported_run(cli, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    result = import_file(cli, tmp_path, json.dumps(clean_bundle(settings(4260), tmp_path / "source.sqlite")))
+    identifier = result.stdout.strip()
+    app = AppTest.from_function(_lab_status_of, args=(identifier,), default_timeout=30).run()
+    assert not app.exception, app.exception
+    shown = shown_text(app)
+    assert f"Imported run `{identifier}`" in shown and "not from training here" in shown
+    assert "Loaded finished run" not in shown
