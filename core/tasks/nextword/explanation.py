@@ -53,7 +53,7 @@ def nextword_lines(experiment: Experiment, histories: list[History], unigram: fl
             relation = ("below" if perplexity < unigram else "not below")
             meaning = ("so it has learned more than how often each unit occurs" if perplexity < unigram
                        else "so it has not yet learned more than how often each unit occurs")
-            sentence += f", {relation} a unigram model's {unigram:.2f}: {meaning}"
+            sentence += f", {relation} a unigram model's {unigram:.2f}, {meaning}"
         lines.append(sentence + f"; it guesses the next unit right {percent(accuracy)} of the time.")
     lines += all_diverged(histories)
     if story:
