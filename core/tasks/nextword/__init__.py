@@ -20,7 +20,7 @@ TASK = Task(
     config_type=NextWordTaskConfig,
     build=later(DATA, "build"),
     explain=nextword_lines,
-    page=Page(path="pages/next_word.py", title="Next word", icon=":material/edit_note:", order=60,
+    page=Page(path="pages/next_word.py", title="Next word", icon=":material/edit_note:", order=45,
               summary="Language models that must remember a clue many words back; live samples while they train.",
               views="ui.tasks.nextword"),
     golden=Golden({"gap": "4", "cells": "rnn,lstm", "embedding_size": "8"}),
