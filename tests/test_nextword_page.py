@@ -47,3 +47,34 @@ def test_upload_source_waits_for_a_file_and_refuses_a_binary_one():
     assert any("text file" in info.value for info in app.info)
     app = open_page("next_word", {"source": "upload", "upload": "0123456789abcdef"})
     assert not app.exception and app.error
+
+
+def test_two_stored_next_word_runs_compare_with_their_perplexity_and_the_gap_chart():
+    from test_compare_page import frame_titled
+
+    from core.store import runs
+    from core.tasks import experiment as config
+    from core.training.trainer import prepare, run_interleaved
+
+    identifiers = []
+    for gap in ("3", "5"):
+        experiment = config.from_params({**TINY, "task": "nextword", "cells": "rnn,lstm", "gap": gap,
+                                         "seed": "9101"})[0]
+        trainers = prepare(experiment)
+        run_interleaved(trainers)
+        identifiers.append(runs.RunStore().save(experiment, {t.history.cell: t.history for t in trainers}))
+    app = open_page("compare", {"runs": identifiers})
+    assert set(frame_titled(app, "Train loss")["run"]) == {"gap 3", "gap 5"}
+    assert set(frame_titled(app, "Perplexity")["run"]) == {"gap 3", "gap 5"}
+    page = open_page("next_word", {**TINY, "gap": "5", "seed": "9101"})
+    assert "The long-range word against the gap" in {h.value for h in page.subheader}
+    [gaps] = [frame for spec, frame in chart_frames(page) if "against distance" in str(spec.get("title", "")).lower()
+              or "distance" in getattr(frame, "columns", [])]
+    assert sorted(set(gaps["distance"])) == [3, 5] and set(gaps["model"]) == {"RNN", "LSTM"}
+
+
+def test_hamlet_in_pieces_opens_with_its_source_and_unigram_baseline():
+    app = open_page("next_word", {"source": "hamlet", "units": "pieces", "window": "32"})
+    shown = texts(app)
+    assert "unigram model" in shown and "pieces" in shown
+    assert any("Hamlet" in expander.label for expander in app.expander)
