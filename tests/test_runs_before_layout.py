@@ -49,7 +49,8 @@ IDS_BEFORE = {
 def test_every_default_and_preset_keeps_its_run_id():
     ids = {name: run_id(from_params({"task": name})[0]) for name in task_names()}
     ids.update({preset.title: run_id(of_preset(preset)[0]) for preset in presets()})
-    assert ids == IDS_BEFORE
+    # Lessons added since bring ids of their own; every one pinned here must still be there, unchanged.
+    assert {name: ids.get(name) for name in IDS_BEFORE} == IDS_BEFORE
 
 
 def test_the_cli_reuses_a_run_stored_before(tmp_path, monkeypatch, capsys):
