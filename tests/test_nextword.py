@@ -156,3 +156,14 @@ def test_the_explanation_names_a_diverged_or_unevaluated_model_instead_of_readin
     diverged.message = "Training diverged at step 12."
     lines = nextword_lines(STORY, [diverged, history_of("lstm", None, status="stopped")])
     assert lines[0].startswith("**RNN** diverged") and "not been evaluated" in lines[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rnn=st.floats(0, 1, allow_subnormal=False), lstm=st.floats(0, 1, allow_subnormal=False))
+def test_the_long_gap_claim_is_made_only_when_one_model_carries_the_clue_and_another_guesses(rnn, lstm):
+    lines = nextword_lines(STORY, [history_of("rnn", rnn), history_of("lstm", lstm)])
+    near_guess = story.frequency_expected() + 0.1
+    shows = (lstm >= 0.9 and rnn <= near_guess) or (rnn >= 0.9 and lstm <= near_guess)
+    assert any("shows the article's point" in line for line in lines) == shows
+    assert any("does not show the long-gap problem" in line for line in lines) == (min(rnn, lstm) >= 0.9)
+    assert any("No model uses the clue" in line for line in lines) == (max(rnn, lstm) <= near_guess)

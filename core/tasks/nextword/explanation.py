@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from core.data.history import History
+from core.nn.cells import model_label
 from core.tasks.experiment import Experiment
 from core.tasks.explaining import all_diverged, gradient_comparison, name_of, percent, readable
 from core.tasks.nextword.story import frequency_expected
@@ -57,5 +58,29 @@ def nextword_lines(experiment: Experiment, histories: list[History], unigram: fl
         lines.append(sentence + f"; it guesses the next unit right {percent(accuracy)} of the time.")
     lines += all_diverged(histories)
     if story:
+        lines += story_summary(experiment, histories, guess)
         lines += gradient_comparison(histories, f"{experiment.task_config.gap + 6} words", "the clue")
     return lines
+
+
+def story_summary(experiment: Experiment, histories: list[History], guess: float) -> list[str]:
+    """The article's claim about long gaps, said only where this run's finished models show it, and
+    what the run shows instead where they do not."""
+    finished = {history.cell: history.final_val_metric() for history in histories
+                if history.status == "finished" and history.final_val_metric() is not None}
+    carried = sorted(model_label(cell) for cell, accuracy in finished.items() if accuracy >= CARRIES)
+    lost = sorted(model_label(cell) for cell, accuracy in finished.items()
+                  if accuracy <= guess + NEAR_GUESS)
+    if len(finished) < 2:
+        return []
+    gap = experiment.task_config.gap
+    if carried and lost:
+        return [f"This run shows the article's point: after a gap of {gap} words, {' and '.join(carried)} still "
+                f"predicts the word the clue decides, while {' and '.join(lost)} does no better than guessing "
+                "from frequency."]
+    if len(carried) == len(finished):
+        return [f"At a gap of {gap} words every model carries the clue, so this run does not show the long-gap "
+                "problem: lengthen the gap to see which model loses it first."]
+    if len(lost) == len(finished):
+        return [f"No model uses the clue yet at a gap of {gap} words: train longer or shorten the gap."]
+    return []
