@@ -59,7 +59,8 @@ def nextword_lines(experiment: Experiment, histories: list[History], unigram: fl
     lines += all_diverged(histories)
     if story:
         lines += story_summary(experiment, histories, guess)
-        lines += gradient_comparison(histories, f"{experiment.task_config.gap + 6} words", "the clue")
+        # The probe reads from the first word of a language story ("i grew up in <clue>") to the long-range word.
+        lines += gradient_comparison(histories, f"{experiment.task_config.gap + 10} words", "the story's first word")
     return lines
 
 
