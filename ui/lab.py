@@ -45,6 +45,9 @@ class PageParts:
     data_panel: Callable[[Experiment], object] | None = None
     # Drawn under a finished (or stopped) run's results, e.g. "type a review".
     after_results: Callable[[Experiment, runs.StoredRun], None] | None = None
+    # Drawn under the live curves at each redraw while a job trains, from its snapshot's histories
+    # (e.g. the language models' latest samples); never by running a model in the page.
+    live: Callable[[Experiment, list[History]], None] | None = None
     # Drawn at the end of the page whatever the state, e.g. memory against distance.
     footer: Callable[[Experiment], None] | None = None
     # Checked before Train: a message when the experiment cannot train yet (e.g. no file uploaded).
@@ -259,6 +262,8 @@ def _live_curves(job_id: str, parts: PageParts, baselines: dict[str, float]) -> 
     histories = list(job.snapshot().histories.values())
     if histories and any(h.steps for h in histories):
         curves(histories, parts, baselines=baselines)
+        if parts.live:
+            parts.live(job.experiment, histories)
 
 
 def curves(histories: list[History], parts: PageParts, probe_step: int | None = None,
