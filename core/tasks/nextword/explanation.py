@@ -56,7 +56,7 @@ def nextword_lines(experiment: Experiment, histories: list[History], unigram: fl
                        else "so it has not yet learned more than how often each unit occurs")
             sentence += f", {relation} a unigram model's {unigram:.2f}, {meaning}"
         lines.append(sentence + f"; it guesses the next unit right {percent(accuracy)} of the time.")
-    lines += all_diverged(histories)
+    lines += all_diverged(experiment, histories)
     if story:
         lines += story_summary(experiment, histories, guess)
         # The probe reads from the first word of a language story ("i grew up in <clue>") to the long-range word.
