@@ -61,3 +61,23 @@ def test_a_conll_file_too_small_is_refused_and_one_big_enough_is_kept_and_trains
     assert app.query_params["upload"]
     train_to_the_end(app)
     assert any("**BiLSTM** reached entity F1" in m.value for m in app.markdown)
+
+
+def test_two_stored_runs_compare_with_their_entity_f1_and_kinds():
+    """Compare knows nothing of the lesson: two real runs that differ in one setting overlay their F1."""
+    from core.store.runs import RunStore
+    from core.tasks import experiment as config
+    from core.training.trainer import prepare, run_interleaved
+
+    identifiers = []
+    for hidden in ("8", "16"):
+        experiment = config.from_params({"task": "ner", **TINY, "hidden_size": hidden})[0]
+        trainers = prepare(experiment)
+        run_interleaved(trainers)
+        identifiers.append(RunStore().save(experiment, {t.cell: t.history for t in trainers}))
+    app = open_page("compare", {"runs": identifiers})
+    assert not app.exception and not app.error
+    titles = {str(spec.get("title", "")) for spec, _ in chart_frames(app)}
+    assert "Validation entity F1" in titles, "; ".join(sorted(titles))
+    [f1] = [frame for spec, frame in chart_frames(app) if spec.get("title") == "Validation entity F1"]
+    assert set(f1["run"]) == {"hidden_size 8", "hidden_size 16"} and set(f1["model"]) == {"RNN", "BiLSTM", "BoW"}

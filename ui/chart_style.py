@@ -29,6 +29,12 @@ SYMBOL_WIDTH = 34  # px per entry for the symbol and the gaps around it
 PALETTE = {kind.label: kind.colour for kind in CELL_KINDS.values()}
 
 
+def heading(text: str) -> str:
+    """Text with its first letter upper case and the rest as written: str.capitalize would turn
+    "entity F1" into "Entity f1"."""
+    return text[:1].upper() + text[1:]
+
+
 def legend(labels, orient: str = "bottom", only: bool = False) -> alt.Legend:
     """A legend under (or above) the chart whose columns fit LEGEND_WIDTH, so every name reads whole.
 

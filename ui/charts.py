@@ -31,6 +31,7 @@ from ui.chart_style import (  # noqa: F401
     SYMBOL_WIDTH,
     VARIANT_PALETTE,
     colour_of,
+    heading,
     legend,
     whole_number_axis,
 )
@@ -98,7 +99,7 @@ def metric_chart(histories: list[History], chance: float | None = None) -> alt.C
     title = f"Validation {metric}"
     lines = alt.Chart(metric_frame(histories), title=title).mark_line(point=True).encode(
         x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
-        y=alt.Y("value:Q", title=metric.capitalize(), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("value:Q", title=heading(metric), scale=alt.Scale(domain=[0, 1])),
         color=_cell_color(cells),
         tooltip=["model", "step", alt.Tooltip("value:Q", format=".3f")],
     )
@@ -154,7 +155,7 @@ def gradient_chart(histories: list[History], probe_step: int | None = None,
     frame = gradient_frame(histories, probe_step)
     layers = list(dict.fromkeys(frame["layer"]))
     return alt.Chart(frame, title=title).mark_line().encode(
-        x=alt.X("back:Q", title=position_label.capitalize(), axis=whole_number_axis()),
+        x=alt.X("back:Q", title=heading(position_label), axis=whole_number_axis()),
         y=alt.Y("norm:Q", title="|dL/dh_t| (log)", scale=alt.Scale(type="log"), axis=alt.Axis(format=LOG_FORMAT)),
         color=_cell_color(cells),
         strokeDash=alt.StrokeDash("layer:N", title="Layer", scale=alt.Scale(domain=layers),
@@ -265,7 +266,7 @@ def group_panels(histories: list[History]) -> list[alt.Chart]:
     return [alt.Chart(frame[frame["group"] == group], title=group).mark_line(
         point=alt.OverlayMarkDef(size=12)).encode(
         x=alt.X("step:Q", title="Step", axis=whole_number_axis()),
-        y=alt.Y("value:Q", title=metric[:1].upper() + metric[1:], scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("value:Q", title=heading(metric), scale=alt.Scale(domain=[0, 1])),
         color=_cell_color(cells).legend(None),
         tooltip=["model", "group", "step", alt.Tooltip("value:Q", format=".3f")],
     ).properties(height=140) for group in order]

@@ -24,7 +24,7 @@ from core.settings import environment
 from core.store.bundles import BundleError
 from core.store.runs import DamagedRun, RunStore, RunSummary, StoredRun
 from core.tasks.registry import task_names
-from ui import compare_charts, compare_export, compare_link, figures, ghosts, plain, run_report, seed_bands
+from ui import chart_style, compare_charts, compare_export, compare_link, figures, ghosts, plain, run_report, seed_bands
 from ui.compare_link import MAX_SMOOTHING, MISSING_KEY, NOTICE_KEY, VIEW_KEYS  # noqa: F401 (kept for importers)
 from ui.services import run_store
 
@@ -162,7 +162,7 @@ def curves(rows: list[dict], runs: list[str], view: View) -> dict[str, alt.TopLe
     drawn = {}
     columns = st.columns(2)
     for index, series in enumerate(series_order(rows)):
-        title = series.capitalize()
+        title = chart_style.heading(series)
         drawn[title] = compare_charts.curve_chart(rows, series, title, runs, view.smoothing,
                                                   view.log_y or series.startswith(LOG_SERIES), view.x_axis,
                                                   view.log_x, view.layout)
