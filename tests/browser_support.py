@@ -57,6 +57,7 @@ class AppServer:
     process: subprocess.Popen
     port: int
     log_path: Path
+    store_path: Path | None = None  # the run store the server reads (RNN_PLAYGROUND_DB)
 
     @property
     def base_url(self) -> str:
@@ -104,7 +105,7 @@ def start_app(tmp_dir: Path, max_jobs: int = 1, extra_env: dict[str, str] | None
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = AppServer(process, port, log_path)
+    server = AppServer(process, port, log_path, Path(env["RNN_PLAYGROUND_DB"]))
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:
         if process.poll() is not None:
@@ -170,3 +171,19 @@ def one_page_of_each_kind() -> list[str]:
     entries = [path for path, _, _ in page_entries()]
     chosen = [path for path in entries if path not in lessons] + [next(p for p in entries if p in lessons)]
     return [Path(path).stem for path in entries if path in chosen]
+
+
+def store_trained_run(server: AppServer, params: dict) -> str:
+    """Train a link's experiment in this process and store it, weights and all, where the server
+    reads: the page then opens it finished, as a shared link does. For tests about a finished page,
+    where a browser watching the run train would only cost seconds."""
+    from core.store.runs import RunStore
+    from core.tasks import experiment as config
+    from core.training.trainer import prepare, run_interleaved
+
+    experiment, messages = config.from_params(params)
+    assert not messages, messages
+    trainers = prepare(experiment)
+    run_interleaved(trainers)
+    return RunStore(server.store_path).save(experiment, {t.cell: t.history for t in trainers},
+                                            weights={t.cell: t.model.state_dict() for t in trainers})

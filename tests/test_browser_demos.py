@@ -10,7 +10,7 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from browser_support import button, charts
+from browser_support import button, charts, store_trained_run
 from sentence_pairs import lines as sentence_pair_lines
 from test_browser import (  # noqa: F401 - fixtures
     TRAIN_TIMEOUT,
@@ -62,12 +62,10 @@ def test_a_table_uploaded_in_the_browser_trains(server, page, tmp_path):
 
 def test_a_digit_drawn_with_the_mouse_is_read(server, page):
     params = {**TINY, "seed": "502", "cells": ["GRU", "LSTM"], "points": "16"}
+    # Stored finished, as a shared link opens it: this test is about reading what the user makes.
+    store_trained_run(server, {**params, "task": "handwriting"})
     page.goto(server.url("handwriting") + "?" + urlencode(params, doseq=True))
-    expect(page.get_by_role("heading", name="Handwriting")).to_be_visible(timeout=30_000)
-    train = button(page, "Train")
-    expect(train).to_be_enabled(timeout=30_000)
-    train.click()
-    expect(page.get_by_text("Trained and saved as run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
     expect(page.get_by_role("heading", name="Draw it")).to_be_visible()
     expect(page.get_by_text("Draw a character first")).to_be_visible()
     # Fabric stacks two canvases; the upper one takes the pen.
@@ -96,12 +94,10 @@ def test_a_digit_drawn_with_the_mouse_is_read(server, page):
 def test_a_typed_phrase_is_translated_with_its_attention_map(server, page):
     params = {**TINY, "seed": "503", "cells": ["LSTM"], "attention": ["none", "additive"], "train_size": "300",
               "largest": "999", "hidden_size": "16"}
+    # Stored finished, as a shared link opens it: this test is about reading what the user makes.
+    store_trained_run(server, {**params, "task": "translation"})
     page.goto(server.url("translation") + "?" + urlencode(params, doseq=True))
-    expect(page.get_by_role("heading", name="Translation")).to_be_visible(timeout=30_000)
-    train = button(page, "Train")
-    expect(train).to_be_enabled(timeout=30_000)
-    train.click()
-    expect(page.get_by_text("Trained and saved as run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
     expect(page.get_by_role("heading", name="Type a phrase")).to_be_visible()
     phrase = page.get_by_role("textbox", name="Source phrase")
     phrase.fill("two hundred five")
