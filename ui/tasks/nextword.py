@@ -3,15 +3,12 @@ from the job's snapshots), "type a prompt" after training, and the long-range wo
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import streamlit as st
 
 from core.data.history import History
 from core.nn.cells import model_label
 from core.store import runs
-from core.tasks import experiment as config
 from core.tasks.base import DataError, TaskData
 from core.tasks.experiment import Experiment, model_names
 from core.tasks.nextword import free_text
@@ -19,8 +16,8 @@ from core.tasks.nextword.explanation import nextword_lines
 from core.tasks.nextword.problem import SAMPLE_MAP, next_probabilities, sample
 from core.tasks.nextword.story import frequency_expected
 from core.tasks.registry import check_training_file
-from ui import charts, figures, lab, lab_status, plain, reading
-from ui.services import run_store, task_data
+from ui import lab, lab_status, plain, reading, sweep
+from ui.services import task_data
 
 TOP_WORDS = 8
 PROMPTS = {"story": "i grew up in spain . and then we walked by the old river so i speak fluent",
@@ -163,22 +160,10 @@ def gap_view(experiment: Experiment) -> None:
     """Long-range accuracy against the gap, from finished stored runs that differ only in the gap."""
     if experiment.task_config.source != "story":
         return
-    spec = config.parameter_fields(experiment.task)["gap"][1].metadata
-    variants = {}
-    for gap in range(int(spec["low"]), int(spec["high"]) + 1):
-        task_config = dataclasses.replace(experiment.task_config, gap=gap)
-        variants[runs.run_id(dataclasses.replace(experiment, task_config=task_config))] = gap
-    found = run_store().summaries(list(variants))
-    rows = [{"distance": variants[identifier], "model": model_label(cell), "accuracy": accuracy}
-            for identifier, summary in found.items() if summary.status == "finished"
-            for cell, accuracy in summary.final_metrics.items() if accuracy is not None]
-    st.subheader("The long-range word against the gap")
-    if len({row["distance"] for row in rows}) < 2:
-        st.caption("Train these settings at two or more gaps (move the Gap slider and press Train) to draw the "
-                   "long-range word's accuracy against the gap; the dashed line is guessing from frequency.")
-        return
-    rows.sort(key=lambda row: row["distance"])
-    figures.show(charts.distance_chart(rows, frequency_expected()))
+    sweep.accuracy_against(
+        experiment, "gap", "The long-range word against the gap",
+        "Train these settings at two or more gaps (move the Gap slider and press Train) to draw the long-range "
+        "word's accuracy against the gap; the dashed line is guessing from frequency.", frequency_expected())
 
 
 PARTS = lab.PageParts(position_label="steps back from the long-range word", explain=explain, data_panel=data_panel,
