@@ -3,6 +3,7 @@ sentence and read each model's tags, see the sentences a model gets wrong, and w
 
 from __future__ import annotations
 
+import pytest
 from test_pages import chart_frames, open_page, train_to_the_end
 
 TINY = {"steps": "40", "hidden_size": "16", "train_size": "300", "eval_every": "20", "probe_every": "20",
@@ -81,3 +82,28 @@ def test_two_stored_runs_compare_with_their_entity_f1_and_kinds():
     assert "Validation entity F1" in titles, "; ".join(sorted(titles))
     [f1] = [frame for spec, frame in chart_frames(app) if spec.get("title") == "Validation entity F1"]
     assert set(f1["run"]) == {"hidden_size 8", "hidden_size 16"} and set(f1["model"]) == {"RNN", "BiLSTM", "BoW"}
+
+
+def test_ghosts_and_seed_bands_work_as_on_every_lesson():
+    """The shared lab's ghost of the previous run and its seed bands, with no lesson-specific code."""
+    from test_ghosts import set_lr_and_train, the_ghost
+
+    from core.tasks import experiment as config
+    from ui.services import job_runner, run_store
+
+    params = {**TINY, "seed": "8300"}
+    app = open_page("named_entities", params)
+    train_to_the_end(app)
+    set_lr_and_train(app, 0.01)
+    assert set(the_ghost(app, "Loss")["ghost"]) == {"lr 0.003 -> 0.01"}
+    metric = the_ghost(app, "Validation entity F1")
+    stored = run_store().find(config.from_params({"task": "ner", **params})[0])
+    bilstm = metric[metric["model"] == "BiLSTM"].sort_values("step")
+    assert bilstm["value"].tolist() == pytest.approx(stored.histories["bilstm"].val_metric)
+    app.button(key="lab_repeat").click().run()
+    for job in job_runner().jobs():
+        assert job.wait(120)
+    app.run()
+    assert not app.exception, app.exception
+    [band] = [frame for spec, frame in chart_frames(app) if spec.get("title") == "Train loss across seeds"]
+    assert set(band["model"]) == {"RNN", "BiLSTM", "BoW"} and set(band["seeds"]) == {3}
