@@ -18,10 +18,13 @@ serves the next job, and the server itself never notices more than a closed pipe
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import signal
+import sys
 import threading
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +37,23 @@ from core.engine.worker_process import worker_main
 logger = logging.getLogger(__name__)
 
 CONTEXT = multiprocessing.get_context("forkserver")
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_main_script():
+    """Start a worker without it re-running this process's __main__ script. A spawned child runs the
+    parent's __main__ file again (as __mp_main__) before its target; in a Streamlit server that is
+    the last page script run (Streamlit makes each script run __main__), and under AppTest a
+    temporary script that fails outside its test. A worker needs neither: its target is importable."""
+    with _MAIN_LOCK:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
 # Only this module, not the server's main module: Streamlit and the pages stay out of the workers.
 CONTEXT.set_forkserver_preload(["core.engine.worker_preload"])
 # How often a slot's thread wakes while waiting on its worker, to ask the browser session whether
@@ -110,7 +130,8 @@ class ProcessSlot:
         device = str(runner.device) if runner.device is not None else None
         self.process = CONTEXT.Process(target=worker_main, args=(child, store_path, device, runner.worker_setup),
                                        name=f"rnn-job-worker-{self.number}", daemon=True)
-        self.process.start()
+        with _without_main_script():
+            self.process.start()
         child.close()  # only the worker holds this end, so its death closes the pipe for us
         self.connection, self.ready = parent, False
         self.baseline_mb: float | None = None  # the worker's private memory when it became ready
