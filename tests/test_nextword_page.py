@@ -78,3 +78,18 @@ def test_hamlet_in_pieces_opens_with_its_source_and_unigram_baseline():
     shown = texts(app)
     assert "unigram model" in shown and "pieces" in shown
     assert any("Hamlet" in expander.label for expander in app.expander)
+
+
+def test_a_text_file_too_short_is_refused_and_a_long_enough_one_is_kept():
+    from core.tasks.nextword.free_text import MIN_CHARACTERS
+
+    app = open_page("next_word", {"source": "upload"})
+    app.file_uploader(key="text_file").set_value(("notes.txt", b"too short", "text/plain")).run()
+    assert len(app.error) == 1 and app.error[0].value.startswith("notes")  # the file named, its name escaped
+    assert not [button for button in app.button if button.key == "use_text"]
+    text = ("the quick brown fox jumps over the lazy dog . " * (MIN_CHARACTERS // 40 + 1)).encode()
+    app.file_uploader(key="text_file").set_value(("notes.txt", text, "text/plain")).run()
+    assert not app.error and any("characters, starting" in m.value for m in [*app.markdown, *app.caption, *app.info])
+    [keep] = [button for button in app.button if button.key == "use_text"]
+    keep.click().run()
+    assert not app.exception and not app.error and app.query_params["upload"]

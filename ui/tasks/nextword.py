@@ -50,21 +50,14 @@ def data_panel(experiment: Experiment) -> TaskData | None:
 
 def upload_box(experiment: Experiment) -> None:
     """Read the user's text, say what is wrong with it, and keep it under a key."""
-    st.markdown("**Your text**: a UTF-8 plain-text file (a book, your notes), at least "
-                f"{free_text.MIN_CHARACTERS:,} characters. The first nine tenths train, the rest validates.")
-    uploaded = st.file_uploader("Upload a text file", type=["txt"], key="text_file")
-    if uploaded is None:
-        if experiment.task_config.upload:
-            plain.caption("Training on the text kept under key {key}.", key=experiment.task_config.upload)
-        return
-    content = uploaded.getvalue()
-    try:
+    def read(content: bytes) -> tuple[list[str], str]:
         text = check_training_file("nextword", free_text.read_file("txt", content))
-    except DataError as error:
-        plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
-        return
-    lab.confirm_upload([], f"{len(text):,} characters, starting “{' '.join(text.split())[:80]}”.",
-                       "Train on this text", "use_text", lambda: content, "txt")
+        return [], f"{len(text):,} characters, starting “{' '.join(text.split())[:80]}”."
+
+    lab.file_box(experiment, what="the text", prompt="**Your text**: a UTF-8 plain-text file (a book, your notes), at "
+                 f"least {free_text.MIN_CHARACTERS:,} characters. The first nine tenths train, the rest validates.",
+                 label="Upload a text file", types=["txt"], key="text_file", read=read,
+                 confirm=("Train on this text", "use_text"), format="txt")
 
 
 def _unigram(experiment: Experiment) -> float | None:
