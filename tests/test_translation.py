@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 import torch
@@ -54,7 +55,8 @@ def test_models_are_every_cell_with_every_attention():
 def test_data_is_disjoint_ids_with_an_end_piece_and_ignored_padding():
     data = build_task(tiny())
     codec = data.codec
-    assert not set(data.info["val_sources"]) & {tokens.normalise(s) for s, _ in data.info["train_examples"]}
+    assert not set(data.info["val_sources"]) & {tokens.normalise(s, translation.TEXT_FORM)
+                                                for s, _ in data.info["train_examples"]}
     ends = (data.train_targets == codec.end).sum(dim=1)
     assert torch.equal(ends, torch.ones_like(ends))  # exactly one end piece per target
     for row in data.val_targets[:20]:
@@ -65,6 +67,29 @@ def test_data_is_disjoint_ids_with_an_end_piece_and_ignored_padding():
         ids = [int(i) for i in data.val_targets[index] if i >= 0]
         assert codec.decode(ids) == data.info["val_references"][index]
     assert data.num_classes == codec.target.vocab_size + 1
+
+
+def test_dates_are_written_back_cased_and_spaced_as_people_write_them():
+    """"3. März 1999", not "3 . märz 1999": what the decoder's pieces spell, what the page shows and
+    what exact match and chrF compare is the reference as written (issue 17, item 15)."""
+    experiment = tiny(source="dates", train_size="300")
+    data = build_task(experiment)
+    _, val = translation.splits(experiment.task_config, experiment.seed)
+    references = data.info["val_references"]
+    assert references == val.targets  # generated text is already tidy: nothing folded or split
+    assert data.info["val_sources"] == val.sources
+    assert any(re.fullmatch(r"\d{1,2}\. [A-ZÄÖÜ][a-zäöü]+ \d{4}", reference) for reference in references)
+    for index, reference in enumerate(references):
+        ids = [int(i) for i in data.val_targets[index] if 0 <= i < data.codec.end]
+        assert data.codec.decode(ids) == reference
+
+
+def test_uploaded_sentences_keep_their_case_and_punctuation(tmp_path):
+    lines = [f"They did it again {i}.\tIls l'ont encore fait {i} !" for i in range(80)]
+    data = _upload_data(tmp_path, "\n".join(lines).encode())
+    assert set(data.info["val_references"]) <= {line.split("\t")[1] for line in lines}
+    assert data.codec.decode(data.codec.target.encode("Ils l'ont encore fait 3 !")) == "Ils l'ont encore fait 3 !"
+    assert data.codec.source_pieces("They")[0].lstrip("▁") .startswith("T")
 
 
 def test_same_seed_same_data_other_seed_other_split():

@@ -5,6 +5,11 @@ pieces; a model is kept on disk under a hash of both (and in a small in-process 
 second build of a task reads it back instead of training again. Id 0 is padding, id 1 the unknown
 piece, so models can use `nn.Embedding(padding_idx=0)`. Every text goes through `normalise` first:
 the training corpus, typed sentences and evaluation files are all read the same way.
+
+A tokenizer reads text in one of two forms. "folded" (lower case, punctuation set apart) suits
+classifiers, where "Great!" and "great !" should be one review. "written" keeps case and spacing
+as written, only tidying quotes and whitespace, for models that write text back: a translation
+must say "3. März 1999", not "3 . märz 1999", and its scores compare what a reader sees.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from core.data.tables import DataError
 from core.settings import environment
 
 KINDS = ("unigram", "bpe")
+FORMS = ("folded", "written")
 PAD_ID = 0
 UNKNOWN_ID = 1
 # A word cut into this many pieces or more is one the tokenizer barely knows.
@@ -44,11 +50,13 @@ _TREEBANK_PATTERN = re.compile("|".join(map(re.escape, _TREEBANK)))
 _PUNCTUATION = re.compile(r"([.,!?;:()\[\]{}\"]|\.\.\.|--+)")
 
 
-def normalise(text: str) -> str:
-    """Lower case, plain quotes and dashes, HTML entities and treebank brackets undone, and
-    punctuation set apart by spaces, so "Great!" and "great !" read the same."""
-    text = html.unescape(text).translate(_QUOTES).lower()
-    text = _TREEBANK_PATTERN.sub(lambda match: _TREEBANK[match.group(0)], text)
+def normalise(text: str, form: str = "folded") -> str:
+    """Plain quotes and dashes, HTML entities and treebank brackets undone, single spaces; in the
+    "folded" form also lower case with punctuation set apart, so "Great!" and "great !" read the same."""
+    text = html.unescape(text).translate(_QUOTES)
+    if form == "written":
+        return " ".join(text.split())
+    text = _TREEBANK_PATTERN.sub(lambda match: _TREEBANK[match.group(0)], text.lower())
     text = text.replace("''", '"')
     text = _PUNCTUATION.sub(r" \1 ", text)
     return " ".join(text.split())
@@ -91,13 +99,21 @@ class Tokenizer:
         self._lock = threading.Lock()
 
     @property
+    def form(self) -> str:
+        return self.settings.get("form", "folded")
+
+    def normalise(self, text: str) -> str:
+        """The text as this tokenizer reads it."""
+        return normalise(text, self.form)
+
+    @property
     def vocab_size(self) -> int:
         return self._processor.get_piece_size()
 
     def encode(self, text: str) -> list[int]:
         """Piece ids of one text; an empty text gives no ids."""
         with self._lock:
-            return self._processor.encode(normalise(text))
+            return self._processor.encode(self.normalise(text))
 
     def encode_batch(self, texts: list[str], max_length: int | None = None, *,
                      return_empty: bool = False):
@@ -107,7 +123,7 @@ class Tokenizer:
         packing works; with `return_empty` a third value, a bool mask (n,), says which ones those were.
         """
         with self._lock:
-            encoded = self._processor.encode([normalise(text) for text in texts])
+            encoded = self._processor.encode([self.normalise(text) for text in texts])
         empty = torch.tensor([not ids for ids in encoded], dtype=torch.bool)
         encoded = [(ids or [UNKNOWN_ID])[:max_length] for ids in encoded]
         lengths = torch.tensor([len(ids) for ids in encoded], dtype=torch.long)
@@ -120,11 +136,11 @@ class Tokenizer:
     def pieces(self, text: str) -> list[tuple[str, int, bool]]:
         """(piece, id, is_unknown) for each piece of the text, in order; an unknown piece shows
         the characters it stands for rather than "<unk>"."""
-        return [(piece.text, piece.id, piece.unknown) for piece, _, _ in self._spans(normalise(text))]
+        return [(piece.text, piece.id, piece.unknown) for piece, _, _ in self._spans(self.normalise(text))]
 
     def words(self, text: str) -> list[Word]:
         """The text's words with their pieces, to show which words are unknown or cut up."""
-        normal = normalise(text)
+        normal = self.normalise(text)
         groups: list[list[tuple[Piece, int, int]]] = []
         for span in self._spans(normal):
             if span[0].text.startswith(WORD_START) or not groups:
@@ -146,7 +162,7 @@ class Tokenizer:
         return spans
 
     def decode(self, ids: list[int]) -> str:
-        """The normalised text that piece ids spell (padding dropped)."""
+        """The text that piece ids spell, in this tokenizer's form (padding dropped)."""
         with self._lock:
             return self._processor.decode([int(i) for i in ids if i != PAD_ID])
 
@@ -219,14 +235,19 @@ def _train_fitting(texts: list[str], vocab_size: int, kind: str) -> tuple[bytes,
                     "raise the vocabulary size.")
 
 
-def build_tokenizer(texts: Iterable[str], vocab_size: int, kind: str = "unigram") -> Tokenizer:
+def build_tokenizer(texts: Iterable[str], vocab_size: int, kind: str = "unigram",
+                    form: str = "folded") -> Tokenizer:
     """The tokenizer for these training texts and settings, from memory, disk, or trained now."""
     if kind not in KINDS:
         raise ValueError(f"unknown tokenizer {kind!r}; choose from {', '.join(KINDS)}")
-    corpus = [line for line in (normalise(text) for text in texts) if line]
+    if form not in FORMS:
+        raise ValueError(f"unknown text form {form!r}; choose from {', '.join(FORMS)}")
+    corpus = [line for line in (normalise(text, form) for text in texts) if line]
     if not corpus:
         raise DataError("There is no text to build a vocabulary from.")
     settings = {"vocab_size": int(vocab_size), "kind": kind}
+    if form != "folded":
+        settings["form"] = form  # folded tokenizers keep the cache keys they always had
     key = cache_key(corpus, settings)
     tokenizer = _remember(key)
     if tokenizer is not None:

@@ -35,8 +35,10 @@ def data_panel(experiment: Experiment) -> TaskData | None:
         vocabulary = (f"one shared vocabulary of {info['source_vocab']:,} pieces" if info["shared_vocabulary"] else
                       f"{info['source_vocab']:,} source and {info['target_vocab']:,} target pieces")
         plain.markdown("**{train:,}** training and **{val:,}** validation pairs (never seen in training); "
-                       "{vocabulary}. Copying the source unchanged scores chrF **{copy:.1f}**: a model has to beat "
-                       "that to have learned anything.", train=info["train_size"], val=info["val_size"],
+                       "{vocabulary}. Both sides are read as written, case and punctuation kept, and exact match "
+                       "and chrF compare the text a model writes, as shown here, with the reference. Copying the "
+                       "source unchanged scores chrF **{copy:.1f}**: a model has to beat that to have learned "
+                       "anything.", train=info["train_size"], val=info["val_size"],
                        vocabulary=vocabulary, copy=info["copy_chrf"])
         plain.notes(info["notices"])
         if info["attributed"]:
