@@ -159,7 +159,7 @@ def test_a_comparison_link_reopens_in_a_new_browser_session(tmp_path, browser):
         first = browser.new_context().new_page()
         first.goto(compare_server.url("compare") + "?" + urlencode({"runs": ids, "smoothing": "0.6"}, doseq=True))
         expect(first.get_by_role("heading", name="Compare runs")).to_be_visible(timeout=30_000)
-        diff = first.get_by_test_id("stDataFrame").filter(has_text="0.01")
+        diff = first.get_by_test_id("stTable").filter(has_text="0.01").filter(has_not_text="status")
         expect(diff.first).to_be_visible()
         expect(charts(first).filter(has_text="Train loss")).to_have_count(1)
         link = first.get_by_test_id("stCode").locator("code").first

@@ -62,6 +62,11 @@ MEASURE = """() => {
     if (table.scrollWidth > table.clientWidth + 1 || box.right > window.innerWidth + 1)
       problems.push(`table ${index} is cut at the right: ${table.scrollWidth} px of content in ${table.clientWidth} px`);
   });
+  document.querySelectorAll('[data-testid="stDataFrame"]').forEach((grid, index) => {
+    const scroller = grid.querySelector('.dvn-scroller');
+    if (scroller && scroller.scrollWidth > scroller.clientWidth + 1)
+      problems.push(`data grid ${index} is cut at the right: ${scroller.scrollWidth} px of columns in ${scroller.clientWidth} px`);
+  });
   document.querySelectorAll('[data-testid="stVegaLiteChart"]').forEach((chart, index) => {
     const drawing = chart.querySelector('svg, canvas');
     if (!drawing) { problems.push(`chart ${index} is not drawn`); return; }
@@ -185,8 +190,9 @@ def test_a_lab_page_with_a_finished_run_fits_phone_and_desktop(server, page, sto
         page.keyboard.press("Enter")
         expect(page.get_by_text(re.compile(r"Each dot is a point the model read"))).to_be_visible()
     if task == "translation":
-        # "Where the models go wrong" wraps its sentences in a static table that a phone shows whole.
-        expect(page.get_by_test_id("stTable")).to_have_count(1)
+        # "Where the models go wrong" wraps its sentences in a static table that a phone shows whole
+        # (as do the data panel's example pairs).
+        expect(page.get_by_test_id("stTable").filter(has_text="reference")).to_have_count(1)
     expect(charts(page).first).to_be_visible()
     problems = measure_at_both_widths(page)
     assert problems == {width: [] for width in WIDTHS}, problems

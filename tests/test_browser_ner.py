@@ -39,9 +39,9 @@ def test_a_typed_sentence_is_tagged_word_by_word_by_each_model(server, page):
     box = page.get_by_label("A sentence to tag")
     box.fill("Garcia scored twice in Madrid .")
     box.press("Enter")
-    # The grid keeps an accessible copy of its rows: the header, then a row per word.
-    grid = page.get_by_test_id("stDataFrame").filter(has_text="forward vs both ways")
-    rows = grid.locator('[role="row"]')
+    # A static table: the header, then a row per word.
+    table = page.get_by_test_id("stTable").filter(has_text="forward vs both ways")
+    rows = table.locator("tr")
     expect(rows).to_have_count(1 + 6)
     for column in ("word", "RNN", "BiLSTM", "forward vs both ways"):
         expect(rows.first).to_contain_text(column)

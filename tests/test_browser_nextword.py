@@ -43,7 +43,7 @@ def test_live_samples_change_while_training_and_a_prompt_is_read_after(server, p
     expect(samples.nth(1)).not_to_have_text(first, timeout=TRAIN_TIMEOUT)
     expect(page.get_by_text("Trained and saved as run")).to_be_visible(timeout=TRAIN_TIMEOUT)
     expect(page.get_by_role("heading", name="Samples at the end of training")).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame")).to_have_count(2)  # each model's likeliest next words
+    expect(page.get_by_test_id("stTable").filter(has_text="probability")).to_have_count(2)  # each model's likeliest next words
     continuation = page.get_by_test_id("stCode").last
     before = continuation.inner_text()
     prompt = page.get_by_role("textbox", name="Prompt")

@@ -53,7 +53,7 @@ def test_a_link_with_two_run_ids_overlays_both_and_diffs_only_lr():
     assert set(frame_titled(app, "Validation accuracy")["run"]) == {"lr 0.003", "lr 0.01"}
     assert set(frame_titled(app, "First-step gradient ratio")["run"]) == {"lr 0.003", "lr 0.01"}
     # The diff table has one column per chosen run; the run table lists every stored run.
-    [diff] = [table.value for table in app.dataframe if list(table.value.columns) == ["lr 0.003", "lr 0.01"]]
+    [diff] = [table.value for table in app.table if list(table.value.columns) == ["lr 0.003", "lr 0.01"]]
     assert list(diff.index) == ["lr"]
     assert list(diff.loc["lr"]) == ["0.003", "0.01"]
     assert first in app.code[0].value and second in app.code[0].value
@@ -276,6 +276,7 @@ def test_a_missing_run_without_settings_in_the_link_cannot_be_retrained_and_bad_
 
 def test_runs_are_named_by_the_settings_that_set_them_apart_with_the_id_at_hand():
     """Issue 17, item 8: hex ids named the runs in the picker and every legend."""
+    stored_pair(7020)  # other runs in the store, whichever tests ran before, so the seed sets these apart
     first, second = stored_pair(7021)
     app = open_page("compare", {"runs": [first, second]})
     picker = app.multiselect(key="runs")
@@ -288,7 +289,10 @@ def test_runs_are_named_by_the_settings_that_set_them_apart_with_the_id_at_hand(
         assert set(frame_titled(app, title)["run"]) == {"lr 0.003", "lr 0.01"}
     # The ids stay in the link and in the runs table, one click from the names.
     assert app.query_params["runs"] == [first, second]
-    assert any("run id" in table.value.columns and first in set(table.value["run id"]) for table in app.dataframe)
+    [table] = [table.value for table in app.table if "id" in table.value.columns]
+    rows = {row["id"]: row["run"] for row in table.to_dict("records")}
+    assert first in rows and second in rows
+    assert {option.rsplit(" · ", 1)[0] for option in picker.options} >= {rows[first], rows[second]}
 
 
 def test_pinned_runs_start_selected_when_no_runs_are_linked():

@@ -23,7 +23,7 @@ def test_the_page_trains_and_tags_a_typed_sentence_with_each_model():
     assert {"after", "before", "plain"} <= set(titles)
     app.text_input(key="entity_text").input("Garcia scored twice in Madrid .").run()
     assert not app.exception, app.exception
-    [tags] = [table.value for table in app.dataframe if "word" in table.value.columns]
+    [tags] = [table.value for table in app.table if "word" in table.value.columns]
     assert list(tags["word"]) == ["Garcia", "scored", "twice", "in", "Madrid", "."]
     assert {"RNN", "BiLSTM", "BoW", "forward vs both ways"} <= set(tags.columns)
     assert all(cell.split()[0] in ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-DATE", "I-DATE")

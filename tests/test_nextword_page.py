@@ -27,7 +27,7 @@ def test_next_word_trains_shows_samples_and_reads_a_typed_prompt():
     assert len(samples) == 2 and all(code.startswith("i grew up in") or code.startswith("the ") for code in samples)
     [perplexity] = [spec for spec, _ in chart_frames(app) if "perplexity" in str(spec.get("title", "")).lower()]
     assert len(perplexity["layer"]) == 2  # the models' curves and the unigram model's dashed line
-    tables = [table.value for table in app.dataframe if "probability" in table.value.columns]
+    tables = [table.value for table in app.table if "probability" in table.value.columns]
     assert len(tables) == 2 and all(0 < table["probability"].sum() <= 1.0001 for table in tables)
     assert all(table["probability"].is_monotonic_decreasing for table in tables)
     before = codes(app)

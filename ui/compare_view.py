@@ -95,20 +95,33 @@ def filtered(summaries: list[RunSummary]) -> list[RunSummary]:
     return picked
 
 
+# The runs table is static so it wraps on a phone; beyond this many rows the filters narrow it.
+TABLE_ROWS = 40
+
+
 def run_table(summaries: list[RunSummary], params: dict[str, dict]) -> None:
-    """The listed runs, with one column per setting that differs among them."""
-    differing = compare.settings_diff({summary.run_id: params.get(summary.run_id, {}) for summary in summaries})
-    rows = []
-    for summary in summaries:
-        row = {"run id": summary.run_id, "task": summary.task,
-               "status": f"{summary.status}, imported" if summary.imported else summary.status,
-               "models": ", ".join(model_label(name) for name in summary.cells),
-               "updated": datetime.datetime.fromtimestamp(summary.updated),
-               "final metric": ", ".join(f"{model_label(name)} {value:.3f}"
-                                         for name, value in summary.final_metrics.items() if value is not None)}
-        row.update({name: _shown(values[summary.run_id]) for name, values in differing.items()})
-        rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="run_table")
+    """The listed runs, newest first, each named by the settings that set it apart, its id beside.
+
+    A static table: each cell wraps, so a 390 px screen shows every column (a data grid cuts them
+    at the right edge). The settings that differ are already in each run's name.
+    """
+    shown = sorted(summaries, key=lambda summary: -summary.updated)[:TABLE_ROWS]
+    # Named among every listed run, as the picker names them.
+    names = compare.run_names({summary.run_id: params.get(summary.run_id, {}) for summary in summaries})
+    rows = [{"run": f"{names[summary.run_id]} (imported)" if summary.imported else names[summary.run_id],
+             "status": summary.status,
+             "models": ", ".join(model_label(name) for name in summary.cells),
+             "final metric": ", ".join(f"{model_label(name)} {value:.3f}"
+                                       for name, value in summary.final_metrics.items() if value is not None),
+             "updated": datetime.datetime.fromtimestamp(summary.updated).strftime("%Y-%m-%d %H:%M"),
+             "id": summary.run_id}
+            for summary in shown]
+    if not rows:
+        return
+    st.table(pd.DataFrame(rows), hide_index=True)
+    if len(summaries) > len(shown):
+        plain.caption("The {shown} most recent of {total:,} runs; the filters above narrow the list.",
+                      shown=len(shown), total=len(summaries))
 
 
 def _shown(value) -> str:
@@ -207,7 +220,7 @@ def settings_table(params: dict[str, dict]) -> None:
         return
     frame = pd.DataFrame({label: {name: _shown(values[label]) for name, values in differing.items()}
                           for label in params})
-    st.dataframe(frame, key="settings_diff")
+    st.table(frame)
 
 
 

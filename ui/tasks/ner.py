@@ -122,7 +122,7 @@ def by_type(data: TaskData, models: dict) -> None:
         row = {"model": model_label(name)}
         row.update({kind: round(score.f1, 3) for kind, score in spans.scores_by_type(true, guessed).items()})
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.table(pd.DataFrame(rows), hide_index=True)
 
 
 def type_a_sentence(data: TaskData, models: dict) -> None:
@@ -147,7 +147,7 @@ def type_a_sentence(data: TaskData, models: dict) -> None:
             differ = {tagged[name][index] for name in both} != {tagged[name][index] for name in forward}
             row["forward vs both ways"] = "differ" if differ else ""
     unknown = [word for word in words if not data.codec.known(word)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.table(pd.DataFrame(rows), hide_index=True)
     if unknown:
         plain.caption("Not in the training words, so read by their shape only: {words}.",
                       words=", ".join(dict.fromkeys(unknown)))

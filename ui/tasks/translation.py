@@ -44,8 +44,7 @@ def data_panel(experiment: Experiment) -> TaskData | None:
         if info["attributed"]:
             plain.caption("{count:,} pairs carry an attribution, which travels with them, e.g. “{example}”.",
                           count=info["attributed"], example=info["attribution_example"][:160])
-        st.dataframe(pd.DataFrame(info["train_examples"], columns=["source", "target"]), hide_index=True,
-                     width="stretch")
+        st.table(pd.DataFrame(info["train_examples"], columns=["source", "target"]), hide_index=True)
         text = st.text_input("See how the tokenizer cuts a phrase into pieces", value=_example(experiment, data),
                              key="pieces_probe")
         if text.strip():
@@ -133,9 +132,10 @@ def beam_scores(experiment: Experiment, data: TaskData, models: dict, stored: ru
     st.markdown(f"**Validation decoded with a beam of {width}**, from the stored weights (the curves above "
                 "decode greedily, so this run was not trained again):")
     frame = pd.DataFrame(rows)
-    shares = {column: st.column_config.NumberColumn(format="percent")
-              for column in frame.columns if column.startswith("exact")}
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=shares)
+    for column in frame.columns:
+        if column.startswith("exact"):
+            frame[column] = [f"{100 * value:.1f}%" if value is not None else "-" for value in frame[column]]
+    st.table(frame, hide_index=True)
 
 
 def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
@@ -194,9 +194,9 @@ def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:
             else:
                 st.caption("No attention: the decoder reads the source only through the encoder's last state.")
             if width > 1:
-                st.dataframe(pd.DataFrame([{"beam": rank + 1, "translation": data.codec.decode(beam.tokens),
-                                            "log-probability": round(beam.score, 3), "ended": beam.finished}
-                                           for rank, beam in enumerate(beams)]), hide_index=True, width="stretch")
+                st.table(pd.DataFrame([{"beam": rank + 1, "translation": data.codec.decode(beam.tokens),
+                                        "log-probability": round(beam.score, 3), "ended": beam.finished}
+                                       for rank, beam in enumerate(beams)]), hide_index=True)
     if width > 1:
         plain.caption("Beam search kept {width} hypotheses; scores are total log-probabilities (higher is likelier).",
                       width=width)
