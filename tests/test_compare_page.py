@@ -6,7 +6,7 @@ import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_pages import assert_whole_number_axes, chart_frames, open_page
+from test_pages import assert_whole_number_axes, chart_frames, open_page, table_frames
 from test_plain_text import visible
 
 from core.data.history import History
@@ -53,7 +53,7 @@ def test_a_link_with_two_run_ids_overlays_both_and_diffs_only_lr():
     assert set(frame_titled(app, "Validation accuracy")["run"]) == {"lr 0.003", "lr 0.01"}
     assert set(frame_titled(app, "First-step gradient ratio")["run"]) == {"lr 0.003", "lr 0.01"}
     # The diff table has one column per chosen run; the run table lists every stored run.
-    [diff] = [table.value for table in app.table if list(table.value.columns) == ["lr 0.003", "lr 0.01"]]
+    [diff] = [table for table in table_frames(app) if list(table.columns) == ["lr 0.003", "lr 0.01"]]
     assert list(diff.index) == ["lr"]
     assert list(diff.loc["lr"]) == ["0.003", "0.01"]
     assert first in app.code[0].value and second in app.code[0].value
@@ -289,7 +289,7 @@ def test_runs_are_named_by_the_settings_that_set_them_apart_with_the_id_at_hand(
         assert set(frame_titled(app, title)["run"]) == {"lr 0.003", "lr 0.01"}
     # The ids stay in the link and in the runs table, one click from the names.
     assert app.query_params["runs"] == [first, second]
-    [table] = [table.value for table in app.table if "id" in table.value.columns]
+    [table] = [table for table in table_frames(app) if "id" in table.columns]
     rows = {row["id"]: row["run"] for row in table.to_dict("records")}
     assert first in rows and second in rows
     assert {option.rsplit(" · ", 1)[0] for option in picker.options} >= {rows[first], rows[second]}

@@ -4,7 +4,7 @@ sentence and read each model's tags, see the sentences a model gets wrong, and w
 from __future__ import annotations
 
 import pytest
-from test_pages import chart_frames, open_page, train_to_the_end
+from test_pages import chart_frames, open_page, table_frames, train_to_the_end
 
 TINY = {"steps": "40", "hidden_size": "16", "train_size": "300", "eval_every": "20", "probe_every": "20",
         "embedding_size": "8", "cells": ["RNN", "BiLSTM", "BoW"], "seed": "11"}
@@ -23,7 +23,7 @@ def test_the_page_trains_and_tags_a_typed_sentence_with_each_model():
     assert {"after", "before", "plain"} <= set(titles)
     app.text_input(key="entity_text").input("Garcia scored twice in Madrid .").run()
     assert not app.exception, app.exception
-    [tags] = [table.value for table in app.table if "word" in table.value.columns]
+    [tags] = [table for table in table_frames(app) if "word" in table.columns]
     assert list(tags["word"]) == ["Garcia", "scored", "twice", "in", "Madrid", "."]
     assert {"RNN", "BiLSTM", "BoW", "forward vs both ways"} <= set(tags.columns)
     assert all(cell.split()[0] in ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-DATE", "I-DATE")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_pages import chart_frames, open_page, train_to_the_end
+from test_pages import chart_frames, open_page, table_frames, train_to_the_end
 
 TINY = {"steps": "30", "hidden_size": "16", "batch_size": "16", "eval_every": "10", "probe_every": "10",
         "gap": "4", "cells": ["RNN", "LSTM"]}
@@ -27,7 +27,7 @@ def test_next_word_trains_shows_samples_and_reads_a_typed_prompt():
     assert len(samples) == 2 and all(code.startswith("i grew up in") or code.startswith("the ") for code in samples)
     [perplexity] = [spec for spec, _ in chart_frames(app) if "perplexity" in str(spec.get("title", "")).lower()]
     assert len(perplexity["layer"]) == 2  # the models' curves and the unigram model's dashed line
-    tables = [table.value for table in app.table if "probability" in table.value.columns]
+    tables = [table for table in table_frames(app) if "probability" in table.columns]
     assert len(tables) == 2 and all(0 < table["probability"].sum() <= 1.0001 for table in tables)
     assert all(table["probability"].is_monotonic_decreasing for table in tables)
     before = codes(app)

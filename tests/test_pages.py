@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +18,25 @@ from ui.services import job_runner, run_store, task_data
 APP = "../app.py"
 TINY = {"distance": "8", "steps": "40", "hidden_size": "8", "batch_size": "16", "eval_every": "10",
         "probe_every": "10", "cells": ["RNN", "LSTM"]}
+
+
+def table_frames(app: AppTest) -> list:
+    """Each static table on the page as a reader sees it: the Markdown escapes of ui/plain.table
+    (backslashes, word joiners) undone."""
+    from ui.plain import WORD_JOINER
+
+    def seen(value):
+        return re.sub(r"\\(.)", r"\1", value).replace(WORD_JOINER, "") if isinstance(value, str) else value
+
+    frames = []
+    for table in app.table:
+        frame = table.value.copy()
+        frame.columns = [seen(name) for name in frame.columns]
+        frame.index = [seen(name) for name in frame.index]
+        for column in frame.columns:
+            frame[column] = [seen(value) for value in frame[column]]
+        frames.append(frame)
+    return frames
 
 
 def open_page(page: str, params: dict | None = None) -> AppTest:

@@ -74,7 +74,34 @@ def markup_on(app) -> list[tuple[str, str]]:
             body = body or getattr(element, "label", "") or ""
             if HOST in visible(body) and unescaped(body):
                 found.append((kind, body))
+    # Streamlit reads each text cell, column and row name of a static table as Markdown too.
+    for table in app.table:
+        frame = table.value
+        texts = [*map(str, frame.columns), *map(str, frame.index),
+                 *(value for column in frame.columns for value in frame[column] if isinstance(value, str))]
+        found += [("table", text) for text in texts if HOST in visible(text) and unescaped(text)]
     return found
+
+
+def test_a_static_tables_cells_columns_and_rows_are_plain_text():
+    """st.table read "3. November 1906" as a list item and would draw a link from an uploaded sentence."""
+    from streamlit.testing.v1 import AppTest
+
+    def page(payloads):
+        import pandas as pd
+
+        from ui import plain as shown
+
+        frame = pd.DataFrame({payload: [payload, "3. November 1906"] for payload in payloads[:4]},
+                             index=[payloads[4], payloads[5]])
+        shown.table(frame, hide_index=False)
+
+    app = AppTest.from_function(page, default_timeout=30, args=(PAYLOADS,)).run()
+    assert not app.exception, app.exception
+    assert markup_on(app) == []
+    [table] = app.table
+    assert visible(table.value.iloc[1, 0]).replace(plain.WORD_JOINER, "") == "3. November 1906"
+    assert table.value.iloc[1, 0] != "3. November 1906"  # escaped, so not a numbered list
 
 
 # The slots of a link a payload can fill, one of each kind of setting: a choice, a number, a list, a key.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_pages import assert_charts_fit, chart_frames, open_page, train_to_the_end
+from test_pages import assert_charts_fit, chart_frames, open_page, table_frames, train_to_the_end
 
 from core.tasks import experiment as config
 
@@ -37,7 +37,7 @@ def test_translation_trains_and_translates_a_typed_phrase_with_its_attention():
     assert {"▁three", "▁hundred"} <= sources or "▁three" in sources
     sums = frame.groupby("target")["weight"].sum()
     assert ((sums - 1).abs() < 1e-3).all()  # each output piece's weights over the source add to one
-    beams = [table.value for table in app.table if "log-probability" in table.value.columns]
+    beams = [table for table in table_frames(app) if "log-probability" in table.columns]
     assert beams and len(beams[0]) == 3 and beams[0]["log-probability"].is_monotonic_decreasing
     assert "No attention" in texts(app)
     assert_charts_fit(app)
@@ -72,6 +72,12 @@ def test_settings_for_generated_data_are_hidden_and_left_out_of_an_upload_link()
     assert "To" not in labels and "From" not in labels
     assert any("Not used with this data, so not shown: From, To, Largest number" in caption.value
                for caption in app.sidebar.caption)
+    # Neither the address nor the share link carries them (the browser showed the link kept them).
+    assert "target_language" not in app.query_params and "largest" not in app.query_params
+    from ui import share
+
+    shared = share.query_string(config.from_params({"task": "translation", **app.query_params})[0])
+    assert "target_language" not in shared and "largest" not in shared and "source=upload" in shared
     numbers = open_page("translation", {"target_language": "fr"})
     assert "To" in [widget.label for widget in numbers.sidebar.segmented_control]
 
@@ -86,16 +92,16 @@ def test_moving_the_beam_width_re_reads_the_trained_run_and_keeps_the_typed_phra
     app = open_page("translation", {**TINY, "beam_width": "1"})
     train_to_the_end(app)
     curves = chrf_frame(app)
-    assert not [table for table in app.table if "exact, greedy" in table.value.columns]
+    assert not [table for table in table_frames(app) if "exact, greedy" in table.columns]
     app.text_input(key="phrase_text").input("three hundred twelve").run()
     app.slider(key="beam_width").set_value(4).run()
     assert not app.exception, app.exception
     assert "Not trained yet" not in " ".join(info.value for info in app.info)
     assert not [button for button in app.button if button.label == "Stop"]  # nothing is training
-    [table] = [table.value for table in app.table if "exact, beam 4" in table.value.columns]
+    [table] = [table for table in table_frames(app) if "exact, beam 4" in table.columns]
     assert len(table) == 2 and table["chrF, beam 4"].between(0, 100).all()
     assert app.text_input(key="phrase_text").value == "three hundred twelve"
-    beams = [table.value for table in app.table if "log-probability" in table.value.columns]
+    beams = [table for table in table_frames(app) if "log-probability" in table.columns]
     assert beams and len(beams[0]) == 4  # the typed phrase is decoded with the new width
     # The same run's curves: the chart's data did not change.
     again = chrf_frame(app)

@@ -144,7 +144,7 @@ def _missing_notice(missing: dict[str, dict | None]) -> None:
                icon=":material/cloud_off:")
     if any(missing.values()):
         with st.expander("Settings of the missing runs"):
-            st.table(_settings_frame(missing))
+            plain.table(_settings_frame(missing), hide_index=False)
     pending = {entry["run"] for entry in st.session_state.get(PENDING_KEY, [])}
     waiting = {identifier: experiment for identifier, experiment in ready.items()
                if runs.run_id(experiment) not in pending}

@@ -118,7 +118,7 @@ def run_table(summaries: list[RunSummary], params: dict[str, dict]) -> None:
             for summary in shown]
     if not rows:
         return
-    st.table(pd.DataFrame(rows), hide_index=True)
+    plain.table(pd.DataFrame(rows), hide_index=True)
     if len(summaries) > len(shown):
         plain.caption("The {shown} most recent of {total:,} runs; the filters above narrow the list.",
                       shown=len(shown), total=len(summaries))
@@ -220,7 +220,7 @@ def settings_table(params: dict[str, dict]) -> None:
         return
     frame = pd.DataFrame({label: {name: _shown(values[label]) for name, values in differing.items()}
                           for label in params})
-    st.table(frame)
+    plain.table(frame, hide_index=False)
 
 
 

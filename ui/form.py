@@ -39,6 +39,13 @@ def check_url(task: str) -> None:
     # The page decides the task; a "task" in the link cannot move it to another one.
     experiment, messages = config.from_params({**raw, "task": task})
     clean = config.to_params(experiment)
+    for key in config.idle_settings(experiment) & set(raw):
+        # Not shown for this data source, so not left in the address a visitor copies either.
+        try:
+            del st.query_params[key]
+        except StreamlitAPIException:
+            pass
+        raw.pop(key)
     for key, values in raw.items():
         if key in config.RESERVED_PARAMS:
             continue

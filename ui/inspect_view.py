@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.data.errors import DataError
 from core.nn.cells import model_label
 from core.report.analysis import has_gates, trace_example
 from core.store import runs
@@ -29,7 +30,12 @@ def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") ->
     if not cells:
         st.caption("Gates exist in LSTM and GRU cells; add one to the comparison to look inside.")
         return
-    data = task_data(experiment)
+    try:
+        data = task_data(experiment)
+    except DataError:
+        # The data panel above already says why (an uploaded file this server does not hold).
+        st.caption("Looking inside needs the run's data, which this server cannot build (see above).")
+        return
     left, right = st.columns(2)
     cell = left.selectbox("Model", cells, format_func=model_label, key="inspect_cell")
     index = right.number_input("Validation example", min_value=0, max_value=int(data.val_targets.shape[0]) - 1,

@@ -27,6 +27,7 @@ import re
 import string
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from core.data.history import History
@@ -68,6 +69,25 @@ def html_text(value: Any) -> str:
     CommonMark takes a reference as the character itself, never as emphasis, strike-through or maths.
     """
     return _HTML_PUNCTUATION.sub(lambda match: f"&#{ord(match.group(1))};", _joined(value))
+
+
+def table(frame: pd.DataFrame, hide_index: bool = True) -> None:
+    """`st.table` with every text cell, column and row name shown as typed.
+
+    Streamlit 1.67 reads each text cell of a static table as Markdown: "3. November 1906" became
+    a numbered list item "November 1906", and a sentence from an upload could draw a link or an
+    image. Numbers stay numbers.
+    """
+    def shown(value: Any) -> Any:
+        return escape(value) if isinstance(value, str) else value
+
+    frame = frame.copy()
+    frame.columns = [shown(name) for name in frame.columns]
+    frame.index = [shown(name) for name in frame.index]
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = [shown(value) for value in frame[column]]
+    st.table(frame, hide_index=hide_index)
 
 
 class _EscapingFormatter(string.Formatter):

@@ -15,7 +15,7 @@ from core.tasks.experiment import Experiment
 
 
 def query_string(experiment: Experiment) -> str:
-    params = {key: value for key, value in config.to_params(experiment).items() if key != "task"}
+    params = {key: value for key, value in config.link_params(experiment).items() if key != "task"}
     return urlencode(params, doseq=True)
 
 

@@ -112,6 +112,24 @@ def to_params(experiment: Experiment) -> dict[str, str | list[str]]:
 
 
 
+def idle_settings(experiment: Experiment) -> set[str]:
+    """Settings that apply only to other data sources than the experiment's (the target language of
+    generated numbers, for a file of sentence pairs): they hold their defaults and say nothing."""
+    fields = parameter_fields(experiment.task)
+    if "source" not in fields:
+        return set()
+    source = _read(experiment, fields["source"][0], "source")
+    return {name for name, (_, spec) in fields.items()
+            if spec.metadata["sources"] is not None and source not in spec.metadata["sources"]}
+
+
+def link_params(experiment: Experiment) -> dict[str, str | list[str]]:
+    """The settings a share link carries: `to_params` without the idle ones. (Run ids keep hashing
+    `to_params`, so no stored run changes its id.)"""
+    idle = idle_settings(experiment)
+    return {name: value for name, value in to_params(experiment).items() if name not in idle}
+
+
 # URL parameters that Streamlit itself owns; they are never experiment settings.
 RESERVED_PARAMS = frozenset({"embed", "embed_options"})
 

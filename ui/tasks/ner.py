@@ -43,7 +43,7 @@ def data_panel(experiment: Experiment) -> TaskData | None:
                           kinds=", ".join(f"{KIND_WORDS.get(kind, kind)} {count}" for kind, count in kinds.items()))
         rows = [{"kind": KIND_WORDS.get(kind, kind), "sentence": " ".join(words),
                  "entities": entity_text(words, tags)} for words, tags, kind in info["train_examples"]]
-        st.table(pd.DataFrame(rows), hide_index=True)
+        plain.table(pd.DataFrame(rows), hide_index=True)
     return data
 
 
@@ -122,7 +122,7 @@ def by_type(data: TaskData, models: dict) -> None:
         row = {"model": model_label(name)}
         row.update({kind: round(score.f1, 3) for kind, score in spans.scores_by_type(true, guessed).items()})
         rows.append(row)
-    st.table(pd.DataFrame(rows), hide_index=True)
+    plain.table(pd.DataFrame(rows), hide_index=True)
 
 
 def type_a_sentence(data: TaskData, models: dict) -> None:
@@ -147,7 +147,7 @@ def type_a_sentence(data: TaskData, models: dict) -> None:
             differ = {tagged[name][index] for name in both} != {tagged[name][index] for name in forward}
             row["forward vs both ways"] = "differ" if differ else ""
     unknown = [word for word in words if not data.codec.known(word)]
-    st.table(pd.DataFrame(rows), hide_index=True)
+    plain.table(pd.DataFrame(rows), hide_index=True)
     if unknown:
         plain.caption("Not in the training words, so read by their shape only: {words}.",
                       words=", ".join(dict.fromkeys(unknown)))
@@ -169,7 +169,7 @@ def wrong_sentences(data: TaskData, models: dict) -> None:
         return
     plain.markdown("{model} gets **{wrong:,}** of {total:,} validation sentences wrong; the first {shown}:",
                    model=model_label(name), wrong=len(rows), total=len(guessed), shown=min(WRONG_ROWS, len(rows)))
-    st.table(pd.DataFrame(rows[:WRONG_ROWS]), hide_index=True)
+    plain.table(pd.DataFrame(rows[:WRONG_ROWS]), hide_index=True)
 
 
 PARTS = lab.PageParts(

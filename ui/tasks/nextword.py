@@ -140,7 +140,7 @@ def type_a_prompt(experiment: Experiment, data: TaskData, models: dict) -> None:
                          experiment.seed)
         with column:
             plain.markdown("**{model}**", model=model_label(name))
-            st.table(pd.DataFrame({"next": [data.codec.unit(int(unit)) for unit in top.indices],
+            plain.table(pd.DataFrame({"next": [data.codec.unit(int(unit)) for unit in top.indices],
                                    "probability": [round(float(value), 3) for value in top.values]}),
                      hide_index=True)
             st.code(data.codec.decode(written), language=None, wrap_lines=True)

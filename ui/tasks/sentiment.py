@@ -57,7 +57,7 @@ def data_panel(experiment: Experiment) -> TaskData | None:
             "label": [data.class_names[int(t)] for t in data.val_targets[: len(texts)]],
             **({"kind": categories[: len(texts)]} if "val_categories" in info else {}),
         })
-        st.table(frame, hide_index=True)
+        plain.table(frame, hide_index=True)
         sentence = st.text_input("See how the tokenizer cuts a sentence into pieces",
                                  value=sample_text(data.codec),
                                  key="tokenizer_probe")

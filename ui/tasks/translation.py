@@ -44,7 +44,7 @@ def data_panel(experiment: Experiment) -> TaskData | None:
         if info["attributed"]:
             plain.caption("{count:,} pairs carry an attribution, which travels with them, e.g. “{example}”.",
                           count=info["attributed"], example=info["attribution_example"][:160])
-        st.table(pd.DataFrame(info["train_examples"], columns=["source", "target"]), hide_index=True)
+        plain.table(pd.DataFrame(info["train_examples"], columns=["source", "target"]), hide_index=True)
         text = st.text_input("See how the tokenizer cuts a phrase into pieces", value=_example(experiment, data),
                              key="pieces_probe")
         if text.strip():
@@ -135,7 +135,7 @@ def beam_scores(experiment: Experiment, data: TaskData, models: dict, stored: ru
     for column in frame.columns:
         if column.startswith("exact"):
             frame[column] = [f"{100 * value:.1f}%" if value is not None else "-" for value in frame[column]]
-    st.table(frame, hide_index=True)
+    plain.table(frame, hide_index=True)
 
 
 def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
@@ -194,7 +194,7 @@ def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:
             else:
                 st.caption("No attention: the decoder reads the source only through the encoder's last state.")
             if width > 1:
-                st.table(pd.DataFrame([{"beam": rank + 1, "translation": data.codec.decode(beam.tokens),
+                plain.table(pd.DataFrame([{"beam": rank + 1, "translation": data.codec.decode(beam.tokens),
                                         "log-probability": round(beam.score, 3), "ended": beam.finished}
                                        for rank, beam in enumerate(beams)]), hide_index=True)
     if width > 1:
@@ -254,7 +254,7 @@ def common_errors(data: TaskData, models: dict, run_id: str) -> None:
                    for source, reference, output in wrong), key=lambda row: -row["chrF"])
     # A static table wraps each sentence in its cell, so a phone shows every column; a data grid
     # cuts sentences at the right edge of a 390 px screen.
-    st.table(pd.DataFrame(rows[:ERROR_ROWS]), hide_index=True)
+    plain.table(pd.DataFrame(rows[:ERROR_ROWS]), hide_index=True)
 
 
 PARTS = lab.PageParts(
