@@ -28,7 +28,7 @@ from test_browser import (  # noqa: F401 - fixtures
 from test_explain import make_history
 
 from core.data.history import History
-from core.store.runs import RunStore
+from core.store.runs import RunStore, run_id
 from core.tasks import experiment as config
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -45,14 +45,6 @@ def open_link(server, page, path: str, params: dict) -> None:
     link = {name: value for name, value in params.items() if name != "task"}
     page.goto(server.url(path) + "?" + urlencode(link, doseq=True))
     expect(page.locator("h1").first).to_be_visible(timeout=60_000)
-
-
-def explanation(page):
-    """The "What this run shows" section's text."""
-    section = page.get_by_test_id("stExpander").filter(has_text="What this run shows")
-    if section.count() == 0:
-        section = page.get_by_test_id("stMarkdownContainer").filter(has_text="What this run shows").first
-    return section
 
 
 def test_item_1_sentiment_says_when_a_run_does_not_show_the_textbook_story(server, page):
@@ -80,7 +72,7 @@ def test_item_2_a_diverged_run_is_told_once_with_the_figures_the_chart_draws(ser
               "eval_every": "20", "probe_every": "20", "seed": "5", "clip": "1.0"}
     store_trained_run(server, params)
     experiment, _ = config.from_params(params)
-    stored = RunStore(server.store_path).load(config_run_id(experiment))
+    stored = RunStore(server.store_path).load(run_id(experiment))
     rnn = stored.histories["rnn"]
     assert rnn.status == "diverged"
     step = rnn.steps[-1]
@@ -110,11 +102,6 @@ def test_item_3_handwriting_says_falls_or_rises_never_a_sign(server, page):
     expect(main).not_to_contain_text("+0.2")
     expect_no_traceback(page)
 
-
-def config_run_id(experiment) -> str:
-    from core.store.runs import run_id
-
-    return run_id(experiment)
 
 
 # --- translation ------------------------------------------------------------------------------
