@@ -15,19 +15,21 @@ import threading
 import streamlit as st
 
 from core.tasks.registry import tasks
-from ui import guard, metrics, upload_memory
+from ui import class_student, guard, metrics, upload_memory
 
 # The pages around the lessons; each lesson's page comes from its task record, in its order.
 HOME = ("pages/home.py", "Home", ":material/home:")
 COMPARE = ("pages/compare.py", "Compare", ":material/compare_arrows:")
+# A class's teacher page (ui/class_teacher.py); it shows a class only with the teacher link's key.
+TEACHER = ("pages/class_teacher.py", "Class (teacher)", ":material/school:")
 # Set once app.py's navigation has run in this server process; never cleared.
 _DECLARED = threading.Event()
 
 
 def page_entries() -> list[tuple[str, str, str]]:
-    """(path, title, icon) of every page in sidebar order: home, each lesson, compare."""
+    """(path, title, icon) of every page in sidebar order: home, each lesson, compare, a class's teacher."""
     lessons = [(record.page.path, record.page.title, record.page.icon) for record in tasks()]
-    return [HOME, *lessons, COMPARE]
+    return [HOME, *lessons, COMPARE, TEACHER]
 
 
 def pages() -> list:
@@ -37,12 +39,12 @@ def pages() -> list:
 
 def run() -> None:
     """app.py's navigation: the sidebar over every page, then the page the URL names (guarded, so a
-    failing page shows visitors an error id rather than a traceback)."""
+    failing page shows visitors an error id rather than a traceback), behind a class link's join form."""
     navigation = st.navigation(pages())
     _DECLARED.set()
     metrics.keep_private()
     upload_memory.release_closed_sessions()
-    guard.run(navigation)
+    guard.contain(lambda: class_student.visit(navigation))
 
 
 def declare_if_cold() -> None:

@@ -112,8 +112,9 @@ def to_params(experiment: Experiment) -> dict[str, str | list[str]]:
 
 
 
-# URL parameters that Streamlit itself owns; they are never experiment settings.
-RESERVED_PARAMS = frozenset({"embed", "embed_options"})
+# URL parameters that are never experiment settings: Streamlit's own, and a class's code and a
+# student's token (ui/class_student.py), which stay in a student's address on every page.
+RESERVED_PARAMS = frozenset({"embed", "embed_options", "class", "student"})
 
 
 def from_params(mapping: Mapping[str, Any] | None) -> tuple[Experiment, list[str]]:
