@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import class_teacher, navigation
 
-navigation.declare_if_cold()
+navigation.declare_if_cold(class_gate=False)
 
 st.title("Your class")
 class_teacher.render()

@@ -4,13 +4,11 @@ A student link is the app's address with `?class=<code>`. Opening it, a student 
 name; then every page works as usual, with the class and their name kept in the session and in
 the address (`class` and `student`, their own token), so a page switch, a reload or a new tab stays
 in the class. Their runs are tagged with both when they press Train (`submit`). Without a class
-in the link or the session, `visit` runs the page and nothing else. The teacher's page is never
-gated: its link carries the teacher's key instead.
+in the link or the session, `admit` lets the page run and does nothing else. The teacher's page is
+never gated: its link carries the teacher's key instead.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import streamlit as st
 
@@ -25,6 +23,7 @@ from ui import plain
 from ui.services import job_runner, run_store, session_liveness, session_owner
 
 MEMBER_KEY = "class_member"
+# The teacher page's address (pages/class_teacher.py, named by its file).
 TEACHER_PAGE = "class_teacher"
 ENDED = ("This class link has ended: its teacher deleted the class, or its time ran out. The playground itself "
          "still works without a class: open it from its address without `?class=`.")
@@ -44,40 +43,37 @@ def _remember(student: Student, token: str) -> None:
     st.session_state[MEMBER_KEY] = {"student": vars(student), "token": token}
 
 
-def visit(page: Any) -> None:
-    """Run the page the navigation chose, after the class gate when a class link or session has one."""
-    if page.url_path == TEACHER_PAGE:
-        page.run()
-        return
+def admit() -> bool:
+    """Whether the page may run: always without a class in the link or the session; in a class, once
+    the student has a name in it (else the join form is drawn) and while it is open (else a notice)."""
     raw_code = st.query_params.get("class")
     joined = st.session_state.get(MEMBER_KEY)
     if joined and raw_code is not None and rules.check_code(raw_code) != joined["student"]["code"]:
         st.session_state.pop(MEMBER_KEY)  # another class's link opened in this tab: that class counts
         joined = None
     if joined is None and raw_code is None:
-        page.run()
-        return
+        return True
     code = joined["student"]["code"] if joined else rules.check_code(raw_code)
     store = class_store()
     info = store.get(code) if code else None
     if info is None:
         st.warning(ENDED, icon=":material/link_off:")
-        return
+        return False
     if not info.is_open:
         st.warning(CLOSED + " The playground itself still works without a class: open it from its address "
                    "without `?class=`.", icon=":material/door_front:")
-        return
+        return False
     student = member() if joined else store.student_by_token(code, st.query_params.get("student"))
     if student is None or store.student(code, student.name_key) is None:
         st.session_state.pop(MEMBER_KEY, None)
         _join_form(store, code)
-        return
+        return False
     if not joined:
         _remember(student, st.query_params.get("student"))
     _keep_in_address()
     st.sidebar.caption(plain.fill("In class **{code}** as **{name}**: your runs are tagged for your teacher.",
                                   code=code, name=student.name))
-    page.run()
+    return True
 
 
 def _keep_in_address() -> None:

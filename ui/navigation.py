@@ -39,16 +39,24 @@ def pages() -> list:
 
 def run() -> None:
     """app.py's navigation: the sidebar over every page, then the page the URL names (guarded, so a
-    failing page shows visitors an error id rather than a traceback), behind a class link's join form."""
+    failing page shows visitors an error id rather than a traceback)."""
     navigation = st.navigation(pages())
     _DECLARED.set()
     metrics.keep_private()
     upload_memory.release_closed_sessions()
-    guard.contain(lambda: class_student.visit(navigation))
+    guard.run(navigation)
 
 
-def declare_if_cold() -> None:
-    """First line of every page file: on a cold server, declare the navigation and rerun via app.py."""
+def declare_if_cold(class_gate: bool = True) -> None:
+    """First line of every page file: on a cold server, declare the navigation and rerun via app.py.
+
+    Then a class link's gate (ui/class_student.py): a student who opened one picks a name before the
+    page runs, and a closed class's link says so instead of running it. It sits here, in the page,
+    because a page can also run without app.py (the cold case above, and AppTest's page switches).
+    The teacher's page passes class_gate=False: its link carries the teacher's key, not a student.
+    """
     if not _DECLARED.is_set():
         st.navigation(pages(), position="hidden")
         st.rerun()
+    if class_gate and not class_student.admit():
+        st.stop()
