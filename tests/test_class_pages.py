@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 from test_classes import store_run
-from test_pages import TINY, open_page, train_to_the_end
+from test_pages import TINY, chart_frames, open_page, train_to_the_end
 from test_plain_text import HOST, PAYLOADS, markup_on, visible
 
 from core.classes import rules
@@ -108,6 +108,10 @@ def test_a_student_joins_trains_and_the_teacher_sees_the_run_but_the_student_nev
     stored = run_store().load(run_id)
     lstm = stored.histories["lstm"].final_val_metric()
     assert any("seed 31" in text and f"LSTM {lstm:.3f}" in text and "steps 40" in text for text in shown)
+    # The latest curves: the Compare page's charts, one colour per student, named in the legend.
+    colours = [spec["layer"][0]["encoding"]["color"] for spec, _ in chart_frames(teacher)]
+    assert colours and all(colour["title"] == "Student" and colour["scale"]["domain"] == ["Grace"]
+                           for colour in colours)
 
 
 def test_a_taken_name_is_refused_and_a_closed_class_ends_the_student_link():

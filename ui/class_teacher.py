@@ -154,8 +154,10 @@ def _curves(view: results.ClassView) -> None:
         metric = next(iter(view.latest[names[0]].values())).metric
         st.subheader(f"Latest runs: {_lesson(lesson)}")
         left, right = st.columns(2)
-        figures.show(compare_charts.curve_chart(rows, f"validation {metric}", f"Validation {metric}", names), left)
-        figures.show(compare_charts.curve_chart(rows, "train loss", "Train loss", names, log_y=True), right)
+        figures.show(compare_charts.curve_chart(rows, f"validation {metric}", f"Validation {metric}", names,
+                                                run_title="Student"), left)
+        figures.show(compare_charts.curve_chart(rows, "train loss", "Train loss", names, log_y=True,
+                                                run_title="Student"), right)
 
 
 def _exports(code: str) -> None:
