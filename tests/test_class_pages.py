@@ -155,3 +155,22 @@ def test_student_names_are_plain_text_on_the_teachers_page(monkeypatch, half):
 
 def _stored_run(seed: int) -> str:
     return store_run(run_store(), {"rnn": 0.4, "lstm": 0.7}, seed=str(100 + seed))
+
+
+def test_the_class_report_is_one_file_with_the_charts_and_every_name_as_text():
+    from ui.class_teacher import class_report
+
+    info, key = classes().create()
+    for index, name in enumerate(["Ada", "Grace & <b>co</b>"]):
+        student, _ = classes().join(info.code, name)
+        classes().record_run(student, _stored_run(20 + index), f"report-{index}")
+    page = class_report(info.code, f"http://host/?class={info.code}")
+    assert page.count("<figure>") == 2 and page.count("<svg") == 2  # validation accuracy and train loss
+    assert "Grace &amp; &lt;b&gt;co&lt;/b&gt;" in page and "<b>" not in page and "<script" not in page
+    assert key not in page and f"?class={info.code}" in page
+    assert "of 2</strong> have a run where the LSTM beats the RNN" in page
+    hostile, _ = classes().join(info.code, "<img src=x onerror=alert(1)>")
+    classes().record_run(hostile, _stored_run(30), "report-hostile")
+    page = class_report(info.code, "")
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<figure>" not in page and "charts were left out" in page  # the SVG check refused the name's text

@@ -11,6 +11,7 @@ acceptance asks for 5 s). Every student's name and every setting a student chose
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,9 +22,10 @@ from core.classes.rules import ClassError
 from core.classes.store import ClassInfo
 from core.nn.cells import CELL_LABELS, model_label
 from core.report import compare
+from core.report.html_page import UnsafeFigure, report_html
 from core.tasks import experiment as config
 from core.tasks.registry import task
-from ui import class_student, compare_charts, figures, plain
+from ui import class_student, compare_charts, figures, plain, run_report
 from ui.class_student import TEACHER_PAGE, class_store
 from ui.services import job_runner, run_store
 
@@ -145,19 +147,49 @@ def live(code: str) -> None:
     _curves(view)
 
 
-def _curves(view: results.ClassView) -> None:
-    """Each student's latest finished run overlaid, per lesson: a colour per student (the Compare page's
-    charts, with students as its runs), a dash per model."""
+def latest_charts(view: results.ClassView) -> dict[str, list]:
+    """Per lesson title, each student's latest finished run overlaid: a colour per student (the Compare
+    page's charts, with students as its runs), a dash per model; its metric, then its train loss."""
+    found = {}
     for lesson in dict.fromkeys(view.latest_task.values()):
         names = [name for name, shown in view.latest_task.items() if shown == lesson]
         rows = compare.comparison_rows({name: view.latest[name] for name in names})
         metric = next(iter(view.latest[names[0]].values())).metric
-        st.subheader(f"Latest runs: {_lesson(lesson)}")
+        found[_lesson(lesson)] = [
+            compare_charts.curve_chart(rows, f"validation {metric}", f"Validation {metric}", names,
+                                       run_title="Student"),
+            compare_charts.curve_chart(rows, "train loss", "Train loss", names, log_y=True, run_title="Student")]
+    return found
+
+
+def _curves(view: results.ClassView) -> None:
+    for lesson, (metric, loss) in latest_charts(view).items():
+        st.subheader(f"Latest runs: {lesson}")
         left, right = st.columns(2)
-        figures.show(compare_charts.curve_chart(rows, f"validation {metric}", f"Validation {metric}", names,
-                                                run_title="Student"), left)
-        figures.show(compare_charts.curve_chart(rows, "train loss", "Train loss", names, log_y=True,
-                                                run_title="Student"), right)
+        figures.show(metric, left)
+        figures.show(loss, right)
+
+
+def class_report(code: str, link: str) -> str:
+    """The class as one HTML file a teacher keeps (core/report/html_page.py): the counts, each student's
+    runs, the latest curves as SVG, and the student link (never the teacher's)."""
+    view, _, _ = class_view(code)
+    sentences = [f"**{did} of {total}** have a run where the {CELL_LABELS[winner]} beats the {CELL_LABELS[loser]}."
+                 for winner, loser, did, total in results.beats(view)]
+    rows = []
+    for line in view.students:
+        # A name goes in as typed: the page escapes it, and it is never put inside our own markup.
+        sentences.append(f"{line.name}: {len(line.finished)} finished runs.")
+        rows += [(f"{line.name}, run {run.run_id}", f"{_lesson(run.task)}, {run.status}: "
+                  f"{settings_text(run.changed)}; {scores_text(run)}") for run in line.finished]
+    drawn = run_report.drawn([chart for charts in latest_charts(view).values() for chart in charts])
+    page = dict(title=f"Class {code}", made=_when(time.time()), link=link, sentences=sentences, settings=rows,
+                sentences_heading="The class")
+    try:
+        return report_html(figures=drawn, **page)
+    except UnsafeFigure:  # a name in a legend that reads like an SVG attribute: the text stays, the charts go
+        return report_html(figures=[], notes=["The charts were left out: a student's name in their legends looked "
+                                              "like markup to the file's safety check."], **page)
 
 
 def _exports(code: str) -> None:
@@ -170,6 +202,12 @@ def _exports(code: str) -> None:
                           lambda: results.bundles_zip(run_store(), code, *class_view(code)[1:]),
                           file_name=f"class-{code}-runs.zip", mime="application/zip", on_click="ignore",
                           icon=":material/download:", key="class_zip")
+    link = student_link(code)  # read now: the report is made later, when its button is pressed
+    left.download_button("Class report (one HTML file)", lambda: class_report(code, link).encode(),
+                         file_name=f"class-{code}.html", mime="text/html", on_click="ignore",
+                         icon=":material/description:", key="class_report",
+                         help="The counts, every student's runs and the latest curves in one file that opens "
+                              "anywhere, with no network, and prints well.")
 
 
 def _actions(info: ClassInfo) -> None:
