@@ -93,7 +93,7 @@ def test_a_class_from_start_to_close(server, new_page):
         # the setting this student changed and the scores the store holds.
         line = teacher.get_by_text(re.compile(rf"run {run_ids[name]}"))
         expect(line).to_be_visible(timeout=FINISH_TO_TEACHER_MS)
-        expect(teacher.get_by_text(re.compile(rf"^{name}: 1 finished runs"))).to_be_visible()
+        expect(teacher.get_by_text(re.compile(rf"^{name}: 1 finished run$"))).to_be_visible()
         text = line.inner_text()
         assert SHOWN[name] in text and all(SHOWN[other] not in text for other in SHOWN if other != name)
         for cell, label in (("rnn", "RNN"), ("lstm", "LSTM")):

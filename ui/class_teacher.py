@@ -109,6 +109,10 @@ def settings_text(changed: dict[str, Any]) -> str:
     return ", ".join(shown)
 
 
+def finished_text(count: int) -> str:
+    return f"{count} finished run" + ("" if count == 1 else "s")
+
+
 def scores_text(run: results.RunLine) -> str:
     scores = [f"{model_label(name)} {score:.3f}" for name, score in run.scores.items() if score is not None]
     return f"{', '.join(scores)} ({run.metric})" if scores else "no score yet"
@@ -136,7 +140,7 @@ def live(code: str) -> None:
         st.caption("No one has joined yet: give the class the student link above.")
     for line in view.students:
         with st.container(border=True):
-            plain.markdown("**{name}**: {count} finished runs", name=line.name, count=len(line.finished))
+            plain.markdown("**{name}**: {count}", name=line.name, count=finished_text(len(line.finished)))
             for run in line.training:
                 plain.markdown("Now: {status} on {lesson} with {settings}", status=run.status,
                                lesson=_lesson(run.task), settings=settings_text(run.changed))
@@ -158,7 +162,7 @@ def latest_charts(view: results.ClassView) -> dict[str, list]:
         found[_lesson(lesson)] = [
             compare_charts.curve_chart(rows, f"validation {metric}", f"Validation {metric}", names,
                                        run_title="Student"),
-            compare_charts.curve_chart(rows, "train loss", "Train loss", names, log_y=True, run_title="Student")]
+            compare_charts.curve_chart(rows, "train loss", "Train loss", names, run_title="Student")]
     return found
 
 
@@ -179,7 +183,7 @@ def class_report(code: str, link: str) -> str:
     rows = []
     for line in view.students:
         # A name goes in as typed: the page escapes it, and it is never put inside our own markup.
-        sentences.append(f"{line.name}: {len(line.finished)} finished runs.")
+        sentences.append(f"{line.name}: {finished_text(len(line.finished))}.")
         rows += [(f"{line.name}, run {run.run_id}", f"{_lesson(run.task)}, {run.status}: "
                   f"{settings_text(run.changed)}; {scores_text(run)}") for run in line.finished]
     drawn = run_report.drawn([chart for charts in latest_charts(view).values() for chart in charts])
