@@ -208,3 +208,28 @@ def test_an_older_store_file_gains_the_class_tables_and_keeps_its_runs(tmp_path)
     assert reopened.load(run).run_id == run and not reopened.load(run).imported
     info, key = ClassStore(reopened).create()
     assert ClassStore(reopened).for_teacher(info.code, key) == info
+
+
+def test_the_view_reads_each_stored_run_once_by_its_save_time(classes, store):
+    """The teacher's page keeps the runs it read, keyed by when each was saved: a run two students
+    share is read once, and a retrained run (saved again) is asked for afresh."""
+    info, _ = classes.create()
+    run = store_run(store, {"rnn": 0.5})
+    for name in ("Ada", "Grace"):
+        classes.record_run(classes.join(info.code, name)[0], run, name)
+    asked = []
+
+    def load(run_id, updated):
+        asked.append((run_id, updated))
+        return store.load(run_id)
+
+    def view():
+        return results.class_view(store, classes.students(info.code), classes.class_runs(info.code),
+                                  lambda job: None, load=load)
+
+    assert len(view().latest) == 2
+    first = store.summaries([run])[run].updated
+    assert asked == [(run, first)]
+    store_run(store, {"rnn": 0.5})  # trained again: the same id, a later save
+    view()
+    assert asked[1][0] == run and asked[1][1] > first

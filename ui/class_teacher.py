@@ -23,6 +23,7 @@ from core.classes.store import ClassInfo
 from core.nn.cells import CELL_LABELS, model_label
 from core.report import compare
 from core.report.html_page import UnsafeFigure, report_html
+from core.store.records import DamagedRun, StoredRun
 from core.tasks import experiment as config
 from core.tasks.registry import task
 from ui import class_student, compare_charts, figures, plain, run_report
@@ -30,6 +31,8 @@ from ui.class_student import TEACHER_PAGE, class_store
 from ui.services import job_runner, run_store
 
 REFRESH_SECONDS = 2.0
+# Stored runs the teacher pages keep read (a class of 40 students with a few runs each, and more).
+STORED_RUNS_KEPT = 400
 REFUSED = ("This page shows a class to its teacher, and opens only from the teacher link given when the class "
            "started. This address has no valid teacher key for a class on this server, or the class has ended.")
 DELETED_KEY = "class_deleted"
@@ -88,11 +91,20 @@ def _live_status(job_id: str) -> tuple[str, dict[str, Any]] | None:
     return status, config.to_params(config.as_trained(job.experiment))
 
 
+@st.cache_resource(max_entries=STORED_RUNS_KEPT, show_spinner=False)
+def _stored_run(run_id: str, updated: float) -> StoredRun | None:
+    """A stored run as saved at `updated`, read once for every teacher's page (never changed by them)."""
+    try:
+        return run_store().load(run_id)
+    except DamagedRun:
+        return None
+
+
 def class_view(code: str) -> tuple[results.ClassView, dict[str, str], list]:
     store = class_store()
     students = store.students(code)
     tagged = store.class_runs(code)
-    view = results.class_view(run_store(), students, tagged, _live_status)
+    view = results.class_view(run_store(), students, tagged, _live_status, load=_stored_run)
     return view, {student.name_key: student.name for student in students}, tagged
 
 

@@ -85,9 +85,19 @@ def _load(store: RunStore, run_id: str) -> StoredRun | None:
 
 
 def class_view(store: RunStore, students: list[Student], tagged: list[ClassRun],
-               live_status: Callable[[str], tuple[str, dict[str, Any]] | None]) -> ClassView:
+               live_status: Callable[[str], tuple[str, dict[str, Any]] | None],
+               load: Callable[[str, float], StoredRun | None] | None = None) -> ClassView:
     """The class now; `live_status(job_id)` gives ("queued" or "running", the job's settings) for a
-    job still training, None for one that ended (its run is then read from the store)."""
+    job still training, None for one that ended (its run is then read from the store).
+
+    `load(run_id, updated)` may hand back a copy it keeps (the teacher's page redraws every 2 s, and
+    reading every history again each time would cost a hosted server's one core): a stored run is
+    asked for with the time it was last saved, so a retrained run is read afresh."""
+    updated = {identifier: summary.updated for identifier, summary in
+               store.summaries(list(dict.fromkeys(tag.run_id for tag in tagged))).items()}
+    if load is None:
+        def load(run_id: str, _: float) -> StoredRun | None:
+            return _load(store, run_id)
     lines = {student.name_key: StudentLine(student.name) for student in students}
     stored: dict[str, StoredRun] = {}
     latest: dict[str, dict[str, History]] = {}
@@ -97,7 +107,7 @@ def class_view(store: RunStore, students: list[Student], tagged: list[ClassRun],
         if line is None:
             continue
         live = live_status(tag.job_id)
-        found = stored.get(tag.run_id) or _load(store, tag.run_id)
+        found = stored.get(tag.run_id) or (load(tag.run_id, updated[tag.run_id]) if tag.run_id in updated else None)
         if found is not None:
             stored[tag.run_id] = found
         if live is not None or found is None:
