@@ -174,3 +174,16 @@ def test_the_class_report_is_one_file_with_the_charts_and_every_name_as_text():
     page = class_report(info.code, "")
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<figure>" not in page and "charts were left out" in page  # the SVG check refused the name's text
+
+
+def test_a_student_past_the_runs_a_class_allows_is_refused_with_the_variable_named(monkeypatch):
+    monkeypatch.setenv("RNN_PLAYGROUND_CLASS_RUNS", "1")
+    info, _ = classes().create()
+    student, token = classes().join(info.code, "Ada")
+    classes().record_run(student, _stored_run(40), "earlier")
+    app = open_page("memory_lab", {"class": info.code, "student": token, **TINY, "seed": "41"})
+    assert any("In class" in visible(caption.value) for caption in app.sidebar.caption)
+    [train] = [button for button in app.button if button.label == "Train"]
+    train.click().run()
+    assert any("RNN_PLAYGROUND_CLASS_RUNS" in visible(warning.value) for warning in app.warning)
+    assert len(classes().class_runs(info.code)) == 1
