@@ -30,6 +30,7 @@ from test_browser import (  # noqa: F401 - fixtures
     server_log_is_clean,
     start_training,
 )
+from test_browser_layout import WIDTHS, measure_at_both_widths
 
 from core.store import runs
 from core.store.runs import RunStore
@@ -116,6 +117,8 @@ def test_a_class_from_start_to_close(server, new_page):
             assert loss == list(zip(history.steps, history.train_loss))
             assert accuracy == list(zip(history.eval_steps, history.val_metric))
 
+    # The teacher's page of a real class fits a phone and a desktop, charts and all.
+    assert measure_at_both_widths(teacher) == {width: [] for width in WIDTHS}
     button(teacher, "Close the class").click()
     expect(teacher.get_by_text(re.compile(r"closed since"))).to_be_visible()
     for page in students.values():
