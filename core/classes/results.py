@@ -61,11 +61,7 @@ class ClassView:
 
 def changed_settings(params: Mapping[str, Any]) -> dict[str, Any]:
     """The settings of a stored run that differ from its lesson's starting point (name -> value)."""
-    task = str(params.get("task", config.DEFAULT_TASK))
-    try:
-        start = config.to_params(config.as_trained(config.default_experiment(task)))
-    except KeyError:  # a lesson this server no longer has: every setting counts as changed
-        start = {}
+    start = config.to_params(config.as_trained(config.default_experiment(str(params.get("task", "")))))
     return {name: value for name, value in params.items() if name != "task" and start.get(name) != value}
 
 

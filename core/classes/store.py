@@ -119,7 +119,8 @@ class ClassStore:
 
     def student_by_token(self, code: object, token: object) -> Student | None:
         """The student whose own link carries `token`, in the class with this code; None otherwise."""
-        if self.get(code) is None or not isinstance(token, str) or not rules.SECRET.fullmatch(token):
+        code = rules.check_code(code)
+        if code is None or self.get(code) is None or not isinstance(token, str) or not rules.SECRET.fullmatch(token):
             return None
         with self.runs.connect() as connection:
             row = connection.execute("SELECT code, name, name_key, joined, token_digest FROM class_students"
