@@ -3,6 +3,7 @@ opens only with its own key, shows the student's run, and every student's text s
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -15,7 +16,7 @@ from core.classes.store import ClassStore
 from core.store import runs
 from core.tasks import experiment as config
 from ui.class_teacher import REFUSED
-from ui.services import run_store
+from ui.services import job_runner, run_store
 
 
 def classes() -> ClassStore:
@@ -187,3 +188,22 @@ def test_a_student_past_the_runs_a_class_allows_is_refused_with_the_variable_nam
     train.click().run()
     assert any("RNN_PLAYGROUND_CLASS_RUNS" in visible(warning.value) for warning in app.warning)
     assert len(classes().class_runs(info.code)) == 1
+
+
+def test_the_teacher_sees_what_a_student_trains_now():
+    info, key = classes().create()
+    _, token = classes().join(info.code, "Ada")
+    long_run = {"distance": "60", "hidden_size": "32", "steps": "5000", "seed": "43"}
+    app = open_page("memory_lab", {"class": info.code, "student": token, **long_run})
+    [train] = [button for button in app.button if button.label == "Train"]
+    train.click().run()
+    [tag] = classes().class_runs(info.code)
+    job = job_runner().job(tag.job_id)
+    try:
+        teacher = open_page("class_teacher", {"class": info.code, "key": key})
+        now = [visible(text) for text in texts(teacher) if "Now:" in visible(text)]
+        assert len(now) == 1 and re.search(r"Now: (queued|training)", now[0]), now
+        assert "on Memory lab" in now[0] and "steps 5000" in now[0] and "hidden_size 32" in now[0]
+    finally:
+        job.stop()
+        assert job.wait(60)
