@@ -207,3 +207,18 @@ def test_the_teacher_sees_what_a_student_trains_now():
     finally:
         job.stop()
         assert job.wait(60)
+
+
+def test_the_teacher_deletes_the_class_at_once_and_its_student_link_ends():
+    info, key = classes().create()
+    classes().join(info.code, "Ada")
+    teacher = open_page("class_teacher", {"class": info.code, "key": key})
+    [delete] = [button for button in teacher.button if button.label == "Delete the class"]
+    assert delete.disabled  # only once the teacher ticks that they mean it
+    teacher.checkbox(key="delete_sure").check().run()
+    [delete] = [button for button in teacher.button if button.label == "Delete the class"]
+    delete.click().run()
+    assert any("The class was deleted" in success.value for success in teacher.success)
+    assert classes().get(info.code) is None and classes().students(info.code) == []
+    student = open_page("home", {"class": info.code})
+    assert any("This class link has ended" in warning.value for warning in student.warning)
