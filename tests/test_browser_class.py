@@ -85,6 +85,12 @@ def test_a_class_from_start_to_close(server, new_page):
     for name, settings in STUDENTS.items():
         page = new_page()
         token = join(page, student_link, name)
+        if not students:
+            # A page switch (which clears the address) keeps the student in the class.
+            page.get_by_test_id("stSidebarNav").get_by_text("Compare", exact=True).click()
+            expect(page.get_by_role("heading", name="Compare runs")).to_be_visible(timeout=30_000)
+            expect(page).to_have_url(re.compile(rf"[?&]class={code}(&|$)"))
+            expect(page.get_by_text(f"In class {code} as {name}", exact=False)).to_be_visible()
         params = {**TINY, **settings, "seed": SEED}
         open_lab(page, lab_url(server, {**params, "class": code, "student": token}))
         start_training(page)
