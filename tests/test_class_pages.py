@@ -23,6 +23,17 @@ def classes() -> ClassStore:
     return ClassStore(run_store())
 
 
+@pytest.fixture(autouse=True)
+def no_classes_left():
+    """Each test starts and ends with no class in this process's store: the server-wide limit on
+    classes (20 by default) would otherwise fill up across the module."""
+    for code in _codes():
+        classes().delete(code)
+    yield
+    for code in _codes():
+        classes().delete(code)
+
+
 def texts(app, address: bool = True) -> list[str]:
     """Every text the page shows, in any element that has one, and (with `address`) its address."""
     found = []
@@ -69,8 +80,6 @@ def test_home_starts_a_class_with_two_links_and_keeps_only_the_keys_digest():
 
 def test_a_full_server_says_so_when_a_class_would_start(monkeypatch):
     monkeypatch.setenv("RNN_PLAYGROUND_MAX_CLASSES", "1")
-    for info in [classes().get(code) for code in _codes()]:
-        classes().delete(info.code)
     classes().create()
     app = open_page("home")
     [start] = [button for button in app.button if button.label == "Start a class"]
