@@ -84,9 +84,9 @@ def _dashes(frame: pd.DataFrame) -> alt.StrokeDash:
     return alt.StrokeDash("model:N", title="Model", scale=scale, legend=legend(scale.domain, "top"))
 
 
-def _colours(runs: list[str]) -> alt.Color:
+def _colours(runs: list[str], title: str = "Run") -> alt.Color:
     """Colour = run, its legend under the chart in as many columns as its names fit."""
-    return alt.Color("run:N", title="Run", scale=run_colours(runs), legend=legend(runs))
+    return alt.Color("run:N", title=title, scale=run_colours(runs), legend=legend(runs))
 
 
 def arrange(layer: alt.LayerChart, frame: pd.DataFrame, title: str, layout: str = "overlay") -> alt.TopLevelMixin:
@@ -110,14 +110,15 @@ def arrange(layer: alt.LayerChart, frame: pd.DataFrame, title: str, layout: str 
 
 def curve_chart(rows: list[dict], series: str, title: str, runs: list[str], smoothing: float = 0.0,
                 log_y: bool = False, x_axis: str = "step", log_x: bool = False,
-                layout: str = "overlay") -> alt.TopLevelMixin:
-    """One series over training for every chosen run; the raw curve faint behind the smoothed one."""
+                layout: str = "overlay", run_title: str = "Run") -> alt.TopLevelMixin:
+    """One series over training for every chosen run; the raw curve faint behind the smoothed one.
+    `run_title` heads the colour legend (a class's page names its runs by student)."""
     frame = _log_ready(curve_frame(rows, series, smoothing, x_axis), log_x, log_y, ("value", "smoothed"))
     y_scale, y_axis = _axis(log_y)
     x_scale, x_axis_format = _axis(log_x, whole=x_axis == "step")
     base = alt.Chart().encode(
         x=alt.X("x:Q", title=X_AXES[x_axis][1], scale=x_scale, axis=x_axis_format),
-        color=_colours(runs),
+        color=_colours(runs, run_title),
         strokeDash=_dashes(frame),
     )
     # Clipped lines: a line's stroke and joins would otherwise reach past the plot's edge.

@@ -25,8 +25,9 @@ from core.tasks.base import DataError, TaskData
 from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import task
 from ui import charts, figures, form, ghosts, inspect_view, lab_seeds, plain, run_report, share, upload_memory
+from ui.class_student import submit as submit_tagged
 from ui.lab_status import state_message, train_note
-from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
+from ui.services import job_runner, run_store, task_data
 
 REFRESH_SECONDS = 1.0
 # Small charts per row on a desktop (Streamlit stacks columns on a phone).
@@ -155,7 +156,7 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
     if left.button("Train", type="primary", disabled=running or blocked is not None,
                    icon=":material/play_arrow:", key="train", help=train_note(stored)):
         try:
-            job = job_runner().submit(experiment, is_alive=session_liveness(), owner=session_owner())
+            job = submit_tagged(experiment)  # job_runner().submit, tagged with a class's student if any
         except JobRefused as refusal:
             refused = str(refusal)
         else:

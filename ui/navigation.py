@@ -15,19 +15,21 @@ import threading
 import streamlit as st
 
 from core.tasks.registry import tasks
-from ui import guard, metrics, upload_memory
+from ui import class_student, guard, metrics, upload_memory
 
 # The pages around the lessons; each lesson's page comes from its task record, in its order.
 HOME = ("pages/home.py", "Home", ":material/home:")
 COMPARE = ("pages/compare.py", "Compare", ":material/compare_arrows:")
+# A class's teacher page (ui/class_teacher.py); it shows a class only with the teacher link's key.
+TEACHER = ("pages/class_teacher.py", "Class (teacher)", ":material/school:")
 # Set once app.py's navigation has run in this server process; never cleared.
 _DECLARED = threading.Event()
 
 
 def page_entries() -> list[tuple[str, str, str]]:
-    """(path, title, icon) of every page in sidebar order: home, each lesson, compare."""
+    """(path, title, icon) of every page in sidebar order: home, each lesson, compare, a class's teacher."""
     lessons = [(record.page.path, record.page.title, record.page.icon) for record in tasks()]
-    return [HOME, *lessons, COMPARE]
+    return [HOME, *lessons, COMPARE, TEACHER]
 
 
 def pages() -> list:
@@ -45,8 +47,16 @@ def run() -> None:
     guard.run(navigation)
 
 
-def declare_if_cold() -> None:
-    """First line of every page file: on a cold server, declare the navigation and rerun via app.py."""
+def declare_if_cold(class_gate: bool = True) -> None:
+    """First line of every page file: on a cold server, declare the navigation and rerun via app.py.
+
+    Then a class link's gate (ui/class_student.py): a student who opened one picks a name before the
+    page runs, and a closed class's link says so instead of running it. It sits here, in the page,
+    because a page can also run without app.py (the cold case above, and AppTest's page switches).
+    The teacher's page passes class_gate=False: its link carries the teacher's key, not a student.
+    """
     if not _DECLARED.is_set():
         st.navigation(pages(), position="hidden")
         st.rerun()
+    if class_gate and not class_student.admit():
+        st.stop()

@@ -132,6 +132,10 @@ VARIABLES = {variable.name: variable for variable in (
     Variable("RNN_PLAYGROUND_TORCH_THREADS", _number(int), "a positive whole number"),
     Variable("RNN_PLAYGROUND_IMPORTS", _choice("on", "off"), "on or off", "on"),
     Variable("RNN_PLAYGROUND_MAX_IMPORTS", _number(int), "a positive whole number", 500),
+    Variable("RNN_PLAYGROUND_MAX_CLASSES", _number(int), "a positive whole number", 20),
+    Variable("RNN_PLAYGROUND_CLASS_STUDENTS", _number(int), "a positive whole number", 40),
+    Variable("RNN_PLAYGROUND_CLASS_RUNS", _number(int), "a positive whole number", 30),
+    Variable("RNN_PLAYGROUND_CLASS_HOURS", _number(float, 0, 24 * 365), "hours, above 0 and below 8760", 12.0),
 )}
 
 _warned: set[tuple[str, str]] = set()

@@ -118,6 +118,10 @@ class RunStore:
                 raise
             connection.execute("COMMIT")
 
+    # core/classes keeps a class's tables in this file: it shares these connections and the write lock.
+    connect = _connect
+    transaction = _write
+
     def save(
         self,
         experiment: config.Experiment,

@@ -16,7 +16,9 @@ from core.settings.paths import StoreError
 # and migrates older files in `migrate`; a file written by a newer schema is refused, not misread.
 # Version 2 added the table `imported`: the ids of runs read from a bundle, not trained here (a
 # table of its own, so the runs table, and copies of its rows between files, stay as they were).
-SCHEMA_VERSION = 2
+# Version 3 added a class's tables (core/classes/): its hashed teacher key, its students and which runs each
+# trained; runs stay as they were, so a class adds nothing to a run and its id, and deleting one removes no run.
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, task TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
@@ -28,6 +30,17 @@ CREATE TABLE IF NOT EXISTS weights (
     run_id TEXT NOT NULL, cell TEXT NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (run_id, cell)
 );
 CREATE TABLE IF NOT EXISTS imported (run_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS classes (
+    code TEXT PRIMARY KEY, key_digest TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, closed REAL
+);
+CREATE TABLE IF NOT EXISTS class_students (
+    code TEXT NOT NULL, name_key TEXT NOT NULL, name TEXT NOT NULL, token_digest TEXT NOT NULL UNIQUE,
+    joined REAL NOT NULL, PRIMARY KEY (code, name_key)
+);
+CREATE TABLE IF NOT EXISTS class_runs (
+    code TEXT NOT NULL, name_key TEXT NOT NULL, run_id TEXT NOT NULL, job_id TEXT NOT NULL,
+    submitted REAL NOT NULL, PRIMARY KEY (code, name_key, run_id)
+);
 """
 
 

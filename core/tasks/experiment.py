@@ -111,7 +111,6 @@ def to_params(experiment: Experiment) -> dict[str, str | list[str]]:
     return params
 
 
-
 def idle_settings(experiment: Experiment) -> set[str]:
     """Settings that apply only to other data sources than the experiment's (the target language of
     generated numbers, for a file of sentence pairs): they hold their defaults and say nothing."""
@@ -130,8 +129,9 @@ def link_params(experiment: Experiment) -> dict[str, str | list[str]]:
     return {name: value for name, value in to_params(experiment).items() if name not in idle}
 
 
-# URL parameters that Streamlit itself owns; they are never experiment settings.
-RESERVED_PARAMS = frozenset({"embed", "embed_options"})
+# URL parameters that are never experiment settings: Streamlit's own, and a class's code and a
+# student's token (ui/class_student.py), which stay in a student's address on every page.
+RESERVED_PARAMS = frozenset({"embed", "embed_options", "class", "student"})
 
 
 def from_params(mapping: Mapping[str, Any] | None) -> tuple[Experiment, list[str]]:

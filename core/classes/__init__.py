@@ -1,0 +1,1 @@
+"""Classes: a teacher's class on one link, its students and their tagged runs (store, rules, results)."""
