@@ -5,6 +5,7 @@
     python -m core train handwriting --eval-file pendigits:pendigits.tes --json
     python -m core runs
     python -m core export RUN_ID > run.json ; python -m core import run.json
+    python -m core predict RUN_ID "I expected to hate it, but the acting was not bad at all."
     python -m core warm            # train every preset not yet stored, e.g. at deploy
 
 A run id hashes the settings and the task's numbers version (core/tasks/versions.py), so `--reuse`
@@ -31,6 +32,7 @@ from core.cli_commands import (
     command_clean,
     command_export,
     command_import,
+    command_predict,
     command_runs,
     command_warm,
 )
@@ -78,6 +80,11 @@ def build_parser() -> Parser:
     export.add_argument("run_id")
     imported = commands.add_parser("import", help="store a JSON bundle made by export")
     imported.add_argument("path")
+    predict = commands.add_parser("predict", help="each stored model's answer to one input, as its page gives it")
+    predict.add_argument("run_id")
+    predict.add_argument("input", help="text, or JSON for a drawing (strokes of [x, y] points) or vector steps")
+    predict.add_argument("--model", help="only this model of the run")
+    predict.add_argument("--json", action="store_true")
     clean = commands.add_parser("clean", help="remove uploads past their age limit, and old runs if asked")
     clean.add_argument("--uploads-older-than", metavar="DAYS",
                        help=f"uploaded files not uploaded again for this long (default: RNN_PLAYGROUND_UPLOAD_DAYS, "
@@ -310,7 +317,7 @@ def evaluate_stored(experiment: config.Experiment, stored, store: RunStore, argu
 
 
 COMMANDS = {"warm": command_warm, "train": command_train, "runs": command_runs, "export": command_export,
-            "import": command_import, "clean": command_clean}
+            "import": command_import, "clean": command_clean, "predict": command_predict}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The CLI's commands on the run store (runs, export, import, clean, warm) and its one-line errors.
+"""The CLI's commands on the run store (runs, export, import, clean, warm, predict) and its one-line errors.
 
 core/cli.py builds the parser, trains, and maps errors to exit codes; these commands
 sit below it so both can raise the same UsageError.
@@ -18,7 +18,7 @@ from core.data import uploads
 from core.data.files import FileRefused, read_regular
 from core.data.history import combined_status
 from core.store.bundles import BundleError, max_bundle_bytes
-from core.store.runs import DamagedRun, RunStore
+from core.store.runs import DamagedRun, RunStore, UnsafeWeights
 from core.tasks import registry
 from core.tasks.base import DataError
 
@@ -147,4 +147,44 @@ def command_import(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.path[:80]}: {error}") from None
     except BundleError as error:
         raise UsageError(str(error)) from None
+    return 0
+
+
+def command_predict(args: argparse.Namespace) -> int:
+    """Each stored model's answer to one input, computed as the lesson's page computes it."""
+    from core.export.answers import InputError, answers
+    from core.export.describe import NotExportable
+    from core.export.predictor.command import shown
+    from core.nn.cells import model_label
+    from core.report.analysis import load_model
+    from core.tasks.experiment import model_names
+
+    store = RunStore()
+    try:
+        stored = store.load(args.run_id)
+    except DamagedRun as error:
+        raise UsageError(f"{error}; nothing was predicted") from None
+    if stored is None:
+        raise UsageError(f"no stored run with id {args.run_id[:40]!r}")
+    experiment = stored.experiment()
+    names = [name for name in model_names(experiment) if name in stored.histories]
+    if args.model is not None and args.model not in names:
+        raise UsageError(f"run {stored.run_id} has no model {args.model[:40]!r}; it has {', '.join(names)}")
+    try:
+        data = registry.build_task(experiment)
+        models = {}
+        for name in [args.model] if args.model else names:
+            weights = store.load_weights(stored.run_id, name)
+            if weights is not None:
+                models[name] = load_model(experiment, name, data, weights)
+        if not models:
+            raise UsageError(f"run {stored.run_id} has no saved weights (an imported run has none); train it here")
+        result = answers(experiment, data, models, args.input)
+    except (DataError, InputError, NotExportable, UnsafeWeights) as error:
+        raise UsageError(f"{error} Nothing was predicted.") from None
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    for name, answer in result.items():
+        print(f"{model_label(name)}: {shown(answer)}")
     return 0

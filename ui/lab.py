@@ -26,6 +26,7 @@ from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import task
 from ui import charts, figures, form, ghosts, inspect_view, lab_seeds, plain, run_report, share, upload_memory
 from ui.lab_status import state_message, train_note
+from ui.model_download import download_button
 from ui.services import job_runner, run_store, session_liveness, session_owner, task_data
 
 REFRESH_SECONDS = 1.0
@@ -307,6 +308,7 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
         for line in explain(experiment, plain.histories(histories)):
             st.markdown(line)
     run_report.report_button(experiment, stored, explain, baselines, parts.position_label)
+    download_button(experiment, stored)
     if parts.after_results:
         parts.after_results(experiment, stored)
     caption = parts.inspect_caption
