@@ -26,6 +26,7 @@ from test_pages import chart_frames, open_page
 from core.cli import EXIT_USAGE
 from core.report import compare
 from core.store import runs
+from core.store.sqlite_file import SCHEMA_VERSION
 from core.tasks import experiment as config
 from core.tasks.registry import tasks
 from ui.services import run_store
@@ -286,7 +287,7 @@ def test_an_older_store_opens_and_its_runs_without_weights_count_as_imported(tmp
     store = runs.RunStore(path)
     assert not store.load(RUN_ID).imported and store.load("aaaaaaaaaaaaaaaa").imported
     with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def _lab_status_of(run_id: str) -> None:

@@ -16,7 +16,9 @@ from core.settings.paths import StoreError
 # and migrates older files in `migrate`; a file written by a newer schema is refused, not misread.
 # Version 2 added the table `imported`: the ids of runs read from a bundle, not trained here (a
 # table of its own, so the runs table, and copies of its rows between files, stay as they were).
-SCHEMA_VERSION = 2
+# Version 3 added the table `training_states`: each model's optimizer state and random streams, so a
+# run can be continued exactly (core/training/resume.py); older runs simply have none.
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, task TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
@@ -28,6 +30,9 @@ CREATE TABLE IF NOT EXISTS weights (
     run_id TEXT NOT NULL, cell TEXT NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (run_id, cell)
 );
 CREATE TABLE IF NOT EXISTS imported (run_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS training_states (
+    run_id TEXT NOT NULL, cell TEXT NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (run_id, cell)
+);
 """
 
 
