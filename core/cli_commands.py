@@ -1,4 +1,4 @@
-"""The CLI's commands on the run store (runs, export, import, clean, warm, predict) and its one-line errors.
+"""The CLI's commands on the run store (runs, export, import, clean, warm, predict, more) and its one-line errors.
 
 core/cli.py builds the parser, trains, and maps errors to exit codes; these commands
 sit below it so both can raise the same UsageError.
@@ -102,6 +102,7 @@ def command_warm(args: argparse.Namespace) -> int:
     """Train each preset not yet stored finished; a preset that fails is reported, the rest go on."""
     from core.store.runs import run_id
     from core.tasks.experiment import of_preset
+    from core.training.resume import training_state
     from core.training.trainer import prepare, run_interleaved  # torch loads only when training
 
     store = RunStore()
@@ -129,7 +130,8 @@ def command_warm(args: argparse.Namespace) -> int:
             continue
         run_interleaved(trainers)
         histories = {trainer.cell: trainer.history for trainer in trainers}
-        store.save(experiment, histories, {trainer.cell: trainer.model.state_dict() for trainer in trainers})
+        store.save(experiment, histories, {trainer.cell: trainer.model.state_dict() for trainer in trainers},
+                   states={trainer.cell: training_state(trainer) for trainer in trainers})
         status = combined_status(list(histories.values()))
         print(f"{'trained' if status == 'finished' else status} {identifier}  {label} "
               f"in {time.perf_counter() - started:.1f} s", flush=True)
@@ -188,3 +190,40 @@ def command_predict(args: argparse.Namespace) -> int:
     for name, answer in result.items():
         print(f"{model_label(name)}: {shown(answer)}")
     return 0
+
+
+def add_run_commands(commands, train: argparse.ArgumentParser) -> None:
+    """The commands on one stored run's models: predict with them, or train them further."""
+    predict = commands.add_parser("predict", help="each stored model's answer to one input, as its page gives it")
+    predict.add_argument("run_id")
+    predict.add_argument("input", help="text, or JSON for a drawing (strokes of [x, y] points) or vector steps")
+    predict.add_argument("--model", help="only this model of the run")
+    predict.add_argument("--json", action="store_true")
+    more = commands.add_parser("more", help="continue a finished stored run for more steps, as a new run that "
+                                            "names its parent (its curves go on where the parent's stopped)")
+    more.add_argument("run_id")
+    more.add_argument("--steps", default="1000", help="steps to add to every model (default 1000)")
+    more.add_argument("--json", action="store_true", help="print one JSON summary as the last line")
+
+
+def command_more(args: argparse.Namespace) -> argparse.Namespace:
+    """The train command's arguments for continuing a stored run: its own settings, more steps, its parent."""
+    from core.engine.continuation import continued
+    from core.tasks.experiment import to_params
+
+    if not re.fullmatch(r"[0-9]{1,5}", str(args.steps)) or int(args.steps) < 1:
+        raise UsageError(f"--steps expects a number of steps to add, such as 1000, got {str(args.steps)[:40]!r}")
+    try:
+        parent = RunStore().load(args.run_id)
+    except DamagedRun as error:
+        raise UsageError(f"{error}; nothing was trained") from None
+    if parent is None:
+        raise UsageError(f"no stored run with id {args.run_id[:40]!r}")
+    try:
+        experiment = continued(parent, int(args.steps))
+    except ValueError as error:  # the total past the steps' bound: a command line uses nothing it was not given
+        raise UsageError(re.sub(r"; using [^;]*\.$", ".", str(error)) + " Nothing was trained.") from None
+    settings = [f"{key}={','.join(value) if isinstance(value, list) else value}"
+                for key, value in to_params(experiment).items() if key != "task"]
+    return argparse.Namespace(task=experiment.task, set=settings, cells=None, seed=None, steps=None, train_file=None,
+                              eval_file=None, json=args.json, reuse=False)
