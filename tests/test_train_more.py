@@ -133,8 +133,10 @@ def test_more_command_continues_a_stored_run(cli, tmp_path):
         assert refused.returncode == 2 and words in refused.stderr and "Traceback" not in refused.stderr
 
 
-@pytest.fixture(params=["thread", "process"])
+@pytest.fixture(params=["thread", "process", "dask"])
 def backend(request) -> str:
+    if request.param == "dask":
+        request.getfixturevalue("dask_cluster")  # its workers cannot reach the store: the parent travels along
     return request.param
 
 

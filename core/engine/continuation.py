@@ -10,6 +10,10 @@ every step after that is the step one uninterrupted run of the total length woul
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import torch
+
 from core.store.runs import RunStore, StoredRun
 from core.tasks import experiment as config
 from core.tasks.base import DataError
@@ -50,6 +54,38 @@ def parent_of(experiment: Experiment, store: RunStore | None) -> StoredRun | Non
     if experiment.train.steps <= parent.experiment().train.steps:
         raise DataError(f"Run {parent_id} already has {parent.experiment().train.steps} steps; continue it to more.")
     return parent
+
+
+@dataclass
+class ParentCopy:
+    """What a continued run reads of its parent, copied out of the server's store for a worker that
+    cannot reach it (a Dask worker); it answers the three questions resume_trainers asks a store."""
+
+    run: StoredRun | None
+    weights: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+    states: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+
+    def load(self, run_id: str) -> StoredRun | None:
+        return self.run if self.run is not None and self.run.run_id == run_id else None
+
+    def load_weights(self, run_id: str, cell: str) -> dict[str, torch.Tensor] | None:
+        return self.weights.get(cell)
+
+    def load_training_state(self, run_id: str, cell: str) -> dict[str, torch.Tensor] | None:
+        return self.states.get(cell)
+
+
+def parent_copy(experiment: Experiment, store: RunStore | None) -> ParentCopy | None:
+    """The parent of a continued run, as a ParentCopy to send with its job; None for a run from scratch."""
+    if not experiment.train.parent or store is None:
+        return None
+    run = store.load(experiment.train.parent)
+    if run is None:
+        return ParentCopy(None)
+    cells = list(run.histories)
+    weights = {cell: state for cell in cells if (state := store.load_weights(run.run_id, cell)) is not None}
+    states = {cell: state for cell in cells if (state := store.load_training_state(run.run_id, cell)) is not None}
+    return ParentCopy(run, weights, states)
 
 
 def resume_trainers(trainers: list[Trainer], experiment: Experiment, store: RunStore | None) -> list[Trainer]:
