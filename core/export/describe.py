@@ -13,14 +13,10 @@ import json
 import torch
 from torch import nn
 
-from core.data.tokens import Tokenizer
 from core.nn.models import RunningSum, SequenceModel
 from core.nn.seq2seq import Seq2Seq
 from core.tasks.base import TaskData
 from core.tasks.experiment import Experiment
-from core.tasks.ner.tagging import Tagging, WordTagger
-from core.tasks.nextword.problem import LanguageModel
-from core.tasks.translation.data import MAX_PIECES, Translation
 
 # Pieces of a typed text the models read, as the sentiment page cuts a typed review.
 TYPED_PIECES = 200
@@ -42,6 +38,8 @@ def _encoder(encoder) -> dict:
 
 def architecture(model: nn.Module) -> dict:
     """The facts that rebuild `model` in the download's own code (core/export/predictor)."""
+    from core.tasks.ner.tagging import WordTagger
+
     if isinstance(model, Seq2Seq):
         return {"kind": "seq2seq", **_encoder(model.encoder), "source_vocab": model.embedding.num_embeddings,
                 "target_vocab": model.eos, "attention": model.attention}
@@ -57,6 +55,12 @@ def architecture(model: nn.Module) -> dict:
 
 def reader(experiment: Experiment, data: TaskData) -> tuple[dict, dict[str, bytes]]:
     """How the lesson reads an input ("reader" in config.json) and the files that reading needs."""
+    # Imported on use: every lab page imports this module, and only a download needs the lessons' code.
+    from core.data.tokens import Tokenizer
+    from core.tasks.ner.tagging import Tagging
+    from core.tasks.nextword.problem import LanguageModel
+    from core.tasks.translation.data import MAX_PIECES, Translation
+
     problem, codec = data.problem, data.codec
     classes = list(data.class_names)
     if isinstance(problem, Translation):

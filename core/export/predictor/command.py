@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None, folder: str | Path | None = None) -> int
         parser.error("give one input, or --inputs FILE")
     predictor = load(folder if folder is not None else Path(__file__).resolve().parents[1])
     raws = [args.input] if args.inputs is None else json.loads(Path(args.inputs).read_text(encoding="utf-8"))
+    if not isinstance(raws, list):
+        parser.error("--inputs names a JSON file holding a list of inputs")
     try:
         answers = [predictor.predict(raw, args.model) for raw in raws]
     except InputError as error:

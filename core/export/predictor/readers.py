@@ -42,8 +42,8 @@ class Vectors:
     def __init__(self, spec: dict, folder: Path):
         self.features, self.classes = spec["features"], spec["classes"]
 
-    def encode(self, raw: str) -> tuple[torch.Tensor, torch.Tensor]:
-        raw = raw.strip()
+    def encode(self, raw) -> tuple[torch.Tensor, torch.Tensor]:
+        raw = raw.strip() if isinstance(raw, str) else json.dumps(raw)  # a list of steps from Python
         if raw.startswith("["):
             try:
                 steps = torch.tensor(json.loads(raw), dtype=torch.float32)
