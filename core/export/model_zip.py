@@ -55,8 +55,14 @@ INPUTS = {"vectors": "one symbol per step (a digit is a symbol's number, a lette
                      "or a JSON list of steps, each a list of numbers",
           "text": "a text", "strokes": "JSON: the page canvas's drawing, or a list of strokes, each a list of "
                                        "[x, y] points with y pointing up",
-          "translation": "a phrase in the source language", "tagging": "a sentence (each word gets a tag)",
+          "translation": "a phrase in the source language", "tagging": "a sentence, each of whose words gets a tag",
           "language_model": "a prompt to continue"}
+OUTPUTS = {"vectors": "its answer and the probability of every class", "text": "its answer and the probability of "
+           "every class", "strokes": "its answer and the probability of every class",
+           "translation": "its translation and, with a beam wider than 1, every hypothesis with its log-probability",
+           "tagging": "each word's tag and the probability the model gave it",
+           "language_model": "the likeliest next units with their probabilities, and a continuation drawn at the "
+                             "run's temperature with the run's seed (the same prompt gives the same text)"}
 
 
 def folder_name(stored: StoredRun) -> str:
@@ -122,8 +128,8 @@ def readme(config: dict) -> str:
     return f"""# {config['title']}: run {config['run_id']}, taken home from RNN Playground
 
 The trained models of one run of the {config['title']} lesson, with everything they need to predict
-outside the app: their code in plain PyTorch (`playground_model/`), their weights (plain state dicts),
-and how the lesson reads an input ({INPUTS[kind]}).
+outside the app: their code in plain PyTorch (`playground_model/`), their weights (plain state dicts)
+and how the lesson reads an input. An input is {INPUTS[kind]}; each model answers with {OUTPUTS[kind]}.
 
 Models:
 {models}

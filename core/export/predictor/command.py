@@ -16,7 +16,7 @@ def shown(result: dict) -> str:
         best = result["probabilities"][result["answer"]]
         return f"{result['answer']} ({100 * best:.0f}%)"
     if "translation" in result:
-        return result["translation"]
+        return result["translation"] or "(nothing)"
     if "tags" in result:
         return " ".join(f"{word}/{tag}" for word, tag in zip(result["words"], result["tags"]))
     top = ", ".join(f"{item['unit']} {item['probability']:.2f}" for item in result["next"][:3])
