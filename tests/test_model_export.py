@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -18,6 +19,8 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.export.answers import answers
 from core.export.model_zip import model_zip
@@ -285,3 +288,70 @@ def test_a_finished_lab_page_offers_the_model_and_a_run_without_weights_does_not
     [status] = [message.value for message in without.success if "Loaded finished run" in message.value]
     assert "no saved weights" in status
     assert not model_buttons(without)
+
+
+# The download carries its own copies of how text and drawings are read (it cannot import the app);
+# they must read every input as the app does, not only the ones above.
+TEXTS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60) | st.sampled_from(
+    ["Mr. Smith's “best” film -- 3,000.5 & more…", "-LRB- fine -RRB- ''quoted''", "&amp;&lt;b&gt;", "Ça va?!"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_the_download_reads_text_as_the_app_does(text):
+    from core.data.tokens import normalise
+    from core.export.predictor import text as downloaded
+    from core.tasks.ner.data import shape, words_of
+    from core.tasks.nextword.codec import clean_characters
+
+    assert downloaded.normalise(text) == normalise(text)
+    assert downloaded.words_of(text) == words_of(text)
+    assert [downloaded.shape(word) for word in words_of(text)] == [shape(word) for word in words_of(text)]
+    assert downloaded.clean_characters(text) == clean_characters(text)
+
+
+POINTS = st.lists(st.tuples(st.integers(-300, 300), st.integers(-300, 300)), min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(POINTS, min_size=1, max_size=4), st.integers(2, 30))
+def test_the_download_reads_a_drawing_as_the_app_does(character, points):
+    from core.data import strokes
+    from core.export.predictor import pen
+
+    drawing = [[list(point) for point in stroke] for stroke in character]
+    want = strokes.resample([np.array(stroke, dtype=float) for stroke in drawing], points)
+    got = pen.resample(drawing, points).numpy()
+    assert got.shape == want.shape and np.allclose(got, want, atol=1e-5), (drawing, points)
+
+
+COMMAND = st.one_of(
+    st.tuples(st.just("L"), st.floats(0, 280), st.floats(0, 280)),
+    st.tuples(st.just("Q"), st.floats(0, 280), st.floats(0, 280), st.floats(0, 280), st.floats(0, 280)),
+    st.tuples(st.just("C"), *[st.floats(0, 280)] * 6),
+    st.tuples(st.just("Z")))
+PLACEMENT = st.fixed_dictionaries({}, optional={
+    "left": st.floats(-50, 300), "top": st.floats(-50, 300), "scaleX": st.floats(0.2, 3), "scaleY": st.floats(0.2, 3),
+    "angle": st.floats(-180, 180), "flipX": st.booleans(), "flipY": st.booleans(), "strokeWidth": st.floats(0, 20),
+    "originX": st.sampled_from(["left", "center", "right"]), "originY": st.sampled_from(["top", "center", "bottom"])})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 280), st.floats(0, 280), st.lists(COMMAND, max_size=6), PLACEMENT),
+                min_size=1, max_size=3))
+def test_the_download_reads_the_page_canvas_as_the_app_does(paths):
+    from core.data import strokes
+    from core.export.predictor import pen
+
+    drawing = {"objects": [{"type": "path", "path": [["M", x, y], *[list(command) for command in commands]],
+                            **placement} for x, y, commands, placement in paths]}
+    try:
+        want = strokes.canvas_to_strokes(drawing)
+    except strokes.StrokeError as error:
+        with pytest.raises(pen.StrokeError, match=re.escape(str(error))):
+            pen.canvas_strokes(drawing)
+        return
+    got = pen.canvas_strokes(drawing)
+    assert len(got) == len(want)
+    assert all(np.allclose(mine.numpy(), theirs, atol=1e-6) for mine, theirs in zip(got, want))
+    assert np.allclose(pen.resample(drawing, 12).numpy(), strokes.resample(want, 12), atol=1e-5)
