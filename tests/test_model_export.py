@@ -19,7 +19,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.export.answers import answers
@@ -290,13 +290,15 @@ def test_a_finished_lab_page_offers_the_model_and_a_run_without_weights_does_not
     assert not model_buttons(without)
 
 
+# Fixed examples, so a failure is one the next run sees again; a loaded machine is not a failure.
+PROPERTIES = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 # The download carries its own copies of how text and drawings are read (it cannot import the app);
 # they must read every input as the app does, not only the ones above.
 TEXTS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60) | st.sampled_from(
     ["Mr. Smith's “best” film -- 3,000.5 & more…", "-LRB- fine -RRB- ''quoted''", "&amp;&lt;b&gt;", "Ça va?!"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, **PROPERTIES)
 @given(TEXTS)
 def test_the_download_reads_text_as_the_app_does(text):
     from core.data.tokens import normalise
@@ -313,7 +315,7 @@ def test_the_download_reads_text_as_the_app_does(text):
 POINTS = st.lists(st.tuples(st.integers(-300, 300), st.integers(-300, 300)), min_size=1, max_size=12)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, **PROPERTIES)
 @given(st.lists(POINTS, min_size=1, max_size=4), st.integers(2, 30))
 def test_the_download_reads_a_drawing_as_the_app_does(character, points):
     from core.data import strokes
@@ -325,19 +327,25 @@ def test_the_download_reads_a_drawing_as_the_app_does(character, points):
     assert got.shape == want.shape and np.allclose(got, want, atol=1e-5), (drawing, points)
 
 
+def number(low: float, high: float):
+    # Subnormal floats are left out: training turned on flush-to-zero in this process (core/training/trainer.py).
+    return st.floats(low, high, allow_subnormal=False)
+
+
+COORDINATE = number(0, 280)
 COMMAND = st.one_of(
-    st.tuples(st.just("L"), st.floats(0, 280), st.floats(0, 280)),
-    st.tuples(st.just("Q"), st.floats(0, 280), st.floats(0, 280), st.floats(0, 280), st.floats(0, 280)),
-    st.tuples(st.just("C"), *[st.floats(0, 280)] * 6),
+    st.tuples(st.just("L"), COORDINATE, COORDINATE),
+    st.tuples(st.just("Q"), COORDINATE, COORDINATE, COORDINATE, COORDINATE),
+    st.tuples(st.just("C"), *[COORDINATE] * 6),
     st.tuples(st.just("Z")))
 PLACEMENT = st.fixed_dictionaries({}, optional={
-    "left": st.floats(-50, 300), "top": st.floats(-50, 300), "scaleX": st.floats(0.2, 3), "scaleY": st.floats(0.2, 3),
-    "angle": st.floats(-180, 180), "flipX": st.booleans(), "flipY": st.booleans(), "strokeWidth": st.floats(0, 20),
+    "left": number(-50, 300), "top": number(-50, 300), "scaleX": number(0.2, 3), "scaleY": number(0.2, 3),
+    "angle": number(-180, 180), "flipX": st.booleans(), "flipY": st.booleans(), "strokeWidth": number(0, 20),
     "originX": st.sampled_from(["left", "center", "right"]), "originY": st.sampled_from(["top", "center", "bottom"])})
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 280), st.floats(0, 280), st.lists(COMMAND, max_size=6), PLACEMENT),
+@settings(max_examples=200, **PROPERTIES)
+@given(st.lists(st.tuples(COORDINATE, COORDINATE, st.lists(COMMAND, max_size=6), PLACEMENT),
                 min_size=1, max_size=3))
 def test_the_download_reads_the_page_canvas_as_the_app_does(paths):
     from core.data import strokes
