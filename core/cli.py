@@ -7,6 +7,7 @@
     python -m core export RUN_ID > run.json ; python -m core import run.json
     python -m core predict RUN_ID "I expected to hate it, but the acting was not bad at all."
     python -m core more RUN_ID --steps 1000 --json   # continue a finished run: a new run naming its parent
+    python -m core download RUN_ID   # the lab's model zip: weights, tokenizer, predict.py, README
     python -m core warm            # train every preset not yet stored, e.g. at deploy
 
 A run id hashes the settings and the task's numbers version (core/tasks/versions.py), so `--reuse`
@@ -32,6 +33,7 @@ from core.cli_commands import (
     UsageError,
     add_run_commands,
     command_clean,
+    command_download,
     command_export,
     command_import,
     command_more,
@@ -318,7 +320,7 @@ def evaluate_stored(experiment: config.Experiment, stored, store: RunStore, argu
 
 
 COMMANDS = {"warm": command_warm, "train": command_train, "runs": command_runs, "export": command_export,
-            "import": command_import, "clean": command_clean, "predict": command_predict,
+            "import": command_import, "clean": command_clean, "predict": command_predict, "download": command_download,
             "more": lambda args: command_train(command_more(args))}
 
 

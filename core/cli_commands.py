@@ -1,4 +1,5 @@
-"""The CLI's commands on the run store (runs, export, import, clean, warm, predict, more) and its one-line errors.
+"""The CLI's commands on the run store (runs, export, import, clean, warm, predict, download, more) and its
+one-line errors.
 
 core/cli.py builds the parser, trains, and maps errors to exit codes; these commands
 sit below it so both can raise the same UsageError.
@@ -199,6 +200,11 @@ def add_run_commands(commands, train: argparse.ArgumentParser) -> None:
     predict.add_argument("input", help="text, or JSON for a drawing (strokes of [x, y] points) or vector steps")
     predict.add_argument("--model", help="only this model of the run")
     predict.add_argument("--json", action="store_true")
+    download = commands.add_parser("download", help="write a run's models as a zip that predicts outside the app "
+                                                    "(weights, tokenizer, predict.py, README), as the lab's button")
+    download.add_argument("run_id")
+    download.add_argument("--out", metavar="PATH", help="where to write it (default: rnn-playground-TASK-RUN_ID.zip "
+                                                       "in the working folder)")
     more = commands.add_parser("more", help="continue a finished stored run for more steps, as a new run that "
                                             "names its parent (its curves go on where the parent's stopped)")
     more.add_argument("run_id")
@@ -227,3 +233,29 @@ def command_more(args: argparse.Namespace) -> argparse.Namespace:
                 for key, value in to_params(experiment).items() if key != "task"]
     return argparse.Namespace(task=experiment.task, set=settings, cells=None, seed=None, steps=None, train_file=None,
                               eval_file=None, json=args.json, reuse=False)
+
+
+def command_download(args: argparse.Namespace) -> int:
+    """The run's models as the lab page's download, written to a file; its path is printed."""
+    from pathlib import Path
+
+    from core.export.describe import NotExportable
+    from core.export.model_zip import folder_name, model_zip
+
+    store = RunStore()
+    try:
+        stored = store.load(args.run_id)
+    except DamagedRun as error:
+        raise UsageError(f"{error}; nothing was written") from None
+    if stored is None:
+        raise UsageError(f"no stored run with id {args.run_id[:40]!r}")
+    path = Path(args.out or f"{folder_name(stored)}.zip")
+    try:
+        content = model_zip(stored.experiment(), stored, registry.build_task(stored.experiment()), store)
+        path.write_bytes(content)
+    except (DataError, NotExportable, UnsafeWeights) as error:
+        raise UsageError(f"{error} Nothing was written.") from None
+    except OSError as error:
+        raise UsageError(f"cannot write {str(path)[:80]}: {error.strerror or error}") from None
+    print(path)
+    return 0

@@ -252,6 +252,16 @@ def test_predict_command_answers_as_the_page(downloads, cli, tmp_path):
         assert refused.returncode == 2 and words in refused.stderr and "Traceback" not in refused.stderr, refused
     only = cli("predict", made["memory"]["run_id"], "C....", "--model", "gru", database=store.path)
     assert only.returncode == 2 and "no model 'gru'" in only.stderr
+    # The lab's download from the command line: the same files.
+    target = tmp_path / "home.zip"
+    written = cli("download", made["ner"]["run_id"], "--out", str(target), database=store.path)
+    assert written.returncode == 0 and written.stdout.strip() == str(target)
+    page_zip = zipfile.ZipFile(io.BytesIO(made["ner"]["archive"]))
+    command_zip = zipfile.ZipFile(target)
+    assert command_zip.namelist() == page_zip.namelist()
+    assert all(command_zip.read(name) == page_zip.read(name) for name in page_zip.namelist())
+    missing = cli("download", "0123456789abcdef", database=store.path)
+    assert missing.returncode == 2 and "no stored run" in missing.stderr
 
 
 def test_a_finished_lab_page_offers_the_model_and_a_run_without_weights_does_not():
