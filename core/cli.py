@@ -5,6 +5,9 @@
     python -m core train handwriting --eval-file pendigits:pendigits.tes --json
     python -m core runs
     python -m core export RUN_ID > run.json ; python -m core import run.json
+    python -m core predict RUN_ID "I expected to hate it, but the acting was not bad at all."
+    python -m core more RUN_ID --steps 1000 --json   # continue a finished run: a new run naming its parent
+    python -m core download RUN_ID   # the lab's model zip: weights, tokenizer, predict.py, README
     python -m core warm            # train every preset not yet stored, e.g. at deploy
 
 A run id hashes the settings and the task's numbers version (core/tasks/versions.py), so `--reuse`
@@ -28,9 +31,13 @@ from core.cli_commands import (
     EXIT_USAGE,
     Parser,
     UsageError,
+    add_run_commands,
     command_clean,
+    command_download,
     command_export,
     command_import,
+    command_more,
+    command_predict,
     command_runs,
     command_warm,
 )
@@ -78,6 +85,7 @@ def build_parser() -> Parser:
     export.add_argument("run_id")
     imported = commands.add_parser("import", help="store a JSON bundle made by export")
     imported.add_argument("path")
+    add_run_commands(commands, train)
     clean = commands.add_parser("clean", help="remove uploads past their age limit, and old runs if asked")
     clean.add_argument("--uploads-older-than", metavar="DAYS",
                        help=f"uploaded files not uploaded again for this long (default: RNN_PLAYGROUND_UPLOAD_DAYS, "
@@ -211,6 +219,8 @@ def _rounded(value):
 
 
 def command_train(args: argparse.Namespace) -> int:
+    from core.engine.continuation import resume_trainers
+    from core.training.resume import training_state
     from core.training.trainer import prepare, run_interleaved  # torch loads only when training
 
     experiment, train_file = experiment_from_args(args)
@@ -242,7 +252,7 @@ def command_train(args: argparse.Namespace) -> int:
     # core, two threads spin-wait on each other (an LSTM step measured 11 ms with one thread and
     # 1.9 s with two). RNN_PLAYGROUND_TORCH_THREADS overrides it on a machine known to be idle.
     try:
-        trainers = prepare(experiment, threads=1)
+        trainers = resume_trainers(prepare(experiment, threads=1), experiment, store)  # `more` continues a run
     except DataError as error:
         if kept_here is not None:
             uploads.remove(kept_here)  # kept by this command for a run that cannot train
@@ -267,7 +277,7 @@ def command_train(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     histories = {trainer.cell: trainer.history for trainer in trainers}
     weights = {trainer.cell: trainer.model.state_dict() for trainer in trainers}  # the store copies to CPU
-    identifier = store.save(experiment, histories, weights)
+    identifier = store.save(experiment, histories, weights, states={t.cell: training_state(t) for t in trainers})
     wall = time.perf_counter() - started
     for history in histories.values():
         if history.message:
@@ -310,7 +320,8 @@ def evaluate_stored(experiment: config.Experiment, stored, store: RunStore, argu
 
 
 COMMANDS = {"warm": command_warm, "train": command_train, "runs": command_runs, "export": command_export,
-            "import": command_import, "clean": command_clean}
+            "import": command_import, "clean": command_clean, "predict": command_predict, "download": command_download,
+            "more": lambda args: command_train(command_more(args))}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""The CLI's commands on the run store (runs, export, import, clean, warm) and its one-line errors.
+"""The CLI's commands on the run store (runs, export, import, clean, warm, predict, download, more) and its
+one-line errors.
 
 core/cli.py builds the parser, trains, and maps errors to exit codes; these commands
 sit below it so both can raise the same UsageError.
@@ -18,7 +19,7 @@ from core.data import uploads
 from core.data.files import FileRefused, read_regular
 from core.data.history import combined_status
 from core.store.bundles import BundleError, max_bundle_bytes
-from core.store.runs import DamagedRun, RunStore
+from core.store.runs import DamagedRun, RunStore, UnsafeWeights
 from core.tasks import registry
 from core.tasks.base import DataError
 
@@ -102,6 +103,7 @@ def command_warm(args: argparse.Namespace) -> int:
     """Train each preset not yet stored finished; a preset that fails is reported, the rest go on."""
     from core.store.runs import run_id
     from core.tasks.experiment import of_preset
+    from core.training.resume import training_state
     from core.training.trainer import prepare, run_interleaved  # torch loads only when training
 
     store = RunStore()
@@ -129,7 +131,8 @@ def command_warm(args: argparse.Namespace) -> int:
             continue
         run_interleaved(trainers)
         histories = {trainer.cell: trainer.history for trainer in trainers}
-        store.save(experiment, histories, {trainer.cell: trainer.model.state_dict() for trainer in trainers})
+        store.save(experiment, histories, {trainer.cell: trainer.model.state_dict() for trainer in trainers},
+                   states={trainer.cell: training_state(trainer) for trainer in trainers})
         status = combined_status(list(histories.values()))
         print(f"{'trained' if status == 'finished' else status} {identifier}  {label} "
               f"in {time.perf_counter() - started:.1f} s", flush=True)
@@ -147,4 +150,112 @@ def command_import(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.path[:80]}: {error}") from None
     except BundleError as error:
         raise UsageError(str(error)) from None
+    return 0
+
+
+def command_predict(args: argparse.Namespace) -> int:
+    """Each stored model's answer to one input, computed as the lesson's page computes it."""
+    from core.export.answers import InputError, answers
+    from core.export.describe import NotExportable
+    from core.export.predictor.command import shown
+    from core.nn.cells import model_label
+    from core.report.analysis import load_model
+    from core.tasks.experiment import model_names
+
+    store = RunStore()
+    try:
+        stored = store.load(args.run_id)
+    except DamagedRun as error:
+        raise UsageError(f"{error}; nothing was predicted") from None
+    if stored is None:
+        raise UsageError(f"no stored run with id {args.run_id[:40]!r}")
+    experiment = stored.experiment()
+    names = [name for name in model_names(experiment) if name in stored.histories]
+    if args.model is not None and args.model not in names:
+        raise UsageError(f"run {stored.run_id} has no model {args.model[:40]!r}; it has {', '.join(names)}")
+    try:
+        data = registry.build_task(experiment)
+        models = {}
+        for name in [args.model] if args.model else names:
+            weights = store.load_weights(stored.run_id, name)
+            if weights is not None:
+                models[name] = load_model(experiment, name, data, weights)
+        if not models:
+            raise UsageError(f"run {stored.run_id} has no saved weights (an imported run has none); train it here")
+        result = answers(experiment, data, models, args.input)
+    except (DataError, InputError, NotExportable, UnsafeWeights) as error:
+        raise UsageError(f"{error} Nothing was predicted.") from None
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    for name, answer in result.items():
+        print(f"{model_label(name)}: {shown(answer)}")
+    return 0
+
+
+def add_run_commands(commands, train: argparse.ArgumentParser) -> None:
+    """The commands on one stored run's models: predict with them, or train them further."""
+    predict = commands.add_parser("predict", help="each stored model's answer to one input, as its page gives it")
+    predict.add_argument("run_id")
+    predict.add_argument("input", help="text, or JSON for a drawing (strokes of [x, y] points) or vector steps")
+    predict.add_argument("--model", help="only this model of the run")
+    predict.add_argument("--json", action="store_true")
+    download = commands.add_parser("download", help="write a run's models as a zip that predicts outside the app "
+                                                    "(weights, tokenizer, predict.py, README), as the lab's button")
+    download.add_argument("run_id")
+    download.add_argument("--out", metavar="PATH", help="where to write it (default: rnn-playground-TASK-RUN_ID.zip "
+                                                       "in the working folder)")
+    more = commands.add_parser("more", help="continue a finished stored run for more steps, as a new run that "
+                                            "names its parent (its curves go on where the parent's stopped)")
+    more.add_argument("run_id")
+    more.add_argument("--steps", default="1000", help="steps to add to every model (default 1000)")
+    more.add_argument("--json", action="store_true", help="print one JSON summary as the last line")
+
+
+def command_more(args: argparse.Namespace) -> argparse.Namespace:
+    """The train command's arguments for continuing a stored run: its own settings, more steps, its parent."""
+    from core.engine.continuation import continued
+    from core.tasks.experiment import to_params
+
+    if not re.fullmatch(r"[0-9]{1,5}", str(args.steps)) or int(args.steps) < 1:
+        raise UsageError(f"--steps expects a number of steps to add, such as 1000, got {str(args.steps)[:40]!r}")
+    try:
+        parent = RunStore().load(args.run_id)
+    except DamagedRun as error:
+        raise UsageError(f"{error}; nothing was trained") from None
+    if parent is None:
+        raise UsageError(f"no stored run with id {args.run_id[:40]!r}")
+    try:
+        experiment = continued(parent, int(args.steps))
+    except ValueError as error:  # the total past the steps' bound: a command line uses nothing it was not given
+        raise UsageError(re.sub(r"; using [^;]*\.$", ".", str(error)) + " Nothing was trained.") from None
+    settings = [f"{key}={','.join(value) if isinstance(value, list) else value}"
+                for key, value in to_params(experiment).items() if key != "task"]
+    return argparse.Namespace(task=experiment.task, set=settings, cells=None, seed=None, steps=None, train_file=None,
+                              eval_file=None, json=args.json, reuse=False)
+
+
+def command_download(args: argparse.Namespace) -> int:
+    """The run's models as the lab page's download, written to a file; its path is printed."""
+    from pathlib import Path
+
+    from core.export.describe import NotExportable
+    from core.export.model_zip import folder_name, model_zip
+
+    store = RunStore()
+    try:
+        stored = store.load(args.run_id)
+    except DamagedRun as error:
+        raise UsageError(f"{error}; nothing was written") from None
+    if stored is None:
+        raise UsageError(f"no stored run with id {args.run_id[:40]!r}")
+    path = Path(args.out or f"{folder_name(stored)}.zip")
+    try:
+        content = model_zip(stored.experiment(), stored, registry.build_task(stored.experiment()), store)
+        path.write_bytes(content)
+    except (DataError, NotExportable, UnsafeWeights) as error:
+        raise UsageError(f"{error} Nothing was written.") from None
+    except OSError as error:
+        raise UsageError(f"cannot write {str(path)[:80]}: {error.strerror or error}") from None
+    print(path)
     return 0

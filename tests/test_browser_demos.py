@@ -176,3 +176,44 @@ def test_a_comparison_link_reopens_in_a_new_browser_session(tmp_path, browser):
         expect_no_traceback(second)
     finally:
         compare_server.stop()
+
+
+def test_the_model_downloads_from_the_page_and_predicts_outside_the_app(server, page, tmp_path):
+    """The lab's download button hands over, through the server, a zip whose predict.py answers a typed
+    review as the page's models do (tests/test_model_export.py checks every lesson without a browser)."""
+    import io
+    import json
+    import subprocess
+    import sys
+    import zipfile
+
+    from core.export.answers import answers
+    from core.report.analysis import load_model
+    from core.store.runs import RunStore
+    from core.tasks import experiment as config
+    from core.tasks.registry import build_task
+
+    params = {**TINY, "seed": "509", "cells": ["GRU", "BiLSTM"], "vocab_size": "100", "embedding_size": "8"}
+    run_id = store_trained_run(server, {**params, "task": "sentiment"})
+    page.goto(server.url("sentiment") + "?" + urlencode(params, doseq=True))
+    expect(page.get_by_text("Loaded finished run")).to_be_visible(timeout=TRAIN_TIMEOUT)
+    with page.expect_download() as download:
+        button(page, "Model (zip to predict with)").click()
+    archive = zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes()))
+    assert download.value.suggested_filename == f"rnn-playground-sentiment-{run_id}.zip"
+    archive.extractall(tmp_path)
+    review = "Not bad at all, but the ending drags."
+    fresh = subprocess.run([sys.executable, "-I", "predict.py", review, "--json"], capture_output=True, text=True,
+                           cwd=tmp_path / f"rnn-playground-sentiment-{run_id}", timeout=120)
+    assert fresh.returncode == 0, fresh.stderr
+    experiment = config.from_params({**params, "task": "sentiment"})[0]
+    store, data = RunStore(server.store_path), build_task(experiment)
+    models = {cell: load_model(experiment, cell, data, store.load_weights(run_id, cell)) for cell in ("gru", "bilstm")}
+    expected = answers(experiment, data, models, review)
+    got = json.loads(fresh.stdout)
+    assert {cell: result["answer"] for cell, result in got.items()} == \
+        {cell: result["answer"] for cell, result in expected.items()}
+    for cell, result in expected.items():
+        for name, probability in result["probabilities"].items():
+            assert abs(got[cell]["probabilities"][name] - probability) < 1e-5
+    expect_no_traceback(page)

@@ -27,7 +27,9 @@ from core.tasks.registry import task
 from ui import charts, figures, form, ghosts, inspect_view, lab_seeds, plain, run_report, share, upload_memory
 from ui.class_student import submit as submit_tagged
 from ui.lab_status import state_message, train_note
+from ui.model_download import download_button
 from ui.services import job_runner, run_store, task_data
+from ui.train_more import job_key, train_more_box
 
 REFRESH_SECONDS = 1.0
 # Small charts per row on a desktop (Streamlit stacks columns on a phone).
@@ -140,10 +142,6 @@ def file_box(experiment: Experiment, *, what: str, prompt: str, label: str, type
     confirm_upload(notices, summary, *confirm, lambda: content, format, uploaded)
 
 
-def _job_key(experiment: Experiment) -> str:
-    return f"{experiment.task}_job"
-
-
 def render(experiment: Experiment, parts: PageParts | None = None) -> None:
     parts = parts or PageParts()
     share.share_box(experiment)
@@ -160,7 +158,7 @@ def render(experiment: Experiment, parts: PageParts | None = None) -> None:
         except JobRefused as refusal:
             refused = str(refusal)
         else:
-            st.session_state[_job_key(experiment)] = job.id
+            st.session_state[job_key(experiment)] = job.id
             # Rerun so the whole page, Train button included, redraws in its training state.
             st.rerun()
     if blocked is None and train_note(stored):
@@ -192,7 +190,7 @@ def progress_text(done: int, total: int, models: int, elapsed: float) -> str:
 
 
 def _current_job(experiment: Experiment) -> Job | None:
-    job_id = st.session_state.get(_job_key(experiment))
+    job_id = st.session_state.get(job_key(experiment))
     return job_runner().job(job_id) if job_id else None
 
 
@@ -308,6 +306,8 @@ def _stored_results(experiment: Experiment, stored: runs.StoredRun, parts: PageP
         for line in explain(experiment, plain.histories(histories)):
             st.markdown(line)
     run_report.report_button(experiment, stored, explain, baselines, parts.position_label)
+    download_button(experiment, stored)
+    train_more_box(experiment, stored)
     if parts.after_results:
         parts.after_results(experiment, stored)
     caption = parts.inspect_caption

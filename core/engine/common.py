@@ -18,6 +18,7 @@ from core.data.history import History
 from core.nn.cells import model_label
 from core.store.runs import RunStore, run_id
 from core.tasks.experiment import Experiment, model_names
+from core.training.resume import training_state
 from core.training.trainer import Trainer
 
 logger = logging.getLogger(__name__)
@@ -78,11 +79,13 @@ def save_run(store: RunStore | None, experiment: Experiment, trainers: list[Trai
              message: str) -> str:
     """Save a job's run (one transaction: all of it or nothing); a note for the user if that failed."""
     return save_results(store, experiment, {t.cell: t.history for t in trainers},
-                        {t.cell: t.model.state_dict() for t in trainers}, status, message)  # the store copies to CPU
+                        {t.cell: t.model.state_dict() for t in trainers}, status, message,  # the store copies to CPU
+                        {t.cell: training_state(t) for t in trainers})
 
 
 def save_results(store: RunStore | None, experiment: Experiment, histories: dict[str, History],
-                 weights: dict[str, dict[str, torch.Tensor]], status: str, message: str) -> str:
+                 weights: dict[str, dict[str, torch.Tensor]], status: str, message: str,
+                 states: dict[str, dict[str, torch.Tensor]] | None = None) -> str:
     """`save_run` for histories and weights that came back from elsewhere (an engine's worker)."""
     if store is None or not any(h.steps for h in histories.values()):
         return ""
@@ -91,7 +94,7 @@ def save_results(store: RunStore | None, experiment: Experiment, histories: dict
         if status != "finished" and store.find(experiment, finished_only=True):
             logger.info("Run %s is already stored finished; its %s rerun is not saved over it.", identifier, status)
             return ""
-        store.save(experiment, histories, weights=weights, status=status, message=message)
+        store.save(experiment, histories, weights=weights, status=status, message=message, states=states)
     except Exception as error:
         logger.warning("Could not save run %s.", identifier, exc_info=True)
         return f"The run could not be saved: {error}"

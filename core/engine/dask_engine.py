@@ -38,6 +38,7 @@ from distributed import Client, LocalCluster
 from distributed.scheduler import KilledWorker
 
 from core.engine.common import SHUTTING_DOWN, save_results
+from core.engine.continuation import parent_copy
 from core.engine.dask_task import ABANDONED, WARM_UP, Channel, WarmUp, quietly, train_task
 
 if TYPE_CHECKING:
@@ -193,7 +194,8 @@ class DaskSlot:
             channel = Channel(name, client)
             device = str(runner.device) if runner.device is not None else None
             future = client.submit(train_task, job.experiment, name, device, runner.max_steps, runner.max_seconds,
-                                   runner.worker_setup, runner.job_memory_mb, key=name, pure=False)
+                                   runner.worker_setup, runner.job_memory_mb, parent_copy(job.experiment, runner.store),
+                                   key=name, pure=False)
             ending = self._follow(job, future, channel)
         except Exception as error:
             logger.error("Lost the Dask cluster while following job %s (run %s).", job.id, job.run_id, exc_info=True)
@@ -263,7 +265,7 @@ class DaskSlot:
     def _end(self, job: Job, future) -> tuple[str, str]:
         """Take the task's result: save the run, or say why there is none."""
         try:
-            status, message, histories, weights = future.result(timeout=RESULT_SECONDS)
+            status, message, histories, weights, states = future.result(timeout=RESULT_SECONDS)
         except (KilledWorker, CancelledError) as error:
             return self._lose(job, f"{type(error).__name__}: {error}")
         except Exception as error:
@@ -272,7 +274,7 @@ class DaskSlot:
             hint = (" The cluster's workers need this repository's core/ and requirements-engine.txt installed."
                     if isinstance(error, ImportError) else "")
             message = f"Training failed on the Dask cluster: {error}.{hint}"
-            status, histories, weights = "failed", [], {}
+            status, histories, weights, states = "failed", [], {}, {}
         if histories:
             job.receive(histories)
         if status == "failed":
@@ -280,7 +282,7 @@ class DaskSlot:
             note = ""
         else:
             note = save_results(self.runner.store, job.experiment, {h.cell: h for h in histories}, weights,
-                                status, message)
+                                status, message, states)
         if note:
             logger.warning("Could not save run %s of job %s: %s", job.run_id, job.id, note)
         return status, f"{message} {note}".strip()

@@ -147,19 +147,24 @@ class _EngineWatch(RemoteWatch):
 
 
 def train_task(experiment, channel: str, device: str | None, max_steps: int | None, max_seconds: float | None,
-               setup: tuple | None, memory_mb: float | None = None) -> tuple[str, str, list[History], dict[str, dict]]:
-    """The task a slot submits: train one job and return its status, message, histories and weights."""
+               setup: tuple | None, memory_mb: float | None = None,
+               parent=None) -> tuple[str, str, list[History], dict[str, dict], dict[str, dict]]:
+    """The task a slot submits: train one job and return its status, message, histories, weights and
+    optimizer states. A continued run's parent comes along (core/engine/continuation.ParentCopy)."""
+    from core.training.resume import training_state
+
     _await_warm_up()
     # The tests' fault hook; workers outlive a runner, so it returns a function that undoes it.
     undo = setup[0](*setup[1]) if setup is not None else None
     watch = _EngineWatch(Channel(channel, get_client()), max_seconds)
     try:
         watch.send("started", os.getpid())
-        status, message = train_watched(watch, experiment, device, max_steps, memory_mb)
+        status, message = train_watched(watch, experiment, device, max_steps, memory_mb, parent)
         weights = {} if status == "failed" else {
             trainer.cell: {name: tensor.detach().cpu() for name, tensor in trainer.model.state_dict().items()}
             for trainer in watch.trainers}
-        return status, message, [trainer.history for trainer in watch.trainers], weights
+        states = {} if status == "failed" else {trainer.cell: training_state(trainer) for trainer in watch.trainers}
+        return status, message, [trainer.history for trainer in watch.trainers], weights, states
     finally:
         watch.send("end")
         watch.close()

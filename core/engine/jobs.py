@@ -27,6 +27,7 @@ from collections.abc import Callable
 import torch
 
 from core.engine.common import SHUTTING_DOWN, Slot, job_weights, outcome, save_run
+from core.engine.continuation import resume_trainers
 from core.engine.job import Job, Watch
 from core.settings import environment
 from core.store.runs import RunStore
@@ -332,7 +333,7 @@ class JobRunner:
             job._finished.set()
 
     def _train(self, job: Job) -> tuple[str, str]:
-        trainers = prepare(job.experiment, self.device, max_steps=self.max_steps)
+        trainers = resume_trainers(prepare(job.experiment, self.device, self.max_steps), job.experiment, self.store)
         refused = self.memory_refusal(job.experiment, budget.shape_of(trainers[0].data))
         if refused:
             raise DataError(refused)

@@ -197,18 +197,19 @@ class _PipeWatch(RemoteWatch):
         self.outbox.put(pickle.dumps(message))  # what Connection.send would write
 
 
-def train_watched(watch: RemoteWatch, experiment, device, max_steps, memory_mb=None) -> tuple[str, str]:
+def train_watched(watch: RemoteWatch, experiment, device, max_steps, memory_mb=None, store=None) -> tuple[str, str]:
     """Build a job's data, check it against the memory budget, tell the server it trains, train
     until done or stopped; its status and message. The trainers are left on `watch.trainers` for
-    the caller to save or send back."""
+    the caller to save or send back. A continued run reads its parent's state from `store`."""
     from core.engine import common
+    from core.engine.continuation import prepare_run
     from core.store.runs import run_id
     from core.tasks.base import DataError
     from core.training import budget
-    from core.training.trainer import prepare, run_interleaved
+    from core.training.trainer import run_interleaved
 
     try:
-        trainers = prepare(experiment, device, max_steps=max_steps)
+        trainers = prepare_run(experiment, device, max_steps, store)
         refused = memory_mb and budget.refusal(experiment, budget.shape_of(trainers[0].data), memory_mb, max_steps)
         if refused:
             raise DataError(refused)
@@ -236,7 +237,7 @@ def _train_one(connection, store, experiment, device, max_steps, max_seconds, me
     from core.engine import common
 
     watch = _PipeWatch(connection, max_seconds)
-    status, message = train_watched(watch, experiment, device, max_steps, memory_mb)
+    status, message = train_watched(watch, experiment, device, max_steps, memory_mb, store)
     note = common.save_run(store, experiment, watch.trainers, status, message) if status != "failed" else ""
     watch.send("end", status, message, note, [trainer.history for trainer in watch.trainers])
     watch.close()

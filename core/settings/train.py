@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from core.settings.fields import setting
 
 # Learning rates move on a log grid, so a slider, a link and the CLI all land on the same values.
+# A stored run's id, as a text setting's pattern: a continued run names its parent by it.
+RUN_ID = "[0-9a-f]{16}"
 LEARNING_RATES = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 
 
@@ -32,4 +34,9 @@ class TrainConfig:
     )
     probe_every: int = setting(
         50, low=5, high=500, label="Probe every", help="Steps between gradient-through-time probes.",
+    )
+    parent: str = setting(
+        "", pattern=RUN_ID, label="Continues run",
+        help="The stored run this one continues from its weights, optimizer state and random streams (set "
+             "by Train more); Steps is then the total, the parent's steps included.",
     )

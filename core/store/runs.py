@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import logging
 import os
@@ -36,14 +35,11 @@ from core.store.records import (
     stored_run,
 )
 from core.store.sqlite_file import check_path, is_busy, migrate, store_error, wait_seconds
+from core.store.tensor_blobs import UnsafeWeights, read_tensor_blob, tensor_blob  # noqa: F401 - callers catch it here
 from core.tasks import experiment as config
 from core.tasks import versions
 
 logger = logging.getLogger("rnn_playground.store")
-
-
-class UnsafeWeights(ValueError):
-    """Stored weights that are not a plain state dict (a pickle, say): refused, never run."""
 
 
 def _id_from(params: Any, code_version: str) -> str:
@@ -62,13 +58,6 @@ def run_id(experiment: config.Experiment) -> str:
 def _dumps(value: Any) -> str:
     # allow_nan=False: a NaN that slipped through would make the stored JSON unreadable elsewhere.
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def _weights_blob(state: dict[str, torch.Tensor]) -> bytes:
-    buffer = io.BytesIO()
-    # Clones keep each blob to its own tensors, not the whole storage a view may belong to.
-    torch.save({name: tensor.detach().cpu().clone() for name, tensor in state.items()}, buffer)
-    return buffer.getvalue()
 
 
 class RunStore:
@@ -129,8 +118,10 @@ class RunStore:
         weights: dict[str, dict[str, torch.Tensor]] | None = None,
         status: str | None = None,
         message: str = "",
+        states: dict[str, dict[str, torch.Tensor]] | None = None,
     ) -> str:
-        """Store (or replace, weights included) the run of an experiment; returns its id."""
+        """Store (or replace, weights included) the run of an experiment; returns its id. `states` are
+        the models' optimizer states and random streams, which a run continued from this one resumes."""
         for cell, history in histories.items():
             if history.cell != cell:
                 raise ValueError(f"history for {cell!r} names cell {history.cell!r}")
@@ -139,15 +130,17 @@ class RunStore:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         identifier = run_id(experiment)
-        blobs = {cell: _weights_blob(state) for cell, state in (weights or {}).items()}
+        blobs = {cell: tensor_blob(state) for cell, state in (weights or {}).items()}
         self._store(identifier, config.to_params(config.as_trained(experiment)), status,
                     {cell: h.to_dict() for cell, h in histories.items()},
-                    versions.library_versions(), versions.numbers_version(experiment.task), message, blobs)
+                    versions.library_versions(), versions.numbers_version(experiment.task), message, blobs,
+                    states={cell: tensor_blob(state) for cell, state in (states or {}).items()})
         return identifier
 
     def _store(self, identifier: str, params: dict[str, Any], status: str,
                histories: dict[str, dict[str, Any]], library: dict[str, str],
-               code_version: str, message: str, blobs: dict[str, bytes], origin: str = "trained") -> bool:
+               code_version: str, message: str, blobs: dict[str, bytes], origin: str = "trained",
+               states: dict[str, bytes] | None = None) -> bool:
         """Write the run; False (nothing written) for an import that check_allowed says is here already."""
         summary = {
             "cells": list(histories),
@@ -180,6 +173,9 @@ class RunStore:
                 "INSERT INTO weights (run_id, cell, blob) VALUES (?,?,?)",
                 [(identifier, cell, blob) for cell, blob in blobs.items()],
             )
+            connection.execute("DELETE FROM training_states WHERE run_id = ?", (identifier,))
+            connection.executemany("INSERT INTO training_states (run_id, cell, blob) VALUES (?,?,?)",
+                                   [(identifier, cell, blob) for cell, blob in (states or {}).items()])
         return True
 
     def load(self, run_id: str) -> StoredRun | None:
@@ -205,18 +201,15 @@ class RunStore:
             row = connection.execute(
                 "SELECT blob FROM weights WHERE run_id = ? AND cell = ?", (run_id, cell),
             ).fetchone()
-        if row is None:
-            return None
-        try:
-            state = torch.load(io.BytesIO(row[0]), weights_only=True, map_location="cpu")
-        except Exception:  # the unpickler's refusals come as several exception types, many lines long
-            raise UnsafeWeights(f"stored weights of {cell} in run {run_id} are not a plain state dict and"
-                                " were not loaded") from None
-        if not isinstance(state, dict) or not all(
-            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-        ):
-            raise UnsafeWeights(f"stored weights of {cell} in run {run_id} are not a state dict")
-        return dict(state)
+        return None if row is None else read_tensor_blob(row[0], f"weights of {cell} in run {run_id}")
+
+    def load_training_state(self, run_id: str, cell: str) -> dict[str, torch.Tensor] | None:
+        """A model's optimizer state and random streams (core/training/resume.py), None if not stored."""
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT blob FROM training_states WHERE run_id = ? AND cell = ?", (run_id, cell),
+            ).fetchone()
+        return None if row is None else read_tensor_blob(row[0], f"training state of {cell} in run {run_id}")
 
     def find(self, experiment: config.Experiment, finished_only: bool = False) -> StoredRun | None:
         """The run of `experiment` trained here, if stored; an imported run never answers for a link,
@@ -279,8 +272,8 @@ class RunStore:
 
     def delete(self, run_id: str) -> bool:
         with self._write() as connection:
-            connection.execute("DELETE FROM weights WHERE run_id = ?", (run_id,))
-            connection.execute("DELETE FROM imported WHERE run_id = ?", (run_id,))
+            for table in ("weights", "training_states", "imported"):
+                connection.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             removed = connection.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount
         return removed > 0
 
@@ -290,10 +283,9 @@ class RunStore:
             identifiers = [row[0] for row in connection.execute(
                 "SELECT run_id FROM runs WHERE updated < ? ORDER BY updated", (cutoff,))]
             if not dry_run:
-                connection.execute("DELETE FROM weights WHERE run_id IN (SELECT run_id FROM runs WHERE updated < ?)",
-                                   (cutoff,))
-                connection.execute("DELETE FROM imported WHERE run_id IN (SELECT run_id FROM runs WHERE updated < ?)",
-                                   (cutoff,))
+                old = "SELECT run_id FROM runs WHERE updated < ?"
+                for table in ("weights", "training_states", "imported"):
+                    connection.execute(f"DELETE FROM {table} WHERE run_id IN ({old})", (cutoff,))
                 connection.execute("DELETE FROM runs WHERE updated < ?", (cutoff,))
         return identifiers
 

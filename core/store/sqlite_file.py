@@ -16,8 +16,10 @@ from core.settings.paths import StoreError
 # and migrates older files in `migrate`; a file written by a newer schema is refused, not misread.
 # Version 2 added the table `imported`: the ids of runs read from a bundle, not trained here (a
 # table of its own, so the runs table, and copies of its rows between files, stay as they were).
-# Version 3 added a class's tables (core/classes/): its hashed teacher key, its students and which runs each
-# trained; runs stay as they were, so a class adds nothing to a run and its id, and deleting one removes no run.
+# Version 3 added a class's tables (core/classes/): its hashed teacher key, its students and which
+# runs each trained (runs stay as they were, so a class adds nothing to a run or its id, and deleting
+# one removes no run); and the table `training_states`: each model's optimizer state and random
+# streams, so a run can be continued exactly (core/training/resume.py); older runs simply have none.
 SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -40,6 +42,9 @@ CREATE TABLE IF NOT EXISTS class_students (
 CREATE TABLE IF NOT EXISTS class_runs (
     code TEXT NOT NULL, name_key TEXT NOT NULL, run_id TEXT NOT NULL, job_id TEXT NOT NULL,
     submitted REAL NOT NULL, PRIMARY KEY (code, name_key, run_id)
+);
+CREATE TABLE IF NOT EXISTS training_states (
+    run_id TEXT NOT NULL, cell TEXT NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (run_id, cell)
 );
 """
 

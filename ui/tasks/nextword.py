@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.data.history import History
+from core.export.describe import TOP_UNITS  # what a downloaded model lists too
 from core.nn.cells import model_label
 from core.store import runs
 from core.tasks.base import DataError, TaskData
@@ -19,7 +20,6 @@ from core.tasks.registry import check_training_file
 from ui import lab, lab_status, plain, reading, sweep
 from ui.services import task_data
 
-TOP_WORDS = 8
 PROMPTS = {"story": "i grew up in spain . and then we walked by the old river so i speak fluent",
            "hamlet": "to be, or not to be"}
 
@@ -135,7 +135,7 @@ def type_a_prompt(experiment: Experiment, data: TaskData, models: dict) -> None:
     columns = st.columns(len(models))
     for column, (name, model) in zip(columns, models.items()):
         probabilities = next_probabilities(model, ids)
-        top = probabilities.topk(min(TOP_WORDS, probabilities.numel()))
+        top = probabilities.topk(min(TOP_UNITS, probabilities.numel()))
         written = sample(model, ids, data.problem.sample_length, experiment.task_config.temperature,
                          experiment.seed)
         with column:

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.data import tables
+from core.export.describe import TYPED_PIECES  # what a downloaded model reads too
 from core.store import runs
 from core.tasks.base import DataError, TaskData
 from core.tasks.experiment import Experiment
@@ -147,7 +148,7 @@ def type_a_review(experiment: Experiment, stored: runs.StoredRun) -> None:
     if not text.strip():
         st.info("Type a sentence for the models to read.", icon=":material/edit:")
         return
-    inputs, lengths, empty = data.codec.encode_batch([text], max_length=200, return_empty=True)
+    inputs, lengths, empty = data.codec.encode_batch([text], max_length=TYPED_PIECES, return_empty=True)
     words = data.codec.words(text)
     if bool(empty[0]) or all(word.unknown for word in words):
         st.warning("None of these characters are known to the tokenizer, so the models would read only "
