@@ -5,10 +5,8 @@ run that pages/ file directly; ui/navigation.py makes such a page declare this n
 rerun through here, so every link gets the page config and the sidebar.
 """
 
-import streamlit as st
 
 from ui import navigation
 
-# An emoji, not a Material icon: the icon font for the page's favicon came from Google's servers.
-st.set_page_config(page_title="RNN Playground", page_icon="🧠", layout="wide")
+navigation.configure_page()
 navigation.run()

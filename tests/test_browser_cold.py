@@ -2,7 +2,7 @@
 
 Streamlit runs a pages/ file straight from the URL on a cold server's first request, before app.py
 has declared the navigation; the page must still come up as the app: its title, the sidebar with
-every page's name, and the link's settings (ui/navigation.py). Each case starts its own server, so
+every page's name, and the link's settings (ui/navigation.py), and nothing fetched from another host. Each case starts its own server, so
 one page of each kind is opened cold (home, a lesson, Compare); every page file is checked to open
 with the same `navigation.declare_if_cold()` call that makes it work.
 """
@@ -10,7 +10,9 @@ with the same `navigation.declare_if_cold()` call that makes it work.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from browser_support import CHROMIUM, CHROMIUM_ARGS, number_input, require_chromium, start_app
@@ -62,6 +64,9 @@ def test_a_link_opens_its_page_as_the_first_request_of_a_fresh_server(tmp_path, 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page()
+            foreign: list[str] = []
+            page.on("request", lambda request: foreign.append(request.url)
+                    if urlsplit(request.url).hostname not in ("127.0.0.1", "localhost") else None)
             page.goto(server.url("" if is_home else f"{name}?seed={SEED}" if is_lab else name))
             heading = page.get_by_role("heading", name=title, exact=True) if is_lab else page.locator("h1").first
             expect(heading).to_be_visible(timeout=60_000)
@@ -73,6 +78,10 @@ def test_a_link_opens_its_page_as_the_first_request_of_a_fresh_server(tmp_path, 
                 expect(number_input(page, "Seed")).to_have_value(SEED)
                 assert f"seed={SEED}" in page.url
             expect(page.get_by_test_id("stException")).to_have_count(0)
+            # The favicon is the page config's emoji, even on the request that declares the navigation:
+            # a page's Material icon as favicon is fetched from Google's servers.
+            expect(page.locator("link[rel='shortcut icon']")).to_have_attribute("href", re.compile(r"^(?!https?:)"))
+            assert foreign == [], foreign
             browser.close()
     finally:
         server.stop()

@@ -83,10 +83,12 @@ class RefusingRunner:
 
 
 def test_a_refused_or_failed_train_is_the_only_status_box(monkeypatch):
+    import ui.class_student
     import ui.lab
 
     params = {**TINY, "seed": "79"}
-    monkeypatch.setattr(ui.lab, "job_runner", lambda: RefusingRunner())
+    # Train submits through ui.class_student (tagging a class's student); the page polls through ui.lab.
+    monkeypatch.setattr(ui.class_student, "job_runner", lambda: RefusingRunner())
     app = open_page("memory_lab", params)
     [train] = [button for button in app.button if button.label == "Train"]
     train.click().run()

@@ -26,6 +26,14 @@ TEACHER = ("pages/class_teacher.py", "Class (teacher)", ":material/school:")
 _DECLARED = threading.Event()
 
 
+def configure_page() -> None:
+    """The page config every page gets, set before the navigation is declared: the browser takes the
+    favicon from the first of the two to arrive, and a page's Material icon is fetched from Google's
+    servers (a cold server's first request, which declares the navigation itself, leaked it)."""
+    # An emoji, not a Material icon, for the same reason.
+    st.set_page_config(page_title="RNN Playground", page_icon="🧠", layout="wide")
+
+
 def page_entries() -> list[tuple[str, str, str]]:
     """(path, title, icon) of every page in sidebar order: home, each lesson, compare, a class's teacher."""
     lessons = [(record.page.path, record.page.title, record.page.icon) for record in tasks()]
@@ -56,6 +64,7 @@ def declare_if_cold(class_gate: bool = True) -> None:
     The teacher's page passes class_gate=False: its link carries the teacher's key, not a student.
     """
     if not _DECLARED.is_set():
+        configure_page()
         st.navigation(pages(), position="hidden")
         st.rerun()
     if class_gate and not class_student.admit():
