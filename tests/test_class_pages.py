@@ -155,7 +155,7 @@ def test_student_names_are_plain_text_on_the_teachers_page(monkeypatch, half):
         except rules.ClassError:
             assert "\n" in payload  # only the line-breaking payload is refused
             continue
-        classes().record_run(student, _stored_run(len(joined)), f"job-{len(joined)}")
+        classes().record_run(student, stored_run_of_seed(len(joined)), f"job-{len(joined)}")
         joined.append(payload)
     assert joined
     app = open_page("class_teacher", {"class": info.code, "key": key})
@@ -163,7 +163,8 @@ def test_student_names_are_plain_text_on_the_teachers_page(monkeypatch, half):
     assert sum(HOST in visible(text) for text in texts(app)) >= len(joined)
 
 
-def _stored_run(seed: int) -> str:
+def stored_run_of_seed(seed: int) -> str:
+    """A finished memory run with made-up curves, stored where the pages read runs."""
     return store_run(run_store(), {"rnn": 0.4, "lstm": 0.7}, seed=str(100 + seed))
 
 
@@ -173,14 +174,14 @@ def test_the_class_report_is_one_file_with_the_charts_and_every_name_as_text():
     info, key = classes().create()
     for index, name in enumerate(["Ada", "Grace & <b>co</b>"]):
         student, _ = classes().join(info.code, name)
-        classes().record_run(student, _stored_run(20 + index), f"report-{index}")
+        classes().record_run(student, stored_run_of_seed(20 + index), f"report-{index}")
     page = class_report(info.code, f"http://host/?class={info.code}")
     assert page.count("<figure>") == 2 and page.count("<svg") == 2  # validation accuracy and train loss
     assert "Grace &amp; &lt;b&gt;co&lt;/b&gt;" in page and "<b>" not in page and "<script" not in page
     assert key not in page and f"?class={info.code}" in page
     assert "of 2</strong> have a run where the LSTM beats the RNN" in page
     hostile, _ = classes().join(info.code, "<img src=x onerror=alert(1)>")
-    classes().record_run(hostile, _stored_run(30), "report-hostile")
+    classes().record_run(hostile, stored_run_of_seed(30), "report-hostile")
     page = class_report(info.code, "")
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<figure>" not in page and "charts were left out" in page  # the SVG check refused the name's text
@@ -190,7 +191,7 @@ def test_a_student_past_the_runs_a_class_allows_is_refused_with_the_variable_nam
     monkeypatch.setenv("RNN_PLAYGROUND_CLASS_RUNS", "1")
     info, _ = classes().create()
     student, token = classes().join(info.code, "Ada")
-    classes().record_run(student, _stored_run(40), "earlier")
+    classes().record_run(student, stored_run_of_seed(40), "earlier")
     app = open_page("memory_lab", {"class": info.code, "student": token, **TINY, "seed": "41"})
     assert any("In class" in visible(caption.value) for caption in app.sidebar.caption)
     [train] = [button for button in app.button if button.label == "Train"]
