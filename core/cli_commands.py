@@ -68,6 +68,18 @@ def command_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def stored_run(store: RunStore, run_id: str, nothing_done: str):
+    """The stored run a command names, or a UsageError saying it is not there or is damaged and that
+    `nothing_done` (nothing was predicted, written, trained)."""
+    try:
+        stored = store.load(run_id)
+    except DamagedRun as error:
+        raise UsageError(f"{error}; {nothing_done}") from None
+    if stored is None:
+        raise UsageError(f"no stored run with id {run_id[:40]!r}")
+    return stored
+
+
 def command_export(args: argparse.Namespace) -> int:
     try:
         bundle = RunStore().export_bundle(args.run_id)
@@ -163,12 +175,7 @@ def command_predict(args: argparse.Namespace) -> int:
     from core.tasks.experiment import model_names
 
     store = RunStore()
-    try:
-        stored = store.load(args.run_id)
-    except DamagedRun as error:
-        raise UsageError(f"{error}; nothing was predicted") from None
-    if stored is None:
-        raise UsageError(f"no stored run with id {args.run_id[:40]!r}")
+    stored = stored_run(store, args.run_id, "nothing was predicted")
     experiment = stored.experiment()
     names = [name for name in model_names(experiment) if name in stored.histories]
     if args.model is not None and args.model not in names:
@@ -219,12 +226,7 @@ def command_more(args: argparse.Namespace) -> argparse.Namespace:
 
     if not re.fullmatch(r"[0-9]{1,5}", str(args.steps)) or int(args.steps) < 1:
         raise UsageError(f"--steps expects a number of steps to add, such as 1000, got {str(args.steps)[:40]!r}")
-    try:
-        parent = RunStore().load(args.run_id)
-    except DamagedRun as error:
-        raise UsageError(f"{error}; nothing was trained") from None
-    if parent is None:
-        raise UsageError(f"no stored run with id {args.run_id[:40]!r}")
+    parent = stored_run(RunStore(), args.run_id, "nothing was trained")
     try:
         experiment = continued(parent, int(args.steps))
     except ValueError as error:  # the total past the steps' bound: a command line uses nothing it was not given
@@ -243,12 +245,7 @@ def command_download(args: argparse.Namespace) -> int:
     from core.export.model_zip import folder_name, model_zip
 
     store = RunStore()
-    try:
-        stored = store.load(args.run_id)
-    except DamagedRun as error:
-        raise UsageError(f"{error}; nothing was written") from None
-    if stored is None:
-        raise UsageError(f"no stored run with id {args.run_id[:40]!r}")
+    stored = stored_run(store, args.run_id, "nothing was written")
     path = Path(args.out or f"{folder_name(stored)}.zip")
     try:
         content = model_zip(stored.experiment(), stored, registry.build_task(stored.experiment()), store)

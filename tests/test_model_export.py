@@ -268,6 +268,7 @@ def test_a_finished_lab_page_offers_the_model_and_a_run_without_weights_does_not
     """The shared lab shows the download under a finished run with weights; the same run stored
     without weights shows its curves and no download (its status box says why)."""
     from streamlit.testing.v1 import AppTest
+    from test_pages import open_page
 
     params = {**SHARED, **RUNS["memory"], "seed": "8"}
     experiment, _ = config.from_params({**params, "task": "memory"})
@@ -277,24 +278,14 @@ def test_a_finished_lab_page_offers_the_model_and_a_run_without_weights_does_not
     run_id = store.save(experiment, {t.cell: t.history for t in trainers},
                         {t.cell: t.model.state_dict() for t in trainers})
 
-    def page(link: dict) -> AppTest:
-        app = AppTest.from_file("../app.py", default_timeout=60)
-        app.run()
-        app.switch_page("pages/memory_lab.py")
-        for key, value in link.items():
-            app.query_params[key] = value
-        app.run()
-        assert not app.exception, app.exception
-        return app
-
     def model_buttons(app: AppTest) -> list:
         return [button for button in app.get("download_button") if "Model" in button.proto.label]
 
     link = {**params, "cells": ["RNN", "LSTM", "BiGRU"]}
-    [button] = model_buttons(page(link))
+    [button] = model_buttons(open_page("memory_lab", link))
     assert button.proto.label.startswith("Model (zip")
     assert store.save(experiment, {t.cell: t.history for t in trainers}) == run_id  # the same run, no weights
-    without = page(link)
+    without = open_page("memory_lab", link)
     [status] = [message.value for message in without.success if "Loaded finished run" in message.value]
     assert "no saved weights" in status
     assert not model_buttons(without)

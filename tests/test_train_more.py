@@ -155,7 +155,7 @@ def test_the_job_runner_trains_a_continued_run_on_each_backend(make_runner, stor
 
 
 def test_the_lab_trains_more_steps_as_a_new_run_and_the_parent_link_still_opens_the_parent():
-    from streamlit.testing.v1 import AppTest
+    from test_pages import chart_frames, open_page
 
     from ui.services import job_runner, run_store
 
@@ -163,17 +163,7 @@ def test_the_lab_trains_more_steps_as_a_new_run_and_the_parent_link_still_opens_
     parent_experiment, _ = config.from_params({**params, "task": "memory"})
     parent_id = train_and_store(parent_experiment, run_store())
 
-    def page(link: dict) -> AppTest:
-        app = AppTest.from_file("../app.py", default_timeout=60)
-        app.run()
-        app.switch_page("pages/memory_lab.py")
-        for key, value in link.items():
-            app.query_params[key] = value
-        app.run()
-        assert not app.exception, app.exception
-        return app
-
-    app = page(params)
+    app = open_page("memory_lab", params)
     app.number_input(key="more_steps").set_value(30).run()
     [button] = [button for button in app.button if button.key == "train_more"]
     assert button.label == "Train 30 more steps"
@@ -191,17 +181,10 @@ def test_the_lab_trains_more_steps_as_a_new_run_and_the_parent_link_still_opens_
     assert any(f"continues run {parent_id}" in caption.value for caption in app.caption)
     assert all(history.steps == list(range(1, 51)) for history in run_store().load(child_id).histories.values())
     # The parent's own link still opens the parent, unchanged.
-    again = page(params)
+    again = open_page("memory_lab", params)
     assert any(f"Loaded finished run `{parent_id}`" in message.value for message in again.success)
     # Compare overlays the two: the continuation's curves go on past the parent's last step.
-    from test_pages import chart_frames
-
-    compare_page = AppTest.from_file("../app.py", default_timeout=60)
-    compare_page.run()
-    compare_page.switch_page("pages/compare.py")
-    compare_page.query_params["runs"] = [parent_id, child_id]
-    compare_page.run()
-    assert not compare_page.exception, compare_page.exception
+    compare_page = open_page("compare", {"runs": [parent_id, child_id]})
     [loss] = [frame for spec, frame in chart_frames(compare_page) if spec.get("title") == "Train loss"]
     last_steps = sorted(loss.groupby("run")["x"].max().tolist())
     assert last_steps == [20, 50]
