@@ -1,9 +1,9 @@
 """Issue 17 in Chromium: what each page says and draws, item by item, as a student sees it.
 
 Each test opens one page on runs stored where the server reads them, as a shared link does:
-hand-made histories where the words about a run are the point (tests/test_explain.py checks the
-same sentences property-style), tiny runs trained in this process where the page must read a
-model. Each checks its item in the rendered page: the text Streamlit wrote, the SVG Vega drew,
+hand-made histories where the words or curves of a run are the point (tests/test_explain.py checks
+the same sentences property-style), tiny runs trained in this process where the page must read a
+model, and the server's own training only where the item is about watching it (item 7). Each checks its item in the rendered page: the text Streamlit wrote, the SVG Vega drew,
 the address bar. The item a test names is in its name.
 """
 
@@ -13,17 +13,22 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from browser_support import charts, slider, store_trained_run
+from browser_support import button, charts, slider, store_trained_run
 from test_browser import (  # noqa: F401 - fixtures
+    LONG,
     TRAIN_TIMEOUT,
     browser,
     expect,
     expect_no_traceback,
+    lab_url,
     new_page,
+    open_lab,
     page,
     query,
     server,
     server_log_is_clean,
+    start_training,
+    stop_training,
 )
 from test_explain import make_history
 
@@ -242,4 +247,147 @@ def test_item_14_the_bag_of_words_legend_and_the_example_review(server, page):
     assert legend and not any("recurrent" in label for label in legend), legend
     lstm = charts(page).filter(has_text="LSTM: per-layer gradient norms")
     assert any("recurrent" in label for label in lstm.locator(".role-legend-label text").all_text_contents())
+    expect_no_traceback(page)
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+# Each line a chart draws, read from its SVG: Vega labels a line mark with its first point and the
+# fields it is coloured and dashed by ("...; Model: RNN"), and its path ends at its last point.
+LINES = """svg => [...svg.querySelectorAll('path[aria-roledescription="line mark"]')].map(path => {
+  const label = path.getAttribute('aria-label') || '';
+  const end = path.getPointAtLength(path.getTotalLength()).matrixTransform(path.getScreenCTM());
+  return {model: (/Model: ([^;]+)/.exec(label) || [])[1], label, end_y: end.y,
+          dash: path.getAttribute('stroke-dasharray'), opacity: Number(path.getAttribute('opacity') || 1)};
+})"""
+# The y axis's labels with their values and where they sit on the screen.
+Y_LABELS = """svg => [...svg.querySelectorAll('g.role-axis')].filter(axis =>
+    (axis.getAttribute('aria-label') || '').startsWith('Y-axis'))
+  .flatMap(axis => [...axis.querySelectorAll('.role-axis-label text')]).map(text => {
+    const box = text.getBoundingClientRect();
+    return {value: Number(text.textContent), y: box.top + box.height / 2};
+  })"""
+COMPARE = {"task": "memory", "steps": "850", "eval_every": "50", "probe_every": "50"}
+
+
+def drawn_lines(chart) -> list[dict]:
+    chart.scroll_into_view_if_needed()
+    expect(chart.locator('path[aria-roledescription="line mark"]').first).to_be_attached()
+    return chart.locator("svg").first.evaluate(LINES)
+
+
+def compare_chart(page, title: str | re.Pattern):
+    """The Compare page's chart titled exactly `title` (or as the pattern says), once Vega has drawn it."""
+    pattern = title if isinstance(title, re.Pattern) else re.compile(rf"^{re.escape(title)}$")
+    chart = charts(page).filter(has=page.locator(".role-title-text text", has_text=pattern))
+    expect(chart.locator("svg")).to_have_count(1, timeout=60_000)
+    return chart
+
+
+def sparse_history(cell: str, offset: float = 0.0) -> History:
+    """850 steps of train loss, 17 validation points 50 steps apart rising to 0.998, one probe."""
+    history = make_history(cell, "finished", None, [(850, 0.1)], steps=850)
+    history.train_loss = [1.0 / (1 + step / 100) + offset for step in range(850)]
+    history.eval_steps = list(range(50, 851, 50))
+    history.val_metric = [min(0.998, 0.1 + 0.06 * index) for index in range(len(history.eval_steps))]
+    history.val_loss = [1.0 - value for value in history.val_metric]
+    return history
+
+
+def open_compare(server, page, run_ids: list[str], **view: str) -> None:
+    page.goto(server.url("compare") + "?" + urlencode({"runs": run_ids, **view}, doseq=True))
+    expect(page.get_by_role("heading", name="Compare runs")).to_be_visible(timeout=60_000)
+
+
+def test_item_6_each_model_keeps_its_dash_on_the_seed_bands(server, page):
+    """The seed bands drew the LSTM solid and the RNN dashed, every other chart the reverse."""
+    identifiers = []
+    for seed in (1706, 1707, 1708):  # the run and two repeats with the next seeds: a band
+        params = {**COMPARE, "seed": str(seed), "cells": ["RNN", "LSTM"]}
+        store_histories(server, params, [sparse_history("rnn", (seed - 1706) / 50),
+                                         sparse_history("lstm", 0.1 + (seed - 1706) / 50)])
+        identifiers.append(run_id(config.from_params(params)[0]))
+    open_compare(server, page, identifiers[:1])
+    bands = {line["model"]: line["dash"] for line in drawn_lines(compare_chart(page, "Train loss across seeds"))}
+    assert set(bands) == {"RNN", "LSTM"}, bands
+    for title in ("Train loss", "Validation accuracy"):
+        drawn = drawn_lines(compare_chart(page, title))
+        assert {line["model"]: line["dash"] for line in drawn} == bands, (title, drawn, bands)
+    assert bands["RNN"] in ("1,0", None) and bands["LSTM"] not in ("1,0", None), bands  # the RNN solid
+    expect_no_traceback(page)
+
+
+def test_item_9_smoothing_keeps_a_sparse_curve_at_its_values_and_swatches_full(server, page):
+    """Smoothing 0.9 drew a final 0.998 of 17 validation points as about 0.8; legend swatches faded."""
+    params = {**COMPARE, "seed": "1709", "cells": ["RNN"]}
+    store_histories(server, params, [sparse_history("rnn")])
+    open_compare(server, page, [run_id(config.from_params(params)[0])], smoothing="0.9")
+    expect(slider(page, "Smoothing")).to_have_value("0.9")
+    accuracy = compare_chart(page, "Validation accuracy")
+    lines = drawn_lines(accuracy)
+    labels = accuracy.locator("svg").first.evaluate(Y_LABELS)
+    low, high = labels[1], labels[-2]  # the end labels are nudged inside the plot (flush), not at their ticks
+
+    def reading(line: dict) -> float:  # the value at the line's end, read off the y axis
+        return low["value"] + (line["end_y"] - low["y"]) * (high["value"] - low["value"]) / (high["y"] - low["y"])
+
+    [raw] = [line for line in lines if line["opacity"] < 1]
+    [smoothed] = [line for line in lines if line["opacity"] == 1]
+    assert reading(raw) == pytest.approx(0.998, abs=0.01), labels  # the reading itself is right
+    assert reading(smoothed) == pytest.approx(0.998, abs=0.02), (reading(smoothed), labels)
+    # Swatches at full strength, although the raw line under the smoothed one is faint.
+    swatches = accuracy.locator(".role-legend-symbol path").evaluate_all(
+        "paths => paths.map(path => Number(path.getAttribute('opacity') || 1))")
+    assert swatches and all(opacity == 1 for opacity in swatches), swatches
+    expect_no_traceback(page)
+
+
+def test_item_10_a_diverged_run_leaves_the_other_runs_their_probe_steps(server, page):
+    """Adding a diverged run made the gradient-through-time chart fall back to "step 1" for every run."""
+    finished = {**COMPARE, "seed": "1710", "lr": "0.003", "cells": ["LSTM"]}
+    store_histories(server, finished, [make_history("lstm", "finished", 0.9, [(1, 0.5), (400, 0.2), (850, 0.1)],
+                                                    steps=850)])
+    diverged_params = {**finished, "lr": "1.0"}
+    diverged = make_history("lstm", "diverged", None, [(1, 0.5)], steps=12)
+    diverged.train_loss[-2:] = [float("nan"), float("inf")]
+    store_histories(server, diverged_params, [diverged])
+    identifiers = [run_id(config.from_params(params)[0]) for params in (finished, diverged_params)]
+    open_compare(server, page, identifiers)
+    gradient = compare_chart(page, re.compile(r"^Gradient through time at step"))
+    # The last step the finished run was probed at, not the diverged run's only probe (step 1).
+    expect(gradient.locator(".role-title-text text")).to_have_text("Gradient through time at step 850, layer 1")
+    runs = {re.search(r"Run: ([^;]+)", line["label"]).group(1) for line in drawn_lines(gradient)}
+    assert runs == {"lr 0.003", "lr 1"}, runs  # both runs drawn, the diverged one at its only probe
+    expect(slider(page, "Probe at step")).to_have_count(1)
+    expect(page.get_by_test_id("stMain")).to_contain_text(
+        "Runs not probed at step 850 are drawn at their nearest probe: step 1.")
+    expect_no_traceback(page)
+
+
+def test_item_7_repeats_with_other_seeds_are_followed_live_and_drawn_when_they_end(server, new_page):
+    """"Repeat with other seeds" said "Queued. Reopen or refresh this page" and drew nothing until a
+    reload. A long run in the lab holds the server's one training slot, so the two tiny repeats
+    wait in line while the page is watched (however fast they would train), then train when it stops."""
+    blocker = open_lab(new_page(), lab_url(server, {**LONG, "seed": "1707"}))
+    start_training(blocker)
+    params = {"task": "memory", "distance": "6", "steps": "12", "hidden_size": "8", "batch_size": "16",
+              "eval_every": "6", "probe_every": "6", "seed": "1707", "cells": ["RNN"]}
+    history = make_history("rnn", "finished", 0.5, [(12, 0.5)], steps=12)
+    history.eval_steps, history.val_loss, history.val_metric = [6, 12], [1.0, 0.9], [0.4, 0.5]
+    store_histories(server, params, [history])
+    page = new_page()
+    open_compare(server, page, [run_id(config.from_params(params)[0])])
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text("No chosen run has stored repeats with other seeds yet", timeout=60_000)
+    button(page, "Repeat with other seeds").click()
+    # Live progress of the two repeats (seeds 1708 and 1709) while they wait...
+    progress = page.get_by_test_id("stProgress")
+    expect(progress.get_by_text("Seed runs: 2 queued, 0 training, 0 of 2 done")).to_be_visible(timeout=30_000)
+    stop_training(blocker)
+    # ... then, with no reload, the band of all three seeds, and the progress gone.
+    expect(main).not_to_contain_text("No chosen run has stored repeats", timeout=TRAIN_TIMEOUT)
+    band = compare_chart(page, "Train loss across seeds")
+    expect(band.locator('path[aria-roledescription="line mark"][aria-label*="seeds: 3"]')).to_have_count(1)
+    expect(main).not_to_contain_text("Reopen or refresh")
+    expect(progress).to_have_count(0)
     expect_no_traceback(page)
