@@ -159,6 +159,9 @@ def test_two_learning_rates_ghost_then_compare_export_and_share(server, new_page
     expect_view(page, "0.01")
     expect_settings_diff_only_lr(page, run_ids)
 
+    # A download button's file is made for one script run; the smoothing's rerun must be over before
+    # the click, or the click asks for a file the next run has already replaced.
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
     with page.expect_download() as download:
         button(page, "Curves as CSV").click()
     exported = download.value.path().read_text(encoding="utf-8")
