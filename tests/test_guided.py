@@ -23,20 +23,29 @@ STEPS = [(lesson, number) for lesson in lessons().values() for number in range(1
 STEP_IDS = [f"{lesson.identifier}-{number}" for lesson, number in STEPS]
 
 
-def histories_for(check, shows: bool) -> dict:
-    """Hand-made histories of a run that shows the check's point, or one that falls just short of it."""
-    def made(name, value):
-        if check.measure == "gradient":  # the value is log10 of the first step's share of the gradient
-            return make_history(name, "finished", 0.5, [(100, 10 ** value), (200, 10 ** value)])
-        return make_history(name, "finished", value, [(100, 0.1)])
-
+def values_for(check, shows: bool) -> dict[str, float]:
+    """Each model's measure in a run that shows the check's point, or one that falls just short of it."""
     if check.than is not None:
         low = 0.3 if check.measure == "metric" else -4.0
-        gap = check.margin + (0.2 if shows else -0.02)
-        return {check.than: made(check.than, low), check.model: made(check.model, low + gap)}
+        return {check.than: low, check.model: low + check.margin + (0.2 if shows else -0.02)}
     line = check.above if check.above is not None else check.below
     above = shows == (check.above is not None)
-    return {check.model: made(check.model, line + (0.05 if above else -0.05))}
+    return {check.model: line + (0.05 if above else -0.05)}
+
+
+def made_histories(measures: dict[str, dict[str, float]]) -> dict:
+    """Hand-made finished histories from each model's measures ({"metric": 0.9, "gradient": -2.0})."""
+    histories = {}
+    for name, values in measures.items():
+        # A gradient is log10 of the first step's share of the last step's, the same at each probe.
+        ratio = 10 ** values.get("gradient", -1.0)
+        histories[name] = make_history(name, "finished", values.get("metric", 0.5), [(100, ratio), (200, ratio)])
+    return histories
+
+
+def histories_for(check, shows: bool) -> dict:
+    """Hand-made histories of a run that shows the check's point, or one that falls just short of it."""
+    return made_histories({name: {check.measure: value} for name, value in values_for(check, shows).items()})
 
 
 def test_every_lab_page_ships_a_lesson_and_every_lesson_file_loads():
