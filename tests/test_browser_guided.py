@@ -14,14 +14,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import button, number_input, slider
+from browser_support import button, number_input, require_chromium, slider, start_app
 from test_browser import (  # noqa: F401 - fixtures
     TRAIN_TIMEOUT,
     browser,
     expect,
     expect_no_traceback,
     new_page,
-    server,
     server_log_is_clean,
 )
 from test_guided import made_histories, values_for
@@ -37,6 +36,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 LESSONS = list(lessons().values())
 REAL_SEED = 2
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the module, training in its own threads: the one real run here is a few seconds,
+    and a worker process's start would cost as much again."""
+    require_chromium()
+    app = start_app(tmp_path_factory.mktemp("guided-app"), max_jobs=1, extra_env={"RNN_PLAYGROUND_BACKEND": "thread"})
+    yield app
+    app.stop()
 
 
 def store_runs(server, lesson, number: int, seeds=((0, True), (1, False))) -> dict[int, str]:
