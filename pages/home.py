@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.tasks.registry import tasks
-from ui import class_teacher, navigation
+from ui import class_teacher, guided, navigation
 from ui.presets import preset_links
 
 navigation.declare_if_cold()
@@ -31,4 +31,5 @@ st.caption("Stored runs side by side: overlaid curves, smoothing, the settings t
 # A button, not a page link: the home page's page links are its presets, one each.
 if st.button("Open the Compare page", icon=":material/compare_arrows:", key="open_compare"):
     st.switch_page("pages/compare.py")
+guided.home_entry()
 class_teacher.start_box()

@@ -20,13 +20,14 @@ import streamlit as st
 from core.classes import results
 from core.classes.rules import ClassError
 from core.classes.store import ClassInfo
+from core.guided.lesson import lessons
 from core.nn.cells import CELL_LABELS, model_label
 from core.report import compare
 from core.report.html_page import UnsafeFigure, report_html
 from core.store.records import DamagedRun, StoredRun
 from core.tasks import experiment as config
 from core.tasks.registry import task
-from ui import class_student, compare_charts, figures, plain, run_report
+from ui import class_student, compare_charts, figures, guided, plain, run_report
 from ui.class_student import TEACHER_PAGE, class_store
 from ui.services import job_runner, run_store
 
@@ -47,8 +48,12 @@ def base_url() -> str:
     return f"{scheme}{separator}{rest.rsplit('/', 1)[0] if '/' in rest else rest}/"
 
 
-def student_link(code: str) -> str:
-    return f"{base_url()}?{urlencode({'class': code})}"
+def student_link(code: str, lesson: str | None = None) -> str:
+    """The link a class's students open: the home page, or the first step of the class's guided lesson."""
+    found = lessons().get(lesson) if lesson else None
+    if found is None:
+        return f"{base_url()}?{urlencode({'class': code})}"
+    return f"{base_url()}{guided.page_slug(found)}?{urlencode({'class': code, **guided.page_link_params(found)})}"
 
 
 def teacher_link(code: str, key: str) -> str:
@@ -71,8 +76,11 @@ def render() -> None:
     state = "open" if info.is_open else f"closed since {_when(info.closed)}"
     plain.markdown("Class **{code}**: {state}; it ends, with its students' names, at {end}.", code=info.code,
                    state=state, end=_when(info.expires))
+    lesson = lessons().get(class_store().lesson(info.code) or "")
+    if lesson is not None:
+        st.markdown(f"Started on the guided lesson **{lesson.title}** ({len(lesson.steps)} steps).")
     st.markdown("**Student link** (give this one to the class; it does not carry your key):")
-    st.code(student_link(info.code), language=None, wrap_lines=True)
+    st.code(student_link(info.code, lesson and lesson.identifier), language=None, wrap_lines=True)
     live(info.code)
     _exports(info.code)
     _actions(info)
@@ -143,8 +151,9 @@ def live(code: str) -> None:
     if class_store().get(code) is None:
         st.warning("This class has ended.", icon=":material/link_off:")
         return
-    view, _, _ = class_view(code)
+    view, names, _ = class_view(code)
     st.subheader(f"Students ({len(view.students)})")
+    _steps(code, names)
     for winner, loser, did, total in results.beats(view):
         st.markdown(f"**{did} of {total}** have a run where the {CELL_LABELS[winner]} beats the "
                     f"{CELL_LABELS[loser]} (final validation score).")
@@ -161,6 +170,24 @@ def live(code: str) -> None:
                               status=run.status, run=run.run_id, settings=settings_text(run.changed),
                               scores=scores_text(run))
     _curves(view)
+
+
+def step_rows(code: str, names: dict[str, str]) -> list[dict[str, str]]:
+    """Who is at which step of a guided lesson: a row per student who opened one (plain text cells)."""
+    rows = []
+    for name_key, (identifier, number) in class_store().steps(code).items():
+        lesson = lessons().get(identifier)
+        if name_key in names and lesson is not None and 1 <= number <= len(lesson.steps):
+            rows.append({"student": names[name_key], "lesson": lesson.title,
+                         "step": f"{number} of {len(lesson.steps)}: {lesson.steps[number - 1].title}"})
+    return sorted(rows, key=lambda row: row["student"].casefold())
+
+
+def _steps(code: str, names: dict[str, str]) -> None:
+    rows = step_rows(code, names)
+    if rows:
+        st.markdown("**Guided lesson: who is at which step**")
+        st.dataframe(rows, hide_index=True, key="class_steps")
 
 
 def latest_charts(view: results.ClassView) -> dict[str, list]:
@@ -247,19 +274,23 @@ def start_box() -> None:
     st.subheader("Teach a class")
     st.caption("Start a class and give your students its link: each picks a name, trains as usual, and your "
                "teacher page shows every student's runs, scores and curves live.")
+    shipped = lessons()
+    lesson = st.selectbox("Start on a guided lesson (optional)", [None, *shipped], key="class_lesson",
+                          format_func=lambda name: "No guided lesson: the home page" if name is None
+                          else f"{shipped[name].title} ({task(shipped[name].task).page.title})")
     if st.button("Start a class", icon=":material/school:", key="start_class"):
         try:
-            info, key = class_store().create()
+            info, key = class_store().create(lesson=lesson)
         except ClassError as error:
             plain.message(error, icon=":material/error:")
             return
-        st.session_state[STARTED_KEY] = (info.code, key)
+        st.session_state[STARTED_KEY] = (info.code, key, lesson)
     started = st.session_state.get(STARTED_KEY)
     if not started:
         return
-    code, key = started
+    code, key, lesson = started
     st.markdown("**Student link**: give it to the class.")
-    st.code(student_link(code), language=None, wrap_lines=True)
+    st.code(student_link(code, lesson), language=None, wrap_lines=True)
     st.markdown("**Teacher link**: keep it to yourself. It carries your key, which is shown only here and now: "
                 "the server keeps only a digest of it and cannot show it again.")
     st.code(teacher_link(code, key), language=None, wrap_lines=True)

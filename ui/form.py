@@ -102,22 +102,28 @@ def show_notice() -> None:
             st.rerun()
 
 
-def lab_controls(task: str) -> Experiment:
-    """A lab page's opening: the sidebar controls, the notice about a link's bad values, its presets."""
-    experiment = experiment_controls(task)
+def lab_controls(task: str, locked: frozenset[str] = frozenset(), lock_note: str = "",
+                 notices: tuple[str, ...] | list[str] = ()) -> Experiment:
+    """A lab page's opening: the sidebar controls (the `locked` ones disabled, under `lock_note`), the
+    notice about a link's bad values (and `notices`, e.g. a guided lesson's), its presets."""
+    experiment = experiment_controls(task, locked, lock_note)
+    if notices:
+        st.session_state[NOTICE_KEY] = [*(st.session_state.get(NOTICE_KEY) or []), *notices]
     show_notice()
     with st.expander("Presets: share links to start from"):
         presets.preset_links(task)
     return experiment
 
 
-def experiment_controls(task: str = "memory") -> Experiment:
+def experiment_controls(task: str = "memory", locked: frozenset[str] = frozenset(), lock_note: str = "") -> Experiment:
     """Sidebar widgets for every setting; returns the experiment they describe."""
     check_url(task)
     fields = config.parameter_fields(task)
     values: dict[str, Any] = {"task": task}
     sidebar = st.sidebar
     sidebar.header("Experiment")
+    if lock_note:
+        sidebar.info(lock_note, icon=":material/lock:")
     for name, (_, spec) in fields.items():
         if spec.metadata["pattern"] is not None:
             # Keys of uploaded files get no widget: the upload box writes them into the URL.
@@ -125,10 +131,10 @@ def experiment_controls(task: str = "memory") -> Experiment:
             continue
         if name in ADVANCED:
             continue
-        values[name] = _widget(sidebar, name, spec, values.get("source"))
+        values[name] = _widget(sidebar, name, spec, values.get("source"), name in locked)
     with sidebar.expander("More settings"):
         for name in ADVANCED:
-            values[name] = _widget(st, name, fields[name][1], values.get("source"))
+            values[name] = _widget(st, name, fields[name][1], values.get("source"), name in locked)
     idle = [spec.metadata["label"] for _, spec in fields.values() if _idle(spec, values.get("source"))]
     if idle:
         sidebar.caption(plain.fill("Not used with this data, so not shown: {settings}.", settings=", ".join(idle)))
@@ -146,13 +152,14 @@ def _idle(spec: Setting, source: str | None) -> bool:
     return source is not None and sources is not None and source not in sources
 
 
-def _widget(place: Any, name: str, spec: Setting, source: str | None = None) -> Any:
+def _widget(place: Any, name: str, spec: Setting, source: str | None = None, locked: bool = False) -> Any:
     meta = spec.metadata
     if _idle(spec, source):
         # Hidden, not greyed: it takes its default (core/tasks/experiment.py), so a greyed value
         # would name a language or font the user's file does not have.
         return spec.default
-    common = {"key": name, "help": meta["help"], "bind": "query-params"}
+    help_text = f"{meta['help']} Locked by the guided lesson's step." if locked else meta["help"]
+    common = {"key": name, "help": help_text, "bind": "query-params", "disabled": locked}
     default = spec.default
     if meta["many"]:
         chosen = place.multiselect(meta["label"], options=list(meta["choices"]), default=list(default),

@@ -24,7 +24,7 @@ from core.tasks import experiment as config
 from core.tasks.base import DataError, TaskData
 from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import task
-from ui import charts, figures, form, ghosts, inspect_view, lab_seeds, plain, run_report, share, upload_memory
+from ui import charts, figures, form, ghosts, guided, inspect_view, lab_seeds, plain, run_report, share, upload_memory
 from ui.class_student import submit as submit_tagged
 from ui.lab_status import state_message, train_note
 from ui.model_download import download_button
@@ -326,9 +326,16 @@ def parts_of(name: str) -> PageParts:
 
 
 def lesson(name: str) -> None:
-    """A lesson page's body: its settings, its data panel, then training and results with its views."""
-    experiment = form.lab_controls(name)
+    """A lesson page's body: a guided lesson's step if the link opens one, its settings (those the step
+    locks disabled), its data panel, then training and results with its views."""
+    opened = guided.opening(name)
+    notices = opened.messages if opened else guided.pending_notices()
+    experiment = form.lab_controls(name, opened.locked if opened else frozenset(), guided.lock_note(opened), notices)
     parts = parts_of(name)
+    if opened is None:
+        guided.entry(name)
+    else:
+        parts = guided.panel(opened, experiment, parts)
     if parts.data_panel is not None:
         parts.data_panel(experiment)
     render(experiment, parts)

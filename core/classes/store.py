@@ -3,8 +3,9 @@
 The tables (core/store/sqlite_file.py, schema 3) sit beside the runs: a class row holds its code,
 the digest of its teacher key and its times; a student row the name as shown, the key that makes
 names unique, and the digest of the student's own token; a class run row ties a student to a run
-id (and the job that trains it). A run itself is never changed, so its id, its link and the golden
-runs stay as they are, and deleting a class removes its names and tags, not the runs.
+id (and the job that trains it); a class may name the guided lesson it started on, and a student's
+step row says which step of a guided lesson they are at. A run itself is never changed, so its id,
+its link and the golden runs stay as they are, and deleting a class removes its names and tags, not the runs.
 
 Every method that reads a class first removes the classes past their expiry time, so an expired
 class and its names are gone for every reader, not only hidden.
@@ -58,9 +59,9 @@ class ClassStore:
     def __init__(self, runs: RunStore) -> None:
         self.runs = runs
 
-    def create(self, now: float | None = None) -> tuple[ClassInfo, str]:
-        """A new open class and its teacher key (the only time the key exists outside its digest);
-        ClassError when the server holds as many classes as it may."""
+    def create(self, now: float | None = None, lesson: str | None = None) -> tuple[ClassInfo, str]:
+        """A new open class and its teacher key (the only time the key exists outside its digest),
+        started on a guided lesson if one is named; ClassError when the server holds as many classes as it may."""
         now = time.time() if now is None else now
         key = rules.new_secret()
         with self.runs.transaction() as connection:
@@ -72,7 +73,32 @@ class ClassStore:
             info = ClassInfo(rules.new_code(), now, now + rules.lifetime_seconds(), None)
             connection.execute("INSERT INTO classes (code, key_digest, created, expires, closed) VALUES (?,?,?,?,NULL)",
                                (info.code, rules.digest(key), info.created, info.expires))
+            if lesson:
+                connection.execute("INSERT INTO class_lessons (code, lesson) VALUES (?,?)", (info.code, lesson))
         return info, key
+
+    def lesson(self, code: str) -> str | None:
+        """The guided lesson the class started on, if any."""
+        with self.runs.connect() as connection:
+            row = connection.execute("SELECT lesson FROM class_lessons WHERE code = ?", (code,)).fetchone()
+        return row[0] if row else None
+
+    def record_step(self, student: Student, lesson: str, step: int, now: float | None = None) -> None:
+        """The student is now at `step` of the guided lesson `lesson` (their latest one replaces it)."""
+        with self.runs.transaction() as connection:
+            if connection.execute("SELECT 1 FROM class_students WHERE code = ? AND name_key = ?",
+                                  (student.code, student.name_key)).fetchone() is None:
+                return  # the class or the name is gone: nothing to show a teacher
+            connection.execute("INSERT INTO class_steps (code, name_key, lesson, step, updated) VALUES (?,?,?,?,?)"
+                               " ON CONFLICT (code, name_key) DO UPDATE SET lesson=excluded.lesson,"
+                               " step=excluded.step, updated=excluded.updated",
+                               (student.code, student.name_key, lesson, step, time.time() if now is None else now))
+
+    def steps(self, code: str) -> dict[str, tuple[str, int]]:
+        """Each student's (guided lesson, step) by name key, for those who opened one."""
+        with self.runs.connect() as connection:
+            rows = connection.execute("SELECT name_key, lesson, step FROM class_steps WHERE code = ?", (code,))
+            return {name_key: (lesson, step) for name_key, lesson, step in rows}
 
     def get(self, code: object, now: float | None = None) -> ClassInfo | None:
         """The class with this code, None when there is none (never was, deleted or expired)."""
@@ -203,5 +229,5 @@ def _purge(connection: sqlite3.Connection, now: float) -> None:
 
 def _delete(connection: sqlite3.Connection, codes: list[str]) -> None:
     for code in codes:
-        for table in ("class_runs", "class_students", "classes"):
+        for table in ("class_steps", "class_lessons", "class_runs", "class_students", "classes"):
             connection.execute(f"DELETE FROM {table} WHERE code = ?", (code,))

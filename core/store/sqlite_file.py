@@ -20,6 +20,9 @@ from core.settings.paths import StoreError
 # runs each trained (runs stay as they were, so a class adds nothing to a run or its id, and deleting
 # one removes no run); and the table `training_states`: each model's optimizer state and random
 # streams, so a run can be continued exactly (core/training/resume.py); older runs simply have none.
+# Still version 3: the tables `class_lessons` (the guided lesson a class started on) and `class_steps`
+# (the step of a guided lesson each student is at) are created IF NOT EXISTS by `migrate` on every
+# open, so a version 3 file from before them gains them, and an app without them never reads them.
 SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -42,6 +45,11 @@ CREATE TABLE IF NOT EXISTS class_students (
 CREATE TABLE IF NOT EXISTS class_runs (
     code TEXT NOT NULL, name_key TEXT NOT NULL, run_id TEXT NOT NULL, job_id TEXT NOT NULL,
     submitted REAL NOT NULL, PRIMARY KEY (code, name_key, run_id)
+);
+CREATE TABLE IF NOT EXISTS class_lessons (code TEXT PRIMARY KEY, lesson TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS class_steps (
+    code TEXT NOT NULL, name_key TEXT NOT NULL, lesson TEXT NOT NULL, step INTEGER NOT NULL,
+    updated REAL NOT NULL, PRIMARY KEY (code, name_key)
 );
 CREATE TABLE IF NOT EXISTS training_states (
     run_id TEXT NOT NULL, cell TEXT NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (run_id, cell)

@@ -129,9 +129,10 @@ def link_params(experiment: Experiment) -> dict[str, str | list[str]]:
     return {name: value for name, value in to_params(experiment).items() if name not in idle}
 
 
-# URL parameters that are never experiment settings: Streamlit's own, and a class's code and a
-# student's token (ui/class_student.py), which stay in a student's address on every page.
-RESERVED_PARAMS = frozenset({"embed", "embed_options", "class", "student"})
+# URL parameters that are never experiment settings: Streamlit's own, a class's code and a
+# student's token (ui/class_student.py), which stay in a student's address on every page, and a
+# guided lesson's name and step (ui/guided.py), which never enter a run's settings or its id.
+RESERVED_PARAMS = frozenset({"embed", "embed_options", "class", "student", "lesson", "step"})
 
 
 def from_params(mapping: Mapping[str, Any] | None) -> tuple[Experiment, list[str]]:
