@@ -120,3 +120,43 @@ def test_a_run_without_weights_says_so_once():
     [box] = status_boxes(app)
     assert "no saved weights" in box and "Loaded finished run" in box
     assert any("see above" in caption.value for caption in app.caption)
+
+
+class QueuedRunner:
+    """A job runner holding one job queued first in line, with nothing training, and `earlier` jobs
+    it has already run."""
+
+    def __init__(self, backend: str, earlier: int, experiment):
+        progress = SimpleNamespace(status="queued", position=1)
+        self.queued = SimpleNamespace(id="queued", status="queued", done=False, progress=lambda: progress,
+                                      experiment=experiment, run_id=runs.run_id(experiment))
+        finished = SimpleNamespace(status="finished", position=0)
+        self.earlier = [SimpleNamespace(id=f"done-{index}", progress=lambda: finished) for index in range(earlier)]
+        self.backend = backend
+
+    def job(self, job_id):
+        return self.queued if job_id == "queued" else None
+
+    def jobs(self):
+        return [self.queued, *self.earlier]
+
+
+def test_first_in_line_says_why_it_waits_only_as_it_is(monkeypatch):
+    # The process backend's first job waits for its training processes to start; any other job first in
+    # line, with nothing training, is between one run's end and its own start (a class on the thread
+    # backend saw "processes still starting up" after every run).
+    import ui.lab
+
+    texts = {}
+    for backend, earlier in (("process", 0), ("process", 2), ("thread", 0), ("thread", 3)):
+        runner = QueuedRunner(backend, earlier, config.from_params({**TINY, "seed": "81"})[0])
+        monkeypatch.setattr(ui.lab, "job_runner", lambda runner=runner: runner)
+        app = open_page("memory_lab", {**TINY, "seed": "81"})
+        app.session_state["memory_job"] = "queued"
+        app.run()
+        assert not app.exception, app.exception
+        [box] = [info.value for info in app.info if "Starting" in info.value]
+        texts[backend, earlier] = box
+    assert "processes are still starting up" in texts["process", 0]
+    for case in (("process", 2), ("thread", 0), ("thread", 3)):
+        assert texts[case] == "Starting: your run is next and begins in a moment.", case

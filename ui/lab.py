@@ -225,13 +225,16 @@ def _queued(job_id: str) -> None:
     progress = job.progress() if job is not None else None
     if progress is None or progress.status != "queued":
         st.rerun(scope="app")  # started (or gone): the page redraws in its training state
-    others = [other for other in job_runner().jobs() if other.id != job_id and other.progress().status == "running"]
+    known = [other for other in job_runner().jobs() if other.id != job_id]
+    others = [other for other in known if other.progress().status == "running"]
     if progress.position == 1 and not others:
-        # Nothing else trains, so the slot itself is getting ready: the first Train after a server
-        # start waits for its training processes to start (a few seconds), not for other people.
+        # Nothing else trains, so the slot itself is getting ready: with the process backend, the
+        # first Train after a server start waits for its training processes (a few seconds); any
+        # other time it is the moment between one job's end and the next one's start.
+        first = job_runner().backend == "process" and not known
         st.info("Starting: this server's training processes are still starting up, which only the first "
-                "Train after the server starts waits for. Training begins in a few seconds.",
-                icon=":material/hourglass_top:")
+                "Train after the server starts waits for. Training begins in a few seconds." if first else
+                "Starting: your run is next and begins in a moment.", icon=":material/hourglass_top:")
         return
     st.info(f"Queued: position **{progress.position}** in line, behind {len(others)} training now. Training "
             "starts when a slot frees up (this server trains a limited number of jobs at once).",
