@@ -193,7 +193,7 @@ def test_a_lab_page_with_a_finished_run_fits_phone_and_desktop(server, page, sto
         # "Where the models go wrong" wraps its sentences in a static table that a phone shows whole
         # (as do the data panel's example pairs).
         expect(page.get_by_test_id("stTable").filter(has_text="reference")).to_have_count(1)
-    expect(charts(page).first).to_be_visible()
+    expect(charts(page).first).to_be_visible(timeout=30_000)  # a busy CI core draws a page of charts slowly
     problems = measure_at_both_widths(page)
     assert problems == {width: [] for width in WIDTHS}, problems
     expect(page.get_by_test_id("stException")).to_have_count(0)
