@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, button, progress_text, start_app  # noqa: E402
-from load import ERROR_TEXT, POLL_SECONDS, cpu_seconds  # noqa: E402
+from load import POLL_SECONDS, cpu_seconds, note_errors, rows_of, text_if_shown  # noqa: E402
 from server_memory import Sampler  # noqa: E402
 
 from core.store import runs  # noqa: E402
@@ -54,15 +54,6 @@ def hosted_profile(students: int) -> dict[str, str]:
             "RNN_PLAYGROUND_MAX_SECONDS": "300", "RNN_PLAYGROUND_MAX_WEIGHTS": "400000"}
 
 
-def _shown(locator) -> str:
-    from playwright.sync_api import Error
-
-    try:
-        return locator.first.inner_text(timeout=1_000).strip() if locator.count() else ""
-    except Error:  # redrawn between finding and reading
-        return ""
-
-
 class Student:
     """One student's page and what it showed, with times from pressing Train."""
 
@@ -74,8 +65,9 @@ class Student:
 
     def look(self, now: float) -> None:
         page = self.page
-        waiting = _shown(page.get_by_test_id("stAlert").filter(has_text=re.compile(r"Queued|Starting")))
-        waiting = re.sub(r"^[a-z_]+\n+", "", waiting)  # the icon's ligature name before the text
+        waiting = text_if_shown(page.get_by_test_id("stAlert").filter(has_text=re.compile(r"Queued|Starting")))
+        # The icon's ligature name comes first, with or without a line break after it.
+        waiting = re.sub(r"^[a-z_]+\s*(?=Queued|Starting)", "", waiting.strip())
         if waiting:
             said = re.sub(r"position \*?\*?\d+\*?\*?", "position N", re.sub(r"behind \d+", "behind M", waiting))
             if said not in self.said:
@@ -88,10 +80,7 @@ class Student:
         if page.get_by_text("Trained and saved as run").count():
             self.finished = now
             self.training = self.training or now
-        for box in page.get_by_test_id("stException").all() + page.get_by_test_id("stAlert").all():
-            text = _shown(box)
-            if ERROR_TEXT.search(text) and text not in self.errors:
-                self.errors.append(text[:200])
+        note_errors(page, self.errors)
 
     def row(self) -> dict:
         def since(moment):
@@ -159,7 +148,7 @@ def run_class(browser, count: int, spread: float, timeout: float) -> dict:
                     student.pressed = time.monotonic()
                 elif student.pressed is not None and student.finished is None:
                     student.look(time.monotonic())
-            listed = _shown(teacher.get_by_test_id("stMain"))
+            listed = text_if_shown(teacher.get_by_test_id("stMain"))
             for student in students:
                 if student.on_teacher is None and f"run {student.run_id}" in listed:
                     student.on_teacher = time.monotonic()
@@ -167,10 +156,7 @@ def run_class(browser, count: int, spread: float, timeout: float) -> dict:
         cpu = cpu_seconds(pid) - cpu_before
         sampler.running = False
         sampler.join()
-        rows = [student.row() for student in students]
-        for row, student in zip(rows, students):
-            if student.finished is None:
-                row["errors"].append(f"not finished within {timeout:g} s")
+        rows = rows_of(students, timeout)
         last = max((s.finished for s in students if s.finished is not None), default=None)
         return {"students": count, "spread_s": spread, "profile": hosted_profile(count),
                 "all_finished_s": round(last - started, 1) if last is not None else None,

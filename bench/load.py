@@ -4,7 +4,7 @@ For each N (`--sessions 1 4 8 16`) this starts the app on a free localhost port 
 run store (tests/browser_support.start_app), opens N pages of one headless Chromium (Debian's
 /usr/bin/chromium), each in its own context (its own Streamlit session) on the memory lab with a
 seed no other session uses (so no stored run is reused), presses Train on all and watches each
-page until it shows "Loaded finished run". Per session it records the time queued (from Train to
+page until it says its run was saved. Per session it records the time queued (from Train to
 leaving "Queued: position N"), training and to finish, the highest queue position shown, and
 errors (an exception box, a "could not" or "failed" message, or a run not finished by
 --timeout). A separate probe session meanwhile switches between the Home and Compare pages and
@@ -53,7 +53,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _text_if_shown(locator) -> str:
+def text_if_shown(locator) -> str:
     """The first match's text, or "" when there is none, including when a redraw replaced the
     element between finding it and reading it (the queue notice redraws every few seconds)."""
     from playwright.sync_api import Error
@@ -62,6 +62,23 @@ def _text_if_shown(locator) -> str:
         return locator.first.inner_text(timeout=1_000) if locator.count() else ""
     except Error:
         return ""
+
+
+def note_errors(page, errors: list[str]) -> None:
+    """Add to `errors` each exception box or alert on the page that reads as a failure, once."""
+    for box in page.get_by_test_id("stException").all() + page.get_by_test_id("stAlert").all():
+        text = text_if_shown(box)
+        if ERROR_TEXT.search(text) and text[:200] not in errors:
+            errors.append(text[:200])
+
+
+def rows_of(watched: list, timeout: float) -> list[dict]:
+    """Each watched page's row, with an error for one whose run did not finish by the timeout."""
+    rows = [session.row() for session in watched]
+    for row, session in zip(rows, watched):
+        if session.finished is None:
+            row["errors"].append(f"not finished within {timeout:g} s")
+    return rows
 
 
 class Session:
@@ -75,19 +92,17 @@ class Session:
     def look(self, now: float) -> None:
         page = self.page
         queued = page.get_by_text(re.compile(r"Queued: position \d+"))
-        text = _text_if_shown(queued)
+        text = text_if_shown(queued)
         if text:
             position = int(re.search(r"position (\d+)", text).group(1))
             self.highest_position = max(self.highest_position, position)
         elif self.training is None and progress_text(page).count():
             self.training = now
-        if page.get_by_text("Loaded finished run").count():
+        # A page that trained the run says so ("Trained and saved as run ...", issue 17 item 4).
+        if page.get_by_text(re.compile(r"Trained and saved as run|Loaded finished run")).count():
             self.finished = now
             self.training = self.training or now
-        for box in page.get_by_test_id("stException").all() + page.get_by_test_id("stAlert").all():
-            text = box.inner_text()
-            if ERROR_TEXT.search(text) and text not in self.errors:
-                self.errors.append(text[:200])
+        note_errors(page, self.errors)
 
     def row(self) -> dict:
         def since(moment):
@@ -150,10 +165,7 @@ def run_load(browser, count: int, max_jobs: int, timeout: float, first_seed: int
         cpu = cpu_seconds(pid) - cpu_before
         sampler.running = False
         sampler.join()
-        rows = [session.row() for session in sessions]
-        for row, session in zip(rows, sessions):
-            if session.finished is None:
-                row["errors"].append(f"not finished within {timeout:g} s")
+        rows = rows_of(sessions, timeout)
         for session in sessions:
             session.page.context.close()
         probe.context.close()
