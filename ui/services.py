@@ -15,6 +15,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.engine.jobs import JobRunner
+from core.engine.warming import PresetWarmer
 from core.settings import environment
 from core.store import runs
 from core.store.runs import RunStore
@@ -40,6 +41,8 @@ def job_runner() -> JobRunner:
     if runner.backend == "thread":
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     runner.start()  # the first page view warms the workers, so the first Train starts at once
+    if environment.read("RNN_PLAYGROUND_WARM_ON_START") == "on":
+        PresetWarmer(runner).start()  # a host with no build step trains the presets now, when idle
     return runner
 
 

@@ -131,6 +131,7 @@ VARIABLES = {variable.name: variable for variable in (
     Variable("RNN_PLAYGROUND_ENGINE", _choice("dask"), "dask"),
     Variable("RNN_PLAYGROUND_TORCH_THREADS", _number(int), "a positive whole number"),
     Variable("RNN_PLAYGROUND_IMPORTS", _choice("on", "off"), "on or off", "on"),
+    Variable("RNN_PLAYGROUND_WARM_ON_START", _choice("on", "off"), "on or off", "off"),
     Variable("RNN_PLAYGROUND_MAX_IMPORTS", _number(int), "a positive whole number", 500),
     Variable("RNN_PLAYGROUND_MAX_CLASSES", _number(int), "a positive whole number", 20),
     Variable("RNN_PLAYGROUND_CLASS_STUDENTS", _number(int), "a positive whole number", 40),
