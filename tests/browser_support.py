@@ -95,7 +95,8 @@ def start_app(tmp_dir: Path, max_jobs: int = 1, extra_env: dict[str, str] | None
         "RNN_PLAYGROUND_MAX_JOBS": str(max_jobs),
         "PYTHONUNBUFFERED": "1",
     })
-    for name in ("RNN_PLAYGROUND_MAX_STEPS", "RNN_PLAYGROUND_MAX_SECONDS", "RNN_PLAYGROUND_BACKEND"):
+    for name in ("RNN_PLAYGROUND_MAX_STEPS", "RNN_PLAYGROUND_MAX_SECONDS", "RNN_PLAYGROUND_BACKEND",
+                 "RNN_PLAYGROUND_WARM_ON_START"):
         env.pop(name, None)  # a budget from the caller's shell would change what the tests see
     env.update(extra_env or {})
     command = [
