@@ -40,11 +40,22 @@ def environment() -> dict[str, str]:
     return values
 
 
+def requirement_pins(*files: str) -> dict[str, str]:
+    """Each package's exact pin in the requirements files, by lower-case name."""
+    pins = {}
+    for name in files:
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if "==" in line:
+                package, version = line.split("==", 1)
+                pins[package.strip().lower()] = version.strip()
+    return pins
+
+
 def pinned(package: str) -> str:
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        if line.startswith(f"{package}=="):
-            return line.split("==", 1)[1].strip()
-    raise AssertionError(f"{package} is not pinned in requirements.txt")
+    pins = requirement_pins("requirements.txt")
+    assert package in pins, f"{package} is not pinned in requirements.txt"
+    return pins[package]
 
 
 def test_torch_comes_from_the_cpu_index_at_the_pinned_version():
@@ -92,17 +103,6 @@ def test_hosted_budgets_let_every_preset_finish():
         assert experiment.train.steps <= int(env["RNN_PLAYGROUND_MAX_STEPS"]), preset.title
         assert job_weights(experiment) <= int(env["RNN_PLAYGROUND_MAX_WEIGHTS"]), preset.title
     assert env["RNN_PLAYGROUND_DB"].startswith("/home/app/")  # writable by the non-root user
-
-
-def requirement_pins(*files: str) -> dict[str, str]:
-    pins = {}
-    for name in files:
-        for line in (ROOT / name).read_text().splitlines():
-            line = line.split("#", 1)[0].strip()
-            if "==" in line:
-                package, version = line.split("==", 1)
-                pins[package.strip().lower()] = version.strip()
-    return pins
 
 
 def test_community_clouds_pipfile_pins_what_make_installs_with_torch_from_the_cpu_index():
