@@ -134,7 +134,9 @@ def test_a_real_run_from_the_home_page_gets_its_own_check(server, new_page):
     lesson = lessons()["memory-vanishing"]
     page = new_page()
     page.goto(server.url(""))
-    page.get_by_text("Guided lessons", exact=True).last.click()  # the expander
+    # The subheader carries the same words; before the expander has rendered, a text match finds only
+    # the subheader and the click opens nothing, so name the expander's own summary.
+    page.locator("[data-testid=stExpander] summary", has_text="Guided lessons").click()
     page.locator(".st-key-guided_open_memory-vanishing button").click()
     expect(page).to_have_url(re.compile(r"memory_lab\?.*lesson=memory-vanishing"))
     expect(slider(page, "Distance")).to_be_disabled(timeout=30_000)
