@@ -1,8 +1,9 @@
 """What the job runner and its backends share: the job's ending, saving a run, copying histories,
 and the slot interface every backend's slot offers the runner.
 
-The backends (core/engine/workers.py, core/engine/dask_engine.py) import this module, never the
-runner itself, so the engine's modules import each other one way only: jobs -> backends -> common.
+The backends (core/engine/workers.py, core/engine/dask_engine.py) import this module and the job's
+(core/engine/job.py, whose `Runner` names what they use of the runner), never the runner itself, so
+the engine's modules import each other one way only: jobs -> backends -> job -> common.
 """
 
 from __future__ import annotations

@@ -42,8 +42,7 @@ from core.engine.continuation import parent_copy
 from core.engine.dask_task import ABANDONED, WARM_UP, Channel, WarmUp, quietly, train_task
 
 if TYPE_CHECKING:
-    from core.engine.job import Job
-    from core.engine.jobs import JobRunner
+    from core.engine.job import Job, Runner
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ def start_local_cluster(workers: int) -> LocalCluster:
                         dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
 
 
-def start_slots(runner: JobRunner) -> None:
+def start_slots(runner: Runner) -> None:
     """The runner's hook: one slot per concurrent job, all sharing one connection to the cluster."""
     engine = runner.slots[0].engine if runner.slots else Engine(runner)
     while len(runner.slots) < runner.max_concurrent:
@@ -85,7 +84,7 @@ class Engine:
     """The runner's client of the cluster, connected (or the local cluster started) by the first
     slot that needs it and closed when the last slot has ended."""
 
-    def __init__(self, runner: JobRunner):
+    def __init__(self, runner: Runner):
         self.runner = runner
         self.lock = threading.Lock()
         self.slots = 0
@@ -141,7 +140,7 @@ class Engine:
 class DaskSlot:
     """A server thread that takes jobs from the runner's queue and follows each one's task."""
 
-    def __init__(self, runner: JobRunner, engine: Engine, number: int):
+    def __init__(self, runner: Runner, engine: Engine, number: int):
         self.runner, self.engine = runner, engine
         self.lock = threading.Lock()  # stop() records here; only the slot's thread talks to the cluster
         self.go, self.stop_reason = False, None

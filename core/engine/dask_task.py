@@ -115,7 +115,7 @@ class _EngineWatch(RemoteWatch):
 
     def wait_for_go(self) -> bool:
         # A stop without "go" means the server ended the job while its data was built (see
-        # JobRunner._training), so the two sides agree that no step was taken.
+        # JobRunner.training), so the two sides agree that no step was taken.
         while not self.stopped.is_set():
             try:
                 if self.channel.go.wait(timeout=GO_WAIT_SECONDS):

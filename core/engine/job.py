@@ -1,7 +1,9 @@
 """One training job as the page sees it: its state, its snapshots and the watch that stops it.
 
 A `Job` is made by the runner (core/engine/jobs.py) and read from any thread; its backend slot
-hands it histories through `receive` and ends it through the runner's `finish`.
+hands it histories through `receive` and ends it through the runner's `finish`. `Runner` is the
+runner as a job and a backend's slot see it, so neither imports the runner's module: the engine's
+modules import one way only, jobs -> backends -> job -> common.
 """
 
 from __future__ import annotations
@@ -13,22 +15,52 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
+
+import torch
 
 from core.data.history import History
-from core.engine.common import SESSION_CLOSED, copy_history
-from core.store.runs import run_id
+from core.engine.common import SESSION_CLOSED, Slot, copy_history
+from core.store.runs import RunStore, run_id
 from core.tasks.experiment import Experiment, model_names
 from core.training.trainer import Trainer
-
-if TYPE_CHECKING:
-    from core.engine.jobs import JobRunner
 
 logger = logging.getLogger(__name__)
 
 ALIVE_CHECK_SECONDS = 1.0
 # The thread backend publishes progress this often at most: the page redraws about once a second.
 PUBLISH_SECONDS = 0.25
+
+
+class Runner(Protocol):
+    """The job runner (core/engine/jobs.py's JobRunner) as its jobs and backend slots use it: the
+    budgets a worker applies, the queue a slot takes jobs from and the calls that move a job on."""
+
+    store: RunStore | None
+    device: torch.device | None
+    worker_setup: tuple[Callable[..., None], tuple] | None  # run in each worker process as it starts
+    max_concurrent: int
+    max_steps: int | None
+    max_seconds: float | None
+    shutdown_grace: float
+    closing: bool
+    slots: list[Slot]
+    changed: threading.Condition  # held while a job's phase or stop reason changes
+
+    @property
+    def job_memory_mb(self) -> float | None: ...
+
+    def position(self, job: Job) -> int | None: ...
+
+    def stop_job(self, job: Job, reason: str) -> None: ...
+
+    def next_job(self, slot: Any) -> Job | None: ...
+
+    def session_watch(self, job: Job) -> Callable[[], str | None]: ...
+
+    def training(self, job: Job, slot: Any) -> None: ...
+
+    def finish(self, job: Job, status: str, message: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +94,7 @@ class JobProgress:
 class Job:
     """One submitted experiment, from the queue to its end; safe to read from any thread."""
 
-    def __init__(self, runner: JobRunner, experiment: Experiment, is_alive: Callable[[], bool] | None):
+    def __init__(self, runner: Runner, experiment: Experiment, is_alive: Callable[[], bool] | None):
         self.id = uuid.uuid4().hex[:12]
         self.run_id = run_id(experiment)
         self.experiment = experiment
@@ -88,6 +120,11 @@ class Job:
     @property
     def status(self) -> str:
         return self._status
+
+    @property
+    def phase(self) -> str:
+        """queued, preparing, training or ending: how far a worker has taken the job."""
+        return self._phase
 
     @property
     def message(self) -> str:
@@ -216,7 +253,7 @@ class Watch:
 
     def _note(self, reason: str | None) -> None:
         if reason:
-            with self.job._runner._changed:
+            with self.job._runner.changed:
                 self.job.stop_reason = self.job.stop_reason or reason
 
     def _budget_reason(self) -> str | None:

@@ -89,7 +89,7 @@ class JobRunner:
         # Run in each worker process as it starts (process backend); the tests put faults in with it.
         self.worker_setup = worker_setup
         self.shutdown_grace = 5.0
-        self._changed = threading.Condition()
+        self.changed = threading.Condition()
         self._queue: collections.deque[Job] = collections.deque()
         self._jobs: dict[str, Job] = {}
         self._ended: collections.deque[Job] = collections.deque()
@@ -105,7 +105,7 @@ class JobRunner:
         session, for the per-session budget."""
         job = Job(self, experiment, is_alive)
         job.owner = owner
-        with self._changed:
+        with self.changed:
             if self.closing:
                 raise RuntimeError("the job runner has been shut down")
             refusal = self._refusal_locked(experiment, owner)
@@ -114,7 +114,7 @@ class JobRunner:
             self._start_workers()
             self._jobs[job.id] = job
             self._queue.append(job)
-            self._changed.notify()
+            self.changed.notify()
         return job
 
     @property
@@ -152,30 +152,30 @@ class JobRunner:
     def start(self) -> None:
         """Start the workers now rather than at the first submit: a server calls this as it comes up,
         so the first Train does not wait (queued) while worker processes import torch."""
-        with self._changed:
+        with self.changed:
             if not self.closing:
                 self._start_workers()
 
     def job(self, job_id: str) -> Job | None:
-        with self._changed:
+        with self.changed:
             return self._jobs.get(job_id)
 
     def jobs(self) -> list[Job]:
         """Queued, running and the last few ended jobs, in submission order."""
-        with self._changed:
+        with self.changed:
             return list(self._jobs.values())
 
     def worker_pids(self) -> list[int]:
         """The process ids of the worker processes (process backend), for monitoring and tests."""
-        with self._changed:
+        with self.changed:
             return [slot.pid for slot in self.slots if slot.pid is not None]
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop every job and wait up to `timeout` seconds for the workers to exit."""
-        with self._changed:
+        with self.changed:
             self.closing = True
             jobs = list(self._jobs.values())
-            self._changed.notify_all()
+            self.changed.notify_all()
         self._closed.set()
         self.shutdown_grace = timeout
         for job in jobs:
@@ -208,7 +208,7 @@ class JobRunner:
             self._workers.append(worker)
 
     def position(self, job: Job) -> int | None:
-        with self._changed:
+        with self.changed:
             try:
                 return self._queue.index(job) + 1
             except ValueError:
@@ -217,7 +217,7 @@ class JobRunner:
     def stop_job(self, job: Job, reason: str) -> None:
         # Phases change only under the runner's lock, so this needs the job's lock only when
         # nothing is training: stop() never waits on a step.
-        with self._changed:
+        with self.changed:
             if job.done or job._phase == "ending":
                 return
             job.stop_reason = job.stop_reason or reason
@@ -240,7 +240,7 @@ class JobRunner:
         watch stops it the same way; each job's session is asked at most once a second."""
         # Not a wait on the runner's condition: a submit's notify() would wake this thread instead of a worker.
         while not self._closed.wait(QUEUE_WATCH_SECONDS):
-            with self._changed:
+            with self.changed:
                 queued = [job for job in self._queue if job.is_alive is not None]
             for job in queued:  # asked outside the lock: is_alive asks the web server
                 reason = job.session_closed()
@@ -257,9 +257,9 @@ class JobRunner:
 
     def next_job(self, slot) -> Job | None:
         """The next queued job for a slot (waiting for one), or None when the runner shuts down."""
-        with self._changed:
+        with self.changed:
             while not self._queue and not self.closing:
-                self._changed.wait()
+                self.changed.wait()
             if self.closing:
                 return None
             job = self._queue.popleft()
@@ -275,7 +275,7 @@ class JobRunner:
     def training(self, job: Job, slot) -> None:
         # Answered under the lock that stop() takes, so a stop is either before this (the job has
         # ended, nothing is trained) or after it (the worker stops before its next step).
-        with self._changed:
+        with self.changed:
             if job.done:
                 slot.send("cancel", job.stop_reason or "")
             else:
@@ -283,7 +283,7 @@ class JobRunner:
                 slot.send("go")
 
     def finish(self, job: Job, status: str, message: str) -> None:
-        with self._changed:
+        with self.changed:
             job._slot = None
             if job.done:  # stopped while its data was being built
                 return
@@ -296,9 +296,9 @@ class JobRunner:
 
     def _work(self) -> None:
         while True:
-            with self._changed:
+            with self.changed:
                 while not self._queue and not self.closing:
-                    self._changed.wait()
+                    self.changed.wait()
                 if self.closing:
                     return
                 job = self._queue.popleft()
@@ -319,7 +319,7 @@ class JobRunner:
                 if not trainer.done:
                     trainer.history.status, trainer.history.message = "failed", message
             job.publish(job._trainers, force=True)
-        with self._changed, job._lock:
+        with self.changed, job._lock:
             if job.done:  # stopped while its data was being built
                 return
             job._end_locked(status, message)
@@ -328,7 +328,7 @@ class JobRunner:
             if note:
                 with job._lock:
                     job._message = f"{job._message} {note}".strip()
-        with self._changed:
+        with self.changed:
             self._retire_locked(job)
             job._finished.set()
 
@@ -337,7 +337,7 @@ class JobRunner:
         refused = self.memory_refusal(job.experiment, budget.shape_of(trainers[0].data))
         if refused:
             raise DataError(refused)
-        with self._changed, job._lock:
+        with self.changed, job._lock:
             if job.done:
                 return "stopped", job.stop_reason or ""
             job._trainers, job._phase = trainers, "training"

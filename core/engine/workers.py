@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.engine.job import Job
-    from core.engine.jobs import JobRunner
+    from core.engine.job import Job, Runner
 
 from core.engine.worker_process import worker_main
 
@@ -107,7 +106,7 @@ def private_mb(pid: int | None) -> float | None:
 class ProcessSlot:
     """One worker process and the server thread that feeds it jobs from the runner's queue."""
 
-    def __init__(self, runner: JobRunner, number: int):
+    def __init__(self, runner: Runner, number: int):
         self.runner, self.number = runner, number
         self.send_lock = threading.Lock()  # the slot's thread and stop() both send on the pipe
         self.process: multiprocessing.process.BaseProcess | None = None
@@ -239,7 +238,7 @@ class ProcessSlot:
         self.process.join(1.0)
         steps = max((len(history.steps) for history in job.snapshot().histories.values()), default=0)
         steps_total = min(job.experiment.train.steps, self.runner.max_steps or job.experiment.train.steps)
-        cause, hint = _death_cause(self.process.exitcode, job._phase, steps, steps_total)
+        cause, hint = _death_cause(self.process.exitcode, job.phase, steps, steps_total)
         logger.error("The worker process of job %s (run %s) died: %s.", job.id, job.run_id, cause)
         self.connection.close()
         message = WORKER_DIED.format(cause=cause, hint=hint)

@@ -7,17 +7,36 @@ one, so models built side by side (or in another process) start from the same nu
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from core.nn.models import SequenceModel
-    from core.nn.seq2seq import Seq2Seq
+
+class Classifier(Protocol):
+    """What the classifier's initialisation reads of core.nn.models.SequenceModel; named here so
+    this module needs nothing from the modules that call it."""
+
+    embedding: nn.Embedding | None
+    encoder: Any  # core.nn.models.Encoder: hidden_size, spec, layers and its dropout generator
+
+    def named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]: ...
 
 
-def initialise_classifier(model: SequenceModel, seed: int, forget_bias: float) -> None:
+class Translator(Protocol):
+    """What the seq2seq initialisation reads of core.nn.seq2seq.Seq2Seq."""
+
+    embedding: nn.Embedding
+    target_embedding: nn.Embedding
+    encoder: Any  # as Classifier.encoder
+    decoder: nn.RNNCellBase
+    generator: torch.Generator
+
+    def modules(self) -> Iterator[nn.Module]: ...
+
+
+def initialise_classifier(model: Classifier, seed: int, forget_bias: float) -> None:
     """PyTorch's default uniform initialisation, drawn from a private seeded generator."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -42,7 +61,7 @@ def initialise_classifier(model: SequenceModel, seed: int, forget_bias: float) -
     model.encoder.generator.manual_seed(seed + 1)
 
 
-def initialise_seq2seq(model: Seq2Seq, seed: int, forget_bias: float) -> None:
+def initialise_seq2seq(model: Translator, seed: int, forget_bias: float) -> None:
     """As initialise_classifier: uniform weights, normal embeddings, forget bias; all from the seed."""
     generator = torch.Generator().manual_seed(seed)
     hidden = model.encoder.hidden_size
