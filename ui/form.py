@@ -21,6 +21,8 @@ from core.tasks.experiment import Experiment
 from ui import plain, presets
 
 NOTICE_KEY = "url_notice"
+# Settings to apply on the next run, before the widgets exist (those an upload box chose for a file).
+PENDING_KEY = "pending_settings"
 # Settings that belong to the experiment but are rarely touched; they sit in an expander.
 ADVANCED = ("optimizer", "clip", "dropout", "forget_bias", "eval_every", "probe_every")
 
@@ -31,6 +33,9 @@ def check_url(task: str) -> None:
     On the first run the widgets are not bound yet, so the URL can still be corrected here and
     the widgets then open on the clean values.
     """
+    pending = st.session_state.pop(PENDING_KEY, None) or {}
+    for key, value in pending.items():
+        st.query_params[key] = value
     raw = {key: st.query_params.get_all(key) for key in st.query_params}
     signature = repr(sorted(raw.items()))
     if st.session_state.get("url_checked") == signature:
@@ -39,6 +44,9 @@ def check_url(task: str) -> None:
     # The page decides the task; a "task" in the link cannot move it to another one.
     experiment, messages = config.from_params({**raw, "task": task})
     clean = config.to_params(experiment)
+    for key in pending:  # the widgets open on them, whatever they held before
+        value = config.value_of(experiment, key)
+        st.session_state[key] = list(value) if isinstance(value, tuple) else value
     for key in config.idle_settings(experiment) & set(raw):
         # Not shown for this data source, so not left in the address a visitor copies either.
         try:
