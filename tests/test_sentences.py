@@ -213,3 +213,18 @@ def test_the_sentences_preset_trains_on_the_page_and_shows_translations_improvin
     assert kept and set(kept[0]["weights of step"]) <= {1, 5, 10} and "BLEU" in kept[0].columns
     learned = [frame for frame in table_frames(app) if "step" in frame.columns and len(frame.columns) == 3]
     assert learned and list(learned[0]["step"]) == [1, 5, 10]
+
+
+def test_pairs_kept_in_the_upload_box_bring_their_settings_under_the_visitors():
+    lines = "".join(f"sentence number {i}\tSatz Nummer {i}\n" for i in range(3000)).encode()
+    app = open_page("translation", {"source": "upload", "hidden_size": "16"})
+    app.file_uploader(key="pairs_file").set_value(("pairs.tsv", lines, "text/plain")).run()
+    [keep] = [button for button in app.button if button.key == "use_pairs"]
+    keep.click().run()
+    assert not app.exception, app.exception
+    chosen = sizing.pair_file_settings(3000)
+    assert app.query_params["steps"] == chosen["steps"] and app.query_params["vocab_size"] == chosen["vocab_size"]
+    assert app.query_params["schedule"] == "cosine" and app.query_params["keep"] == "best"
+    assert app.query_params["hidden_size"] == "16"  # the visitor's own setting stays
+    text = " ".join(c.value for c in app.caption)
+    assert f"{int(chosen['steps']):,} steps" in text and "epochs" in text

@@ -33,10 +33,14 @@ def check_url(task: str) -> None:
     On the first run the widgets are not bound yet, so the URL can still be corrected here and
     the widgets then open on the clean values.
     """
-    pending = st.session_state.pop(PENDING_KEY, None) or {}
-    for key, value in pending.items():
-        st.query_params[key] = value
     raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    pending = st.session_state.pop(PENDING_KEY, None) or {}
+    if pending:
+        # Bound widgets own their URL parameters: they open on these values and write them there.
+        chosen = config.from_params({**raw, **pending, "task": task})[0]
+        for key in pending:
+            value = config.value_of(chosen, key)
+            st.session_state[key] = list(value) if isinstance(value, tuple) else value
     signature = repr(sorted(raw.items()))
     if st.session_state.get("url_checked") == signature:
         return
@@ -44,9 +48,6 @@ def check_url(task: str) -> None:
     # The page decides the task; a "task" in the link cannot move it to another one.
     experiment, messages = config.from_params({**raw, "task": task})
     clean = config.to_params(experiment)
-    for key in pending:  # the widgets open on them, whatever they held before
-        value = config.value_of(experiment, key)
-        st.session_state[key] = list(value) if isinstance(value, tuple) else value
     for key in config.idle_settings(experiment) & set(raw):
         # Not shown for this data source, so not left in the address a visitor copies either.
         try:

@@ -115,7 +115,8 @@ def confirm_upload(notices: list[str], summary: str, label: str, key: str, conte
             return
         kept.append(saved)
         st.query_params["upload"] = saved
-        st.session_state[form.PENDING_KEY] = settings or {}
+        # The file's own settings, under those the address already holds (set by the visitor or a link).
+        st.session_state[form.PENDING_KEY] = {k: v for k, v in (settings or {}).items() if k not in st.query_params}
         upload_memory.release(uploaded)
         st.rerun()
 
