@@ -34,7 +34,7 @@ PROBE_SIZE = 32
 # Validation sentences whose translations are recorded at each probe, to show them improving.
 EXAMPLES = 3
 # Validation pairs of a file decoded at each evaluation during training (all of them at the end).
-VAL_SAMPLE = 250
+VAL_SAMPLE = 200
 # Longer texts are cut to this many pieces: the demo's models are small and train live.
 MAX_PIECES = 40
 IGNORED = -100
