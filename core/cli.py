@@ -40,10 +40,10 @@ from core.cli_commands import (
     command_predict,
     command_runs,
     command_warm,
+    summary,
 )
 from core.data import uploads
 from core.data.files import FileRefused, read_regular
-from core.data.history import combined_status
 from core.nn.cells import CELLS
 from core.settings import environment
 from core.settings.paths import StoreError
@@ -137,10 +137,21 @@ def experiment_from_args(args: argparse.Namespace) -> tuple[config.Experiment, t
         return experiment, None
     format, content = read_file_argument(args.task, args.train_file, training=True)
     params["source"], params["upload"] = "upload", uploads.key_of(content, format)
+    # The settings that suit this file (a translation's epochs, vocabulary, model size) under the
+    # ones the command gave; the JSON summary lists what was chosen.
+    for name, value in file_settings(args.task, format, content).items():
+        params.setdefault(name, value)
     experiment, messages = config.from_params(params)
     if messages:
         raise UsageError(refusal(messages))
     return experiment, (format, content)
+
+
+def file_settings(task: str, format: str, content: bytes) -> dict[str, str]:
+    """The settings the task chooses for training on this (already checked) file."""
+    from core.tasks import registry as tasks
+
+    return tasks.file_defaults(task, tasks.read_file(task, format, content))
 
 
 def read_file_argument(task: str, argument: str, training: bool = False) -> tuple[str, bytes]:
@@ -168,32 +179,6 @@ def read_file_argument(task: str, argument: str, training: bool = False) -> tupl
     except DataError as error:
         raise UsageError(f"{path}: {error}") from None
     return format, content
-
-
-def summary(experiment: config.Experiment, identifier: str, histories: dict, wall: float,
-            evaluation: dict[str, float] | None = None) -> dict:
-    models = {}
-    for cell, history in histories.items():
-        models[cell] = {
-            "val_loss": history.final_val_loss(),
-            "val_metric": history.final_val_metric(),
-            "metric": history.metric,
-            "steps": len(history.steps),
-            "grad_ratio": history.median_grad_ratio(),
-            "status": history.status,
-        }
-        if history.scores:
-            models[cell]["scores"] = history.final_scores()
-        if history.group_metric:
-            models[cell]["groups"] = history.final_group_metrics()
-        if history.confusion and len(history.confusion) <= 62:
-            models[cell]["per_class"] = history.per_class_accuracy()
-    status = combined_status(list(histories.values()))
-    result = {"run_id": identifier, "task": experiment.task, "status": status, "wall_seconds": round(wall, 3),
-              "models": models}
-    if evaluation is not None:
-        result["eval"] = evaluation
-    return result
 
 
 def evaluate_file(experiment: config.Experiment, argument: str, data, models: dict) -> dict:
@@ -286,7 +271,11 @@ def command_train(args: argparse.Namespace) -> int:
     if args.eval_file:
         models = {trainer.cell: trainer.model for trainer in trainers}
         evaluation = evaluate_file(experiment, args.eval_file, trainers[0].data, models)
-    result = summary(experiment, identifier, histories, wall, evaluation)
+    chosen = None
+    if train_file is not None:  # the settings the file's defaults chose, as the run used them
+        chosen = {name: config.format_value(config.value_of(experiment, name), name)
+                  for name in file_settings(experiment.task, *train_file)}
+    result = summary(experiment, identifier, histories, wall, evaluation, chosen)
     if args.json:
         print(json.dumps(result))
     else:

@@ -256,3 +256,33 @@ def command_download(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {str(path)[:80]}: {error.strerror or error}") from None
     print(path)
     return 0
+
+
+def summary(experiment: Any, identifier: str, histories: dict, wall: float,
+            evaluation: dict[str, float] | None = None, chosen: dict[str, str] | None = None) -> dict:
+    models = {}
+    for cell, history in histories.items():
+        models[cell] = {
+            "val_loss": history.final_val_loss(),
+            "val_metric": history.final_val_metric(),
+            "metric": history.metric,
+            "steps": len(history.steps),
+            "grad_ratio": history.median_grad_ratio(),
+            "status": history.status,
+        }
+        if history.best_step is not None:
+            models[cell]["best_step"] = history.best_step
+        if history.scores:
+            models[cell]["scores"] = history.final_scores()
+        if history.group_metric:
+            models[cell]["groups"] = history.final_group_metrics()
+        if history.confusion and len(history.confusion) <= 62:
+            models[cell]["per_class"] = history.per_class_accuracy()
+    status = combined_status(list(histories.values()))
+    result = {"run_id": identifier, "task": experiment.task, "status": status, "wall_seconds": round(wall, 3),
+              "models": models}
+    if evaluation is not None:
+        result["eval"] = evaluation
+    if chosen:
+        result["settings"] = chosen
+    return result

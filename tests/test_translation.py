@@ -213,7 +213,7 @@ def test_cli_trains_on_pairs_and_scores_another_file(tmp_path, capsys):
     for name, model in summary["models"].items():
         assert model["metric"] == "exact match" and 0 <= model["val_metric"] <= 1
         assert 0 <= model["scores"]["chrF"] <= 100 and model["steps"] == 20 and model["grad_ratio"] is not None
-        assert set(summary["eval"][name]) == {"exact", "chrf"}
+        assert set(summary["eval"][name]) == {"exact", "chrf", "bleu"}
 
 
 def test_cli_refuses_a_bad_pairs_file_in_one_line_before_training(tmp_path, capsys):

@@ -21,6 +21,8 @@ from core.tasks.experiment import Experiment
 from ui import plain, presets
 
 NOTICE_KEY = "url_notice"
+# Settings to apply on the next run, before the widgets exist (those an upload box chose for a file).
+PENDING_KEY = "pending_settings"
 # Settings that belong to the experiment but are rarely touched; they sit in an expander.
 ADVANCED = ("optimizer", "clip", "dropout", "forget_bias", "eval_every", "probe_every")
 
@@ -32,6 +34,13 @@ def check_url(task: str) -> None:
     the widgets then open on the clean values.
     """
     raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    pending = st.session_state.pop(PENDING_KEY, None) or {}
+    if pending:
+        # Bound widgets own their URL parameters: they open on these values and write them there.
+        chosen = config.from_params({**raw, **pending, "task": task})[0]
+        for key in pending:
+            value = config.value_of(chosen, key)
+            st.session_state[key] = list(value) if isinstance(value, tuple) else value
     signature = repr(sorted(raw.items()))
     if st.session_state.get("url_checked") == signature:
         return

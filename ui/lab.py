@@ -101,9 +101,10 @@ KEPT_KEY = "kept_uploads"
 
 
 def confirm_upload(notices: list[str], summary: str, label: str, key: str, content: Callable[[], bytes],
-                   format: str, uploaded: Any = None) -> None:
-    """What the importer said of a read file, and a button that keeps it and puts its key in the URL;
-    then the uploaded bytes are let go of (the kept copy is what the run reads)."""
+                   format: str, uploaded: Any = None, settings: dict[str, str] | None = None) -> None:
+    """What the importer said of a read file, and a button that keeps it and puts its key in the URL
+    (with `settings` that suit the file, applied on the next run); then the uploaded bytes are let go
+    of (the kept copy is what the run reads)."""
     plain.notes([*notices, summary])
     if st.button(label, key=key, icon=":material/check:"):
         kept = st.session_state.setdefault(KEPT_KEY, [])
@@ -114,13 +115,15 @@ def confirm_upload(notices: list[str], summary: str, label: str, key: str, conte
             return
         kept.append(saved)
         st.query_params["upload"] = saved
+        # The file's own settings, under those the address already holds (set by the visitor or a link).
+        st.session_state[form.PENDING_KEY] = {k: v for k, v in (settings or {}).items() if k not in st.query_params}
         upload_memory.release(uploaded)
         st.rerun()
 
 
 def file_box(experiment: Experiment, *, what: str, prompt: str, label: str, types: list[str], key: str,
              read: Callable[[bytes], tuple[list[str], str]], confirm: tuple[str, str], format: str,
-             note: str = "") -> None:
+             note: str = "", settings: Callable[[bytes], dict[str, str]] | None = None) -> None:
     """A lesson's upload box: the format in words, the uploader, what reading the file found (its
     notices and a one-line summary, from `read`) and a button that keeps it; a refused file's reason
     under its own name. `what` names the kept file ("the pairs") while no new file is chosen;
@@ -139,7 +142,8 @@ def file_box(experiment: Experiment, *, what: str, prompt: str, label: str, type
     except DataError as error:
         plain.error("{name}: {error}", name=uploaded.name, error=error, icon=":material/error:")
         return
-    confirm_upload(notices, summary, *confirm, lambda: content, format, uploaded)
+    confirm_upload(notices, summary, *confirm, lambda: content, format, uploaded,
+                   settings(content) if settings else None)
 
 
 def render(experiment: Experiment, parts: PageParts | None = None) -> None:

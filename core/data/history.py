@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+# Fields only some runs have, left out of the record while unset (see History.to_dict).
+OPTIONAL_FIELDS = ("best_step", "final")
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed")
 # Training runs in float32, whose largest finite value is about 3.4e38, so no number a run here
 # records is larger; a bigger one (or an integer past a float's range) can only come from an
@@ -50,9 +52,19 @@ class History:
     # Recorded every probe interval where the task has them: matrices by name, e.g. "attention",
     # the decoder's weights (target pieces x source pieces) on the first probe example.
     probe_maps: dict[str, list[list[list[float]]]] = field(default_factory=dict)
+    # Where a run keeps its best weights (TrainConfig.keep): the step they come from.
+    best_step: int | None = None
+    # Where the curves were measured on a sample of the validation split, or the best weights were
+    # kept: the kept weights scored on the whole split at the end ("loss", the metric's name, scores).
+    final: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return _finite_or_none(dataclasses.asdict(self))
+        record = dataclasses.asdict(self)
+        # Unset, they stay out of the record: runs that have neither keep the record they always had.
+        for name in OPTIONAL_FIELDS:
+            if not record[name]:
+                record.pop(name)
+        return _finite_or_none(record)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
@@ -71,12 +83,16 @@ class History:
         for name in ("steps", "wall_seconds", "train_loss", "grad_norm", "eval_steps", "val_loss",
                      "val_metric", "probe_steps"):
             _check_numbers(name, getattr(history, name))
-        for name in ("layer_grad_norms", "group_metric", "scores", "probe_maps"):
+        if history.best_step is not None and (isinstance(history.best_step, bool)
+                                              or not isinstance(history.best_step, int) or history.best_step < 0):
+            raise ValueError("best_step must be a whole number from 0 up")
+        for name in ("layer_grad_norms", "group_metric", "scores", "probe_maps", "final"):
             if not isinstance(getattr(history, name), dict):
                 raise ValueError(f"{name} must be an object")
         for name, values in [*history.layer_grad_norms.items(), *history.group_metric.items(),
                              *history.scores.items()]:
             _check_numbers(name, values)
+        _check_numbers("final", list(history.final.values()))
         for name, matrices in history.probe_maps.items():
             if not isinstance(matrices, list) or not all(isinstance(matrix, list) for matrix in matrices):
                 raise ValueError(f"{name} must be a list of matrices")
@@ -99,13 +115,19 @@ class History:
 
     # Convenience readings used by the CLI, the charts and the explanations.
     def final_val_loss(self) -> float | None:
+        if "loss" in self.final:
+            return self.final["loss"]
         return self.val_loss[-1] if self.val_loss else None
 
     def final_val_metric(self) -> float | None:
+        """The kept weights' metric on the whole validation split, else the latest evaluation's."""
+        if self.metric in self.final:
+            return self.final[self.metric]
         return self.val_metric[-1] if self.val_metric else None
 
     def final_scores(self) -> dict[str, float]:
-        return {name: values[-1] for name, values in self.scores.items() if values}
+        latest = {name: values[-1] for name, values in self.scores.items() if values}
+        return {name: self.final.get(name, value) for name, value in latest.items()}
 
     def final_group_metrics(self) -> dict[str, float]:
         return {name: values[-1] for name, values in self.group_metric.items() if values}
@@ -153,7 +175,8 @@ def check_readable(history: History) -> None:
     MAX_MAGNITUDE, each gradient probe a non-empty map of non-empty lists, a square confusion matrix.
     Run on every stored run as it is loaded, so a damaged row is skipped instead of breaking a page."""
     series = [history.steps, history.wall_seconds, history.train_loss, history.grad_norm, history.eval_steps,
-              history.val_loss, history.val_metric, history.probe_steps, *history.layer_grad_norms.values(),
+              history.val_loss, history.val_metric, history.probe_steps, list(history.final.values()),
+              *history.layer_grad_norms.values(),
               *history.scores.values(), *history.group_metric.values(), *history.confusion,
               *(row for matrices in history.probe_maps.values() for matrix in matrices for row in matrix)]
     for probe in history.grad_through_time:

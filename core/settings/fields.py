@@ -33,6 +33,7 @@ def setting(
     pattern: str | None = None,
     sources: tuple[str, ...] | None = None,
     reading: bool = False,
+    quiet: bool = False,
 ) -> Any:
     """A dataclass field whose metadata carries what the UI, the URL and the CLI must agree on."""
     metadata = {
@@ -52,6 +53,9 @@ def setting(
         # Changes only how a trained model is read (a decoder's beam width), not what a run trains or
         # measures while training: runs differing only here are one stored run, read again at once.
         "reading": reading,
+        # Left out of links and run ids while at its default: a setting added after runs were stored
+        # leaves their ids (and the links that open them) as they were.
+        "quiet": quiet,
     }
     return field(default=default, metadata=metadata)
 

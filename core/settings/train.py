@@ -35,6 +35,16 @@ class TrainConfig:
     probe_every: int = setting(
         50, low=5, high=500, label="Probe every", help="Steps between gradient-through-time probes.",
     )
+    schedule: str = setting(
+        "constant", choices=("constant", "cosine"), label="Learning-rate schedule", quiet=True,
+        help="Constant, or a short warm-up then a cosine decay to nearly zero by the last step (the default for "
+             "files of sentence pairs: large steps early, fine ones at the end).",
+    )
+    keep: str = setting(
+        "last", choices=("last", "best"), label="Keep weights", quiet=True,
+        help="The weights after the last step, or those of the evaluation that scored best (the task's main "
+             "validation score, chrF for a translation): early stopping without cutting the curves short.",
+    )
     parent: str = setting(
         "", pattern=RUN_ID, label="Continues run",
         help="The stored run this one continues from its weights, optimizer state and random streams (set "

@@ -44,6 +44,14 @@ class TaskData:
     info: dict[str, Any] = field(default_factory=dict)
     # Builds each model, scores it and takes extra probe readings (see core/nn/problems.py).
     problem: Any = None
+    # Training batches of similar lengths, each cut to its longest example (core/training/regime.py),
+    # for data whose lengths vary a lot; otherwise batches are drawn at random and keep the full width.
+    bucketed: bool = False
+    # Evaluations during training read the first `val_sample` validation examples (0: all of them);
+    # the kept weights are scored on the whole split once at the end.
+    val_sample: int = 0
+    # The score whose best evaluation a run keeping its best weights keeps ("" : the headline metric).
+    best_by: str = ""
 
     def __post_init__(self) -> None:
         if self.problem is None:
@@ -55,7 +63,15 @@ class TaskData:
         """The training examples at `index` as (inputs, targets, lengths)."""
         lengths = self.train_lengths[index] if self.train_lengths is not None else None
         index = index.to(self.train_inputs.device)
-        return self.train_inputs[index], self.train_targets[index], lengths
+        inputs, targets = self.train_inputs[index], self.train_targets[index]
+        if self.bucketed and lengths is not None:
+            # Cut the batch to its own longest input and target: the padding past them is never read.
+            inputs = inputs[:, : int(lengths.max())]
+            if self.per_step:  # one label per input step: the same cut
+                targets = targets[:, : inputs.shape[1]]
+            elif targets.dim() == 2:  # a decoder's targets: cut to the longest
+                targets = targets[:, : int((targets != -100).sum(dim=1).max())]
+        return inputs, targets, lengths
 
     def to(self, device: torch.device) -> TaskData:
         moved = {}

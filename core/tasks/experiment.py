@@ -107,6 +107,8 @@ def to_params(experiment: Experiment) -> dict[str, str | list[str]]:
         value = _read(experiment, section, name)
         if spec.metadata["pattern"] is not None and not value:
             continue  # an unset key stays out of links
+        if spec.metadata.get("quiet") and value == spec.default:
+            continue  # a later setting at its default keeps older runs' ids
         params[name] = format_value(value, name)
     return params
 

@@ -46,6 +46,8 @@ class FileFormats:
     encode: Callable[[TaskData, object], tuple]
     # The rule a file must meet to be trained on; classifiers need enough samples of two classes.
     check: Callable[[object], object] = check_training_file
+    # Settings (as a link writes them) that suit training on this read file; the user's own win.
+    defaults: Callable[[object], Mapping[str, str]] = lambda dataset: {}
 
 
 def later(module: str, name: str) -> Callable[..., Any]:

@@ -87,6 +87,13 @@ def check_training_file(name: str, dataset):
     return task(name).files.check(dataset)
 
 
+def file_defaults(name: str, dataset) -> dict[str, str]:
+    """The settings that suit training on a read file (a translation file's epochs, vocabulary and
+    model size), as a link writes them; the command line, the upload box and presets apply them
+    under the user's own."""
+    return dict(task(name).files.defaults(dataset))
+
+
 def encode_file(name: str, data: TaskData, dataset) -> tuple:
     """(inputs, targets, lengths) of a read file, encoded as the trained run's data was."""
     return task(name).files.encode(data, dataset)

@@ -22,6 +22,7 @@ from core.settings import environment
 from core.tasks.base import TaskData
 from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import build_task
+from core.training.regime import BestWeights, LengthBuckets, example_lengths, lr_factor
 
 # A running loss this many times above where it started is treated as divergence.
 EXPLOSION_FACTOR = 4.0
@@ -67,6 +68,10 @@ class Trainer:
         self.elapsed = 0.0
         self.baseline_loss = math.log(max(data.num_classes, 2))
         self.recent_losses: list[float] = []
+        self.buckets = (LengthBuckets(example_lengths(data.train_lengths, data.train_targets),
+                                      self.settings.batch_size, experiment.seed)
+                        if data.bucketed else None)
+        self.best = BestWeights() if self.settings.keep == "best" else None
 
     @property
     def cell(self) -> str:
@@ -86,7 +91,7 @@ class Trainer:
             return
         started = time.perf_counter()
         step = self.step_count + 1
-        inputs, targets, lengths = self._batch()
+        inputs, targets, lengths = self._batch(step)
         self.model.train()
         # The training step needs only the loss; the task's metrics are measured at evaluation.
         loss = sequence_loss(self.model(inputs, lengths, targets), targets)
@@ -100,6 +105,9 @@ class Trainer:
         loss_value = float(loss.detach())
         diverged = self._divergence(loss_value, total_norm, step)
         if not diverged:
+            if self.settings.schedule != "constant":
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self.settings.lr * lr_factor(self.settings.schedule, step, self.total_steps)
             self.optimizer.step()
         self.elapsed += time.perf_counter() - started
         self._record(step, loss_value, total_norm, group_norms)
@@ -112,13 +120,16 @@ class Trainer:
         if step % self.settings.probe_every == 0 or last or step == 1:
             self.probe(step)
         if last:
+            self.finish()
             self.history.status = "finished"
 
     def stop(self, reason: str) -> None:
         if not self.done:
             self.history.status, self.history.message = "stopped", reason
 
-    def _batch(self):
+    def _batch(self, step: int):
+        if self.buckets is not None:
+            return self.data.batch(self.buckets.indices(step))
         size = self.data.train_targets.shape[0]
         index = torch.randint(0, size, (self.settings.batch_size,), generator=self.batch_generator)
         return self.data.batch(index)
@@ -154,7 +165,10 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, step: int) -> None:
         """The task's validation measurements, appended to the history."""
-        evaluation = self.data.problem.evaluate(self.model, self.data)
+        sample = self.data.val_sample
+        # Only a task that reads a sample takes the limit (the translation task, for a file of pairs).
+        evaluation = (self.data.problem.evaluate(self.model, self.data, sample) if sample else
+                      self.data.problem.evaluate(self.model, self.data))
         history = self.history
         history.eval_steps.append(step)
         history.val_loss.append(evaluation.loss)
@@ -165,6 +179,20 @@ class Trainer:
             history.group_metric.setdefault(name, []).append(value)
         if evaluation.confusion is not None:
             history.confusion = evaluation.confusion
+        if self.best is not None:
+            best_by = self.data.best_by
+            self.best.offer(self.model, evaluation.scores.get(best_by) if best_by else evaluation.metric, step)
+
+    @torch.no_grad()
+    def finish(self) -> None:
+        """At the last step: put the best weights back (if kept) and score the kept weights on the whole
+        validation split when the curves read only a sample of it or the weights are not the last ones."""
+        if self.best is not None:
+            self.history.best_step = self.best.restore(self.model)
+        if self.best is None and not self.data.val_sample:
+            return
+        evaluation = self.data.problem.evaluate(self.model, self.data)
+        self.history.final = {"loss": evaluation.loss, self.history.metric: evaluation.metric, **evaluation.scores}
 
     def probe(self, step: int) -> None:
         data = self.data

@@ -12,9 +12,9 @@ from core.report.order import numeric_order
 from core.store import runs
 from core.tasks.base import DataError, TaskData
 from core.tasks.experiment import Experiment, model_names
-from core.tasks.registry import check_training_file
+from core.tasks.registry import check_training_file, file_defaults
 from core.tasks.translation import data as translation
-from core.tasks.translation import pair_files
+from core.tasks.translation import pair_files, sizing
 from core.tasks.translation.explanation import translation_lines
 from ui import charts, figures, lab, lab_status, plain, reading
 from ui.services import task_data
@@ -41,6 +41,8 @@ def data_panel(experiment: Experiment) -> TaskData | None:
                        "anything.", train=info["train_size"], val=info["val_size"],
                        vocabulary=vocabulary, copy=info["copy_chrf"])
         plain.notes(info["notices"])
+        if experiment.task_config.source in pair_files.PAIR_FILES:
+            chosen_settings(experiment, info["train_size"])
         if info["attributed"]:
             plain.caption("{count:,} pairs carry an attribution, which travels with them, e.g. “{example}”.",
                           count=info["attributed"], example=info["attribution_example"][:160])
@@ -61,7 +63,22 @@ def upload_box(experiment: Experiment) -> None:
     lab.file_box(experiment, what="the pairs", prompt="**Your pairs**: a UTF-8 text file with one pair per line, "
                  "`source<TAB>target`, optionally followed by a tab and an attribution (the Tatoeba / Anki layout).",
                  note=pair_files.PAIR_SOURCES_NOTE, label="Upload sentence pairs", types=["tsv", "txt"],
-                 key="pairs_file", read=read, confirm=("Train on these pairs", "use_pairs"), format="tsv")
+                 key="pairs_file", read=read, confirm=("Train on these pairs", "use_pairs"), format="tsv",
+                 settings=lambda content: file_defaults("translation", translation.read_file("tsv", content)))
+
+
+def chosen_settings(experiment: Experiment, train_pairs: int) -> None:
+    """How long and how big this run trains, in the terms a file of pairs is sized by: epochs of its
+    pairs, pieces, model size and schedule; all of them ordinary settings in the sidebar."""
+    train, task = experiment.train, experiment.task_config
+    epochs = sizing.epochs_of(train.steps, train.batch_size, train_pairs)
+    kept = "the weights of the evaluation with the best chrF" if train.keep == "best" else "the last weights"
+    plain.caption("Training: **{epochs:.1f} epochs** of {pairs:,} pairs ({steps:,} steps of {batch}), batches of "
+                  "similar lengths; learning rate {lr:g}, {schedule}; hidden size {hidden}, embeddings of {embedding}; "
+                  "keeps {kept}. A file of this size gets these by default (they grow with the file), and each one "
+                  "is a setting in the sidebar.", epochs=epochs, pairs=train_pairs, steps=train.steps,
+                  batch=train.batch_size, lr=train.lr, schedule="decaying on a cosine" if train.schedule == "cosine"
+                  else "constant", hidden=experiment.model.hidden_size, embedding=task.embedding_size, kept=kept)
 
 
 def _example(experiment: Experiment, data: TaskData) -> str:
@@ -147,10 +164,43 @@ def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     if not models:
         st.caption(lab_status.WEIGHTS_NEEDED)
         return
+    kept_weights(data, stored)
     beam_scores(experiment, data, models, stored)
     type_a_phrase(experiment, data, models)
+    examples_over_training(data, [stored.histories[name] for name in models])
     learned_alignment(data, [stored.histories[name] for name in models])
     common_errors(data, models, stored.run_id)
+
+
+def kept_weights(data: TaskData, stored: runs.StoredRun) -> None:
+    """Which step's weights each model kept, and their scores on the whole validation split."""
+    rows = [{"model": model_label(name), "weights of step": history.best_step or len(history.steps),
+             "exact": f"{100 * history.final['exact match']:.1f}%", "chrF": round(history.final["chrF"], 1),
+             "BLEU": round(history.final["BLEU"], 1) if "BLEU" in history.final else None}
+            for name, history in stored.histories.items() if "chrF" in history.final]
+    if not rows:
+        return
+    plain.markdown("**The kept weights on all {count:,} validation pairs** (the curves read a fixed sample of "
+                   "{sample:,} of them while training; each model keeps the weights of its evaluation with the best "
+                   "chrF):", count=int(data.val_targets.shape[0]), sample=data.val_sample)
+    plain.table(pd.DataFrame(rows), hide_index=True)
+
+
+def examples_over_training(data: TaskData, histories: list[History]) -> None:
+    """A few validation sentences as each model wrote them at each probe: translation being learned."""
+    shown = [history for history in histories if history.probe_maps.get("examples")]
+    if not shown:
+        return
+    st.subheader("Translations being learned")
+    sources, references = data.info["val_sources"], data.info["val_references"]
+    index = st.selectbox("Validation sentence", range(len(shown[0].probe_maps["examples"][0])),
+                         format_func=lambda i: f"“{sources[i]}” → “{references[i]}”", key="examples_sentence")
+    rows = {}
+    for history in shown:
+        for step, written in zip(history.probe_steps, history.probe_maps["examples"]):
+            rows.setdefault(step, {"step": step})[model_label(history.cell)] = \
+                data.codec.decode([int(token) for token in written[index]]) if index < len(written) else ""
+    plain.table(pd.DataFrame([rows[step] for step in sorted(rows)]), hide_index=True)
 
 
 def type_a_phrase(experiment: Experiment, data: TaskData, models: dict) -> None:

@@ -45,5 +45,6 @@ TASK = Task(
     model_names=model_names,
     files=FileFormats(formats=FORMATS, read=later(DATA, "read_file"),
                       encode=later(DATA, "encode_file"),
-                      check=later(DATA, "check_training_file")),
+                      check=later(DATA, "check_training_file"),
+                      defaults=later("core.tasks.translation.sizing", "defaults_for")),
 )

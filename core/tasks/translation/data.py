@@ -15,7 +15,6 @@ bench/translation_bench.py: the attention model passes 0.95 exact match by step 
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 import torch
@@ -31,9 +30,11 @@ from core.tasks.translation import pair_files, phrases
 from core.tasks.translation.config import FORMATS, TranslationTaskConfig
 
 VAL_SIZE = 200
-UPLOAD_VAL_SHARE = 0.1
-UPLOAD_VAL_LIMIT = 1000
 PROBE_SIZE = 32
+# Validation sentences whose translations are recorded at each probe, to show them improving.
+EXAMPLES = 3
+# Validation pairs of a file decoded at each evaluation during training (all of them at the end).
+VAL_SAMPLE = 200
 # Longer texts are cut to this many pieces: the demo's models are small and train live.
 MAX_PIECES = 40
 IGNORED = -100
@@ -41,7 +42,7 @@ IGNORED = -100
 # "und", "zwanzig") generalise to unseen numbers far better than 400 whole-word pieces (with 400, the
 # attention model ended at 0.82 exact match after 1500 steps; with 120 it passed 0.95 by step 300).
 # Sentences need far more pieces, or 40 pieces would not hold a short sentence.
-AUTOMATIC_VOCABULARY = {"numbers": 120, "dates": 400, "upload": 4000}
+AUTOMATIC_VOCABULARY = {"numbers": 120, "dates": 400, "sentences": 2000, "upload": 4000}
 # Both sides keep their case and spacing: the decoder writes "3. März 1999" as a reader expects it,
 # and exact match and chrF compare that same text with the reference (tidied quotes and spaces only).
 TEXT_FORM = "written"
@@ -49,6 +50,8 @@ SOURCE_NOTES = {
     "numbers": "number words written by num2words 0.5.14 (LGPL-2.1)",
     "dates": "dates, quantities and prices written by CLDR's rules through Babel 2.18 (BSD; CLDR data under "
              "the Unicode licence)",
+    "sentences": "short everyday English-German sentences from the Tatoeba Project (tatoeba.org, CC-BY 2.0 FR), "
+                 "by way of manythings.org/anki",
 }
 
 
@@ -108,6 +111,15 @@ def counted_by_group(flags: list[bool], groups: dict[str, torch.Tensor]) -> dict
             for name, mask in groups.items()}
 
 
+def bleu(hypotheses: list[str], references: list[str]) -> float:
+    """Corpus BLEU (0-100) by sacrebleu with its standard 13a tokenisation, beside chrF as papers report it."""
+    from sacrebleu.metrics import BLEU
+
+    if not hypotheses:
+        return 0.0
+    return float(BLEU().corpus_score(hypotheses, [references]).score)
+
+
 def sentence_chrf(hypothesis: str, reference: str) -> float:
     from sacrebleu.metrics import CHRF
 
@@ -121,6 +133,10 @@ class Translation:
     teacher_forcing: float
     beam_width: int
     max_length: int
+    # Real sentences: BLEU beside chrF at each evaluation (on one- to three-word number phrases it
+    # says little) and a few validation sentences decoded at each probe. Number runs keep the record
+    # they always had.
+    sentences: bool = False
 
     def build_model(self, data: TaskData, name: str, config: ModelConfig, seed: int) -> Seq2Seq:
         cell, _, attention = name.partition(VARIANT_MARK)
@@ -149,16 +165,24 @@ class Translation:
                   lengths: torch.Tensor | None, width: int | None = None) -> list[str]:
         return [codec.decode(best[0].tokens) for best in self.decode(model, inputs, lengths, width)]
 
-    def evaluate(self, model: nn.Module, data: TaskData) -> Evaluation:
-        """Validation loss, exact match of the decoded text, chrF, and exact match per group."""
+    def evaluate(self, model: nn.Module, data: TaskData, limit: int | None = None) -> Evaluation:
+        """Validation loss, exact match of the decoded text, chrF (and BLEU), and exact match per group,
+        on the first `limit` validation pairs (None: all of them)."""
+        part = slice(0, limit)
+        lengths = data.val_lengths[part] if data.val_lengths is not None else None
         # The trainer's own batched evaluation gives the teacher-forced loss per target piece.
-        loss, _ = evaluate_model(model, data.val_inputs, data.val_targets, data.val_lengths)
+        loss, _ = evaluate_model(model, data.val_inputs[part], data.val_targets[part], lengths)
         # Greedy, whatever the beam width: a run's curves must not depend on a setting that only
         # reads the trained model (core/settings/fields.py `reading`); the page re-decodes with the beam.
-        hits, exact, chrf_score = self.validation_scores(model, data, width=1)
-        groups = {name: count / max(total, 1)
-                  for name, (count, total) in counted_by_group(hits, data.val_groups).items()}
-        return Evaluation(loss, exact, scores={"chrF": chrf_score}, groups=groups)
+        hypotheses = self.translate(model, data.codec, data.val_inputs[part], lengths, 1)
+        references = data.info["val_references"][part]
+        hits = exact_matches(hypotheses, references)
+        masks = {name: mask[part] for name, mask in data.val_groups.items()}
+        groups = {name: count / max(total, 1) for name, (count, total) in counted_by_group(hits, masks).items()}
+        scores = {"chrF": chrf(hypotheses, references)}
+        if self.sentences:
+            scores["BLEU"] = bleu(hypotheses, references)
+        return Evaluation(loss, sum(hits) / max(len(hits), 1), scores=scores, groups=groups)
 
     def validation_scores(self, model: nn.Module, data: TaskData, width: int) -> tuple[list[bool], float, float]:
         """Each validation pair's exact hit, exact match and chrF, decoded with `width` hypotheses."""
@@ -173,11 +197,20 @@ class Translation:
         hypotheses = self.translate(model, data.codec, inputs, lengths)
         wanted = [tokens.normalise(text, TEXT_FORM) for text in dataset.targets]
         hits = exact_matches(hypotheses, wanted)
-        return {"exact": sum(hits) / max(len(hits), 1), "chrf": chrf(hypotheses, wanted)}
+        return {"exact": sum(hits) / max(len(hits), 1), "chrf": chrf(hypotheses, wanted),
+                "bleu": bleu(hypotheses, wanted)}
 
     @torch.no_grad()
     def probe_maps(self, model: nn.Module, data: TaskData) -> dict[str, list[list[float]]]:
-        """The attention of the first probe example (target pieces x source pieces), teacher forced."""
+        """The attention of the first probe example (target pieces x source pieces), teacher forced; for
+        real sentences also the pieces the model writes for the first EXAMPLES validation sentences."""
+        maps = self._attention_map(model, data)
+        if self.sentences:
+            written = self.decode(model, data.probe_inputs[:EXAMPLES], data.probe_lengths[:EXAMPLES], width=1)
+            maps["examples"] = [[float(token) for token in best[0].tokens] for best in written]
+        return maps
+
+    def _attention_map(self, model: nn.Module, data: TaskData) -> dict[str, list[list[float]]]:
         source_length = int(data.probe_lengths[0])
         target_length = int((data.probe_targets[0] != IGNORED).sum())
         with evaluating(model):
@@ -214,30 +247,6 @@ def encode_file(data: TaskData, pairs: phrases.Pairs) -> tuple[torch.Tensor, tor
     return inputs, data.codec.encode_targets(pairs.targets), lengths
 
 
-def _upload_splits(config: TranslationTaskConfig, seed: int) -> tuple[phrases.Pairs, phrases.Pairs]:
-    """The user's pairs shuffled with the seed: a tenth (at most 1,000) for validation, the rest to train."""
-    if not config.upload:
-        raise DataError("Upload a file of sentence pairs first.")
-    from core.data import uploads  # only uploads need the upload store
-
-    format, content = uploads.load(config.upload)
-    pairs = read_file(format, content)
-    order = list(range(len(pairs)))
-    random.Random(seed).shuffle(order)
-    val_count = min(UPLOAD_VAL_LIMIT, max(1, round(UPLOAD_VAL_SHARE * len(order))))
-    notices = list(pairs.notices)
-    train_index = order[val_count:]
-    if len(train_index) > config.train_size:
-        notices.append(f"Trained on {config.train_size:,} of {len(train_index):,} training pairs (seed {seed}).")
-        train_index = train_index[: config.train_size]
-
-    def subset(indices: list[int], notes: list[str]) -> phrases.Pairs:
-        return phrases.Pairs([pairs.sources[i] for i in indices], [pairs.targets[i] for i in indices],
-                             [pairs.groups[i] for i in indices], [pairs.attributions[i] for i in indices], notes)
-
-    return subset(train_index, notices), subset(sorted(order[:val_count]), [])
-
-
 def splits(config: TranslationTaskConfig, seed: int) -> tuple[phrases.Pairs, phrases.Pairs]:
     """Training and validation pairs of the configured source (disjoint)."""
     if config.source == "numbers":
@@ -246,8 +255,8 @@ def splits(config: TranslationTaskConfig, seed: int) -> tuple[phrases.Pairs, phr
     if config.source == "dates":
         return phrases.date_splits(config.source_language, config.target_language, config.train_size,
                                    VAL_SIZE, seed)
-    if config.source == "upload":
-        return _upload_splits(config, seed)
+    if config.source in pair_files.PAIR_FILES:
+        return pair_files.file_splits(config, seed)
     raise DataError(f"Unknown source {config.source!r}; choose numbers, dates or upload.")
 
 
@@ -299,7 +308,9 @@ def build(config: TranslationTaskConfig, seed: int) -> TaskData:
         "attributed": len(attributions), "attribution_example": attributions[0] if attributions else "",
     }
     probe = slice(0, min(PROBE_SIZE, len(val)))
-    problem = Translation(config.teacher_forcing, config.beam_width, max_length=min(2 * longest + 2, 2 * MAX_PIECES))
+    pairs_file = config.source in pair_files.PAIR_FILES
+    problem = Translation(config.teacher_forcing, config.beam_width, max_length=min(2 * longest + 2, 2 * MAX_PIECES),
+                          sentences=pairs_file)
     return TaskData(
         train_inputs=train_inputs, train_targets=train_targets,
         val_inputs=val_inputs, val_targets=val_targets,
@@ -308,4 +319,8 @@ def build(config: TranslationTaskConfig, seed: int) -> TaskData:
         position_label="source pieces back from the end", vocab_size=codec.source.vocab_size,
         train_lengths=train_lengths, val_lengths=val_lengths, probe_lengths=val_lengths[probe],
         val_groups=_group_masks(val.groups), codec=codec, info=info, problem=problem,
+        # Real sentences vary in length, and decoding all of a file's validation pairs at every
+        # evaluation would cost more than the training between: buckets, a fixed sample, best chrF kept.
+        bucketed=pairs_file, val_sample=min(VAL_SAMPLE, len(val)) if pairs_file else 0,
+        best_by="chrF" if pairs_file else "",
     )

@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 
 from core.data.errors import DataError
 from core.data.tables import _size as size_text
 from core.data.tables import counted, decode
-from core.tasks.translation.config import LANGUAGES
+from core.tasks.translation.config import LANGUAGES, TranslationTaskConfig
 from core.tasks.translation.phrases import LANGUAGE_NAMES, Pairs
 
+# Files of real sentence pairs: the user's upload, or the pairs shipped with the app.
+PAIR_FILES = ("sentences", "upload")
+SHIPPED_PAIRS = Path(__file__).resolve().parent / "sentences" / "eng-deu.tsv"
+# A file's validation pairs: a tenth of it, at most this many.
+UPLOAD_VAL_SHARE = 0.1
+UPLOAD_VAL_LIMIT = 1000
 MAX_BYTES = 50 * 1024 * 1024  # a whole Anki file from manythings.org fits
 MAX_PAIRS = 20_000
 MIN_PAIRS = 50
@@ -156,3 +163,37 @@ def read_pairs(content: bytes, max_bytes: int = MAX_BYTES, max_pairs: int = MAX_
     return Pairs(sources=[row[0] for row in unique], targets=[row[1] for row in unique],
                  groups=[length_group(row[0]) for row in unique], attributions=[row[2] for row in unique],
                  notices=notices)
+
+
+def _file_pairs(config: TranslationTaskConfig) -> Pairs:
+    """The pairs of the shipped file or of the user's upload."""
+    if config.source == "sentences":
+        return read_pairs(SHIPPED_PAIRS.read_bytes())
+    if not config.upload:
+        raise DataError("Upload a file of sentence pairs first.")
+    from core.data import uploads  # only uploads need the upload store
+
+    format, content = uploads.load(config.upload)
+    if format != "tsv":
+        raise DataError(f"The kept upload is a {format!r} file; the translation task reads tsv files.")
+    return read_pairs(content)
+
+
+def file_splits(config: TranslationTaskConfig, seed: int) -> tuple[Pairs, Pairs]:
+    """The file's pairs shuffled with the seed: a tenth (at most 1,000) for validation, the rest to train."""
+    pairs = _file_pairs(config)
+    order = list(range(len(pairs)))
+    random.Random(seed).shuffle(order)
+    val_count = min(UPLOAD_VAL_LIMIT, max(1, round(UPLOAD_VAL_SHARE * len(order))))
+    notices = list(pairs.notices)
+    train_index = order[val_count:]
+    if len(train_index) > config.train_size:
+        notices.append(f"Trained on {config.train_size:,} of {len(train_index):,} training pairs (seed {seed}).")
+        train_index = train_index[: config.train_size]
+
+    def subset(indices: list[int], notes: list[str]) -> Pairs:
+        return Pairs([pairs.sources[i] for i in indices], [pairs.targets[i] for i in indices],
+                     [pairs.groups[i] for i in indices], [pairs.attributions[i] for i in indices], notes)
+
+    # In shuffled order: the first pairs (the probe, the sample read during training) are a random few.
+    return subset(train_index, notices), subset(order[:val_count], [])

@@ -1,6 +1,7 @@
 """The translation lesson's presets: share links shown on the home page and on its own page."""
 
 from core.tasks.record import Preset
+from core.tasks.translation.sizing import SHIPPED_PAIR_COUNT, pair_file_settings
 
 PRESETS = (
     Preset("translation", "Number words: why attention",
@@ -17,4 +18,11 @@ PRESETS = (
            "“April 20, 2062” → “20. April 2062”, “12.5 kilometers” → “12,5 Kilometer”: CLDR's own rules, "
            "with a GRU encoder read in both directions.",
            {"cells": ["BiGRU"], "source": "dates", "target_language": "de", "attention": ["none", "additive"]}),
+    Preset("translation", "Sentences",
+           "Real everyday sentences, not generated ones: 16,000 short English–German pairs from Tatoeba "
+           "(“I'm not going anywhere today.”). The settings a file of this size gets (epochs, vocabulary, "
+           "model size, a decaying learning rate, the best weights kept by chrF); a few minutes of training, "
+           "then type your own sentence.",
+           {"cells": ["LSTM"], "source": "sentences", "attention": ["none", "additive"],
+            **pair_file_settings(SHIPPED_PAIR_COUNT)}),
 )
