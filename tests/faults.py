@@ -74,7 +74,7 @@ def long_step(entered, limit: float) -> None:
     def step(trainer):
         if trainer.step_count:
             entered.set()
-        inputs, targets, lengths = trainer._batch()
+        inputs, targets, lengths = trainer._batch(trainer.step_count + 1)
         end = time.monotonic() + (limit if trainer.step_count else 2 * SHORT_STEP_SECONDS)
         while time.monotonic() < end:
             trainer.model(inputs, lengths, targets)
