@@ -12,7 +12,7 @@ from core.store import runs
 from core.tasks.base import DataError
 from core.tasks.experiment import Experiment
 from ui import plain
-from ui.services import run_store, task_data
+from ui.services import run_store, view_data
 
 
 def download_button(experiment: Experiment, stored: runs.StoredRun) -> None:
@@ -22,7 +22,7 @@ def download_button(experiment: Experiment, stored: runs.StoredRun) -> None:
     if not store.has_weights(stored.run_id):
         return
     try:
-        data = task_data(experiment)
+        data = view_data(experiment)
         reader(experiment, data)  # refuses, before any button, a lesson whose input cannot be described
     except DataError:
         return
