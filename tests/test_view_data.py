@@ -10,12 +10,21 @@ data depends on.
 
 from __future__ import annotations
 
+import gc
+import inspect
+import io
+import weakref
+import zipfile
+
+import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
 from core.export.model_zip import model_files
 from core.report.analysis import trace_example
+from core.store.records import StoredRun
 from core.tasks import experiment as config
+from core.tasks.base import TaskData
 from core.tasks.memory import data as memory_data
 from core.tasks.registry import build_task, build_views
 from core.training.trainer import prepare, run_interleaved
@@ -77,6 +86,18 @@ def test_runs_that_differ_only_in_their_models_share_one_copy_of_the_data():
     assert services.view_data(small) is not services.view_data(experiment_of(seed="7"))
 
 
+def open_run(experiment) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    app.switch_page("pages/memory_lab.py")
+    for key, value in config.to_params(experiment).items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, app.exception
+    assert any("Loaded finished run" in message.value for message in app.success)
+    return app
+
+
 def test_opening_a_stored_finished_run_builds_no_training_examples(monkeypatch):
     # A seed no other test builds data for, so neither cache holds this run's data yet.
     experiment = experiment_of(seed="80818")
@@ -89,14 +110,7 @@ def test_opening_a_stored_finished_run_builds_no_training_examples(monkeypatch):
         return original(task_config, count, seed)
 
     monkeypatch.setattr(memory_data, "make_sequences", counting)
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page("pages/memory_lab.py")
-    for key, value in config.to_params(experiment).items():
-        app.query_params[key] = value
-    app.run()
-    assert not app.exception, app.exception
-    assert any("Loaded finished run" in message.value for message in app.success)
+    app = open_run(experiment)
     # The views that read examples are drawn: looking inside one of the 512 validation examples and
     # the model download...
     [example] = [box for box in app.number_input if box.label == "Validation example"]
@@ -105,3 +119,33 @@ def test_opening_a_stored_finished_run_builds_no_training_examples(monkeypatch):
     # ...from the validation and probe examples alone: no training sequences were generated.
     assert made and memory_data.TRAIN_SIZE not in made
     assert sorted(set(made)) == [memory_data.PROBE_SIZE, memory_data.VAL_SIZE]
+
+
+def test_an_open_tabs_downloads_hold_neither_the_run_nor_its_data(monkeypatch):
+    """Streamlit keeps a download button's function while the tab is open: one holding the run's
+    data kept every open tab's data alive, however small the server's cache (bench/session_memory.py)."""
+    experiment = experiment_of(seed="80819")
+    run_id = stored_run(experiment)
+    kept = {}
+    original = st.download_button
+
+    def keeping(label, data, *args, **kwargs):
+        if callable(data):
+            kept[label] = data  # as the server's media file manager keeps it for the open tab
+        return original(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", keeping)
+    open_run(experiment)
+    assert {"Report (one HTML file)", "Model (zip to predict with)"} <= set(kept)
+    holding = [(label, type(value).__name__) for label, function in kept.items()
+               for value in inspect.getclosurevars(function).nonlocals.values() if isinstance(value, TaskData | StoredRun)]
+    assert not holding
+    data = weakref.ref(services.view_data(experiment))
+    services._view_data.clear()
+    services._task_data.clear()
+    gc.collect()
+    assert data() is None, "an open tab's download keeps the run's data alive after the cache let it go"
+    # Pressed later, the buttons still make the run's files, reading the run and its data again.
+    files = zipfile.ZipFile(io.BytesIO(kept["Model (zip to predict with)"]())).namelist()
+    assert any(name.endswith("predict.py") for name in files)
+    assert run_id in kept["Report (one HTML file)"]().decode()
