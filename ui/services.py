@@ -24,7 +24,7 @@ from core.tasks.registry import build_task, build_views, task
 
 # Finished runs' views hold a small part of their data (an eighth of it for the memory lab); a
 # class whose students each open a different run keeps this many, the rest built again if reopened.
-VIEW_DATA_ENTRIES = 12
+VIEW_DATA_ENTRIES = 6
 
 
 @st.cache_resource(show_spinner=False)
