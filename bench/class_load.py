@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, button, progress_text, start_app  # noqa: E402
 from load import POLL_SECONDS, cpu_seconds, note_errors, rows_of, text_if_shown  # noqa: E402
-from server_memory import Sampler  # noqa: E402
+from server_memory import Sampler, resident_megabytes  # noqa: E402
 
 from core.store import runs  # noqa: E402
 from core.tasks import experiment as config  # noqa: E402
@@ -128,6 +128,16 @@ def join_all(browser, server, student_link: str, count: int) -> list[Student]:
     return students
 
 
+def seconds_apart(readings: list[tuple[float, float]]) -> list[list[float]]:
+    """The sampler's readings thinned to one a second: [seconds, MB]."""
+    kept, last = [], -1.0
+    for seconds, megabytes in readings:
+        if seconds - last >= 1.0:
+            kept.append([round(seconds, 1), round(megabytes, 1)])
+            last = seconds
+    return kept
+
+
 def run_class(browser, count: int, spread: float, timeout: float) -> dict:
     server = start_app(Path(tempfile.mkdtemp(prefix="rnn-class-")), max_jobs=1, extra_env=hosted_profile(count))
     pid = server.process.pid
@@ -136,6 +146,7 @@ def run_class(browser, count: int, spread: float, timeout: float) -> dict:
         student_link, teacher_link = start_class(teacher, server)
         teacher.goto(teacher_link)
         students = join_all(browser, server, student_link, count)
+        joined = resident_megabytes(pid)
         sampler = Sampler(pid)
         sampler.start()
         cpu_before, started = cpu_seconds(pid), time.monotonic()
@@ -154,6 +165,8 @@ def run_class(browser, count: int, spread: float, timeout: float) -> dict:
                     student.on_teacher = time.monotonic()
             time.sleep(POLL_SECONDS)
         cpu = cpu_seconds(pid) - cpu_before
+        time.sleep(2)  # every page draws its finished run
+        ended = resident_megabytes(pid)
         sampler.running = False
         sampler.join()
         rows = rows_of(students, timeout)
@@ -161,7 +174,8 @@ def run_class(browser, count: int, spread: float, timeout: float) -> dict:
         return {"students": count, "spread_s": spread, "profile": hosted_profile(count),
                 "all_finished_s": round(last - started, 1) if last is not None else None,
                 "server_cpu_s": round(cpu, 1), "peak_rss_mb": round(sampler.peak),
-                "peak_pss_mb": round(sampler.peak_shared), "rows": rows}
+                "peak_pss_mb": round(sampler.peak_shared), "rss_joined_mb": round(joined),
+                "rss_end_mb": round(ended), "rss_mb_by_second": seconds_apart(sampler.readings), "rows": rows}
     finally:
         server.stop()
 
@@ -178,6 +192,7 @@ def summary(result: dict) -> None:
           f"{max(row['highest_position'] for row in rows)}")
     print(f"  teacher page listed each run {statistics.median(delays) if delays else float('nan'):.1f} s "
           f"(median) and at most {max(delays, default=float('nan')):.1f} s after the student's page said it was saved")
+    print(f"  server RSS {result['rss_joined_mb']} MB once everyone joined, {result['rss_end_mb']} MB at the end")
     print(f"  server peak {result['peak_rss_mb']} MB RSS, {result['peak_pss_mb']} MB PSS; "
           f"{result['server_cpu_s']} CPU s")
     print(f"  students with errors: {len(failed)}" + "".join(f"\n    {row['name']}: {row['errors']}" for row in failed))

@@ -47,15 +47,19 @@ def resident_megabytes(pid: int, field: str = "Rss") -> float:
 
 
 class Sampler(threading.Thread):
-    """Samples a process tree's RSS until stopped; keeps the peak."""
+    """Samples a process tree's RSS until stopped; keeps the peak and every reading (seconds from
+    the start, RSS in MB), to see when the peak came."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.peak, self.peak_shared, self.running = pid, 0.0, 0.0, True
+        self.readings: list[tuple[float, float]] = []
 
     def run(self) -> None:
+        began = time.monotonic()
         while self.running:
-            self.peak = max(self.peak, resident_megabytes(self.pid))
+            self.readings.append((time.monotonic() - began, resident_megabytes(self.pid)))
+            self.peak = max(self.peak, self.readings[-1][1])
             self.peak_shared = max(self.peak_shared, resident_megabytes(self.pid, "Pss"))
             time.sleep(0.2)
 

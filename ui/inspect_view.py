@@ -10,7 +10,7 @@ from core.report.analysis import has_gates, trace_example
 from core.store import runs
 from core.tasks.experiment import Experiment, model_names
 from ui import charts, figures, plain
-from ui.services import run_store, task_data
+from ui.services import run_store, view_data
 
 GATE_HELP = {
     "input": "Input gate: how much of the new candidate is written into the cell (1 = write).",
@@ -31,7 +31,7 @@ def render(experiment: Experiment, stored: runs.StoredRun, caption: str = "") ->
         st.caption("Gates exist in LSTM and GRU cells; add one to the comparison to look inside.")
         return
     try:
-        data = task_data(experiment)
+        data = view_data(experiment)
     except DataError:
         # The data panel above already says why (an uploaded file this server does not hold).
         st.caption("Looking inside needs the run's data, which this server cannot build (see above).")

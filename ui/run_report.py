@@ -18,6 +18,7 @@ from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import task
 from ui import charts, share
 from ui.compare_export import to_svg
+from ui.services import run_store
 
 # A report is read on paper or a laptop: charts a page wide, the per-model panels two to a row.
 REPORT_WIDTH = 640
@@ -110,10 +111,22 @@ def report_button(experiment: Experiment, stored: runs.StoredRun, explain, basel
                   position_label: str) -> None:
     # The link is read now: the file is made later, when the button is pressed, outside this run.
     link = share.share_url(experiment)
+    run_id = stored.run_id
     st.download_button(
         "Report (one HTML file)",
-        lambda: run_report(experiment, stored, explain, baselines, position_label, link).encode(),
-        file_name=f"rnn-playground-{experiment.task}-{stored.run_id}.html", mime="text/html", on_click="ignore",
+        lambda: _report(experiment, run_id, explain, baselines, position_label, link),
+        file_name=f"rnn-playground-{experiment.task}-{run_id}.html", mime="text/html", on_click="ignore",
         icon=":material/description:", key="run_report",
         help="The charts, the explanation, the settings and the share link in one file that opens anywhere, "
              "with no network, and prints well.")
+
+
+def _report(experiment: Experiment, run_id: str, explain, baselines: dict[str, float], position_label: str,
+            link: str) -> bytes:
+    """The report, from the run read again when the button is pressed. Streamlit keeps a download's
+    function as long as the tab is open, so it holds the run's id, not the run: every open tab
+    would otherwise keep its own copy of the run's histories (0.4 MB for the memory lab's defaults)."""
+    stored = run_store().load(run_id)
+    if stored is None:
+        raise ValueError(f"Run {run_id} is no longer in the run store.")
+    return run_report(experiment, stored, explain, baselines, position_label, link).encode()

@@ -17,11 +17,14 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core.engine.jobs import JobRunner
 from core.engine.warming import PresetWarmer
 from core.settings import environment
-from core.store import runs
 from core.store.runs import RunStore
 from core.tasks.base import TaskData
 from core.tasks.experiment import Experiment
-from core.tasks.registry import build_task
+from core.tasks.registry import build_task, build_views, task
+
+# Finished runs' views hold a small part of their data (an eighth of it for the memory lab); a
+# class whose students each open a different run keeps this many, the rest built again if reopened.
+VIEW_DATA_ENTRIES = 6
 
 
 @st.cache_resource(show_spinner=False)
@@ -82,15 +85,35 @@ def session_liveness() -> Callable[[], bool] | None:
     return is_alive
 
 
+# A lesson's data depends on its task, its own settings and the seed, and on nothing else of a run
+# (core/tasks/registry.build_task): runs that differ in cells, sizes or training share one copy.
+def data_key(experiment: Experiment) -> str:
+    return f"{experiment.task}|{experiment.seed}|{experiment.task_config!r}"
+
+
 @st.cache_resource(show_spinner="Preparing the data...", max_entries=6)
-def _task_data(_experiment: Experiment, run_id: str) -> TaskData:
+def _task_data(_experiment: Experiment, key: str) -> TaskData:
     return build_task(_experiment)
+
+
+@st.cache_resource(show_spinner=False, max_entries=VIEW_DATA_ENTRIES)
+def _view_data(_experiment: Experiment, key: str) -> TaskData:
+    return build_views(_experiment)
 
 
 def task_data(experiment: Experiment) -> TaskData:
     """The experiment's data, built once per server for every session that shows it.
 
-    Keyed by run id (settings plus code version); the experiment object itself is not hashed.
+    Keyed by the settings the data depends on (`data_key`); the experiment object is not hashed.
     Raises the task's DataError when the data cannot be built (e.g. a missing upload).
     """
-    return _task_data(experiment, runs.run_id(experiment))
+    return _task_data(experiment, data_key(experiment))
+
+
+def view_data(experiment: Experiment) -> TaskData:
+    """The data a finished run's views read (looking inside, the model download): for a lesson that can
+    leave out its training examples (its record's `build_views`), only the small rest, so a page showing
+    a stored run never builds the training split; for other lessons the same data as `task_data`."""
+    if task(experiment.task).build_views is None:
+        return task_data(experiment)
+    return _view_data(experiment, data_key(experiment))

@@ -249,6 +249,7 @@ class JobRunner:
                     self.stop_job(job, reason)
 
     def _retire_locked(self, job: Job) -> None:
+        job._trainers = []  # an ended job keeps its histories, not its models and data (bench/class_load.py)
         self._ended.append(job)
         while len(self._ended) > KEEP_FINISHED:
             self._jobs.pop(self._ended.popleft().id, None)
@@ -334,8 +335,7 @@ class JobRunner:
 
     def _train(self, job: Job) -> tuple[str, str]:
         trainers = resume_trainers(prepare(job.experiment, self.device, self.max_steps), job.experiment, self.store)
-        refused = self.memory_refusal(job.experiment, budget.shape_of(trainers[0].data))
-        if refused:
+        if refused := self.memory_refusal(job.experiment, budget.shape_of(trainers[0].data)):
             raise DataError(refused)
         with self.changed, job._lock:
             if job.done:

@@ -126,3 +126,8 @@ class Task:
     files: FileFormats = NO_FILES
     # The data's shape without building it, for the server's memory budget.
     data_shape: Callable[[TaskConfig], DataShape | None] = unknown_shape
+    # The data a finished run's views read (looking inside, the model download): `build`'s data
+    # without its training examples, the same validation and probe examples, for a lesson whose
+    # validation split does not depend on its training split. A page showing a stored run then holds
+    # a small part of the data instead of all of it. None: the views read `build`'s data.
+    build_views: Callable[[TaskConfig, int], TaskData] | None = None

@@ -67,6 +67,12 @@ def build_task(experiment) -> TaskData:
     return task(experiment.task).build(experiment.task_config, experiment.seed)
 
 
+def build_views(experiment) -> TaskData:
+    """The data a finished run's views read: without the training split where the lesson can leave it out."""
+    record = task(experiment.task)
+    return (record.build_views or record.build)(experiment.task_config, experiment.seed)
+
+
 def file_formats(name: str) -> tuple[str, ...]:
     return task(name).files.formats
 

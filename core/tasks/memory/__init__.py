@@ -22,4 +22,5 @@ TASK = Task(
     numbers_version=1,
     presets=PRESETS,
     data_shape=data.data_shape,
+    build_views=data.build_views,
 )

@@ -26,14 +26,26 @@ def make_sequences(config: MemoryTaskConfig, count: int, seed: int) -> tuple[tor
     """
     generator = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, config.symbols, (count,), generator=generator)
-    inputs = torch.randn((count, config.distance, config.symbols), generator=generator) * config.noise
+    # Scaled in place: the same numbers as `randn(...) * noise` without a second copy of the inputs.
+    inputs = torch.randn((count, config.distance, config.symbols), generator=generator).mul_(config.noise)
     inputs[:, 0] = torch.nn.functional.one_hot(labels, config.symbols).float()
     return inputs, labels  # (count, distance, symbols), (count,)
 
 
 def build(config: MemoryTaskConfig, seed: int) -> TaskData:
     """Seeded train, validation and probe sets; each split has its own stream of randomness."""
-    train_inputs, train_targets = make_sequences(config, TRAIN_SIZE, seed * 3 + 0)
+    return _splits(config, seed, make_sequences(config, TRAIN_SIZE, seed * 3 + 0))
+
+
+def build_views(config: MemoryTaskConfig, seed: int) -> TaskData:
+    """`build`'s data without its training examples (an eighth of the whole): the validation and
+    probe sets come from streams of their own, so they are the very examples the run was scored on."""
+    empty = (torch.empty((0, config.distance, config.symbols)), torch.empty((0,), dtype=torch.long))
+    return _splits(config, seed, empty)
+
+
+def _splits(config: MemoryTaskConfig, seed: int, train: tuple[torch.Tensor, torch.Tensor]) -> TaskData:
+    train_inputs, train_targets = train
     val_inputs, val_targets = make_sequences(config, VAL_SIZE, seed * 3 + 1)
     probe_inputs, probe_targets = make_sequences(config, PROBE_SIZE, seed * 3 + 2)
     return TaskData(
