@@ -11,10 +11,10 @@ from __future__ import annotations
 import io
 import json
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
+import threading
 import tracemalloc
 from pathlib import Path
 
@@ -93,13 +93,24 @@ def test_the_real_command_on_dev_zero_exits_2_with_bounded_memory(tmp_path):
     """The process boundary is the point: exit code, one line on stderr, and the child's peak memory."""
     environment = {**os.environ, "RNN_PLAYGROUND_DB": str(tmp_path / "runs.sqlite"),
                    "RNN_PLAYGROUND_MAX_BUNDLE_MB": "1"}
-    result = subprocess.run([sys.executable, "-m", "core", "import", "/dev/zero"], cwd=ROOT, env=environment,
-                            capture_output=True, text=True, timeout=50)
-    assert result.returncode == EXIT_USAGE and result.stdout == ""
-    assert "/dev/zero is a device, not a regular file" in one_line(result.stderr)
-    # ru_maxrss of waited-for children, in kB: the interpreter with torch is a few hundred MB; an
-    # unbounded read of /dev/zero would grow until the machine refused it.
-    peak_megabytes = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        child = subprocess.Popen([sys.executable, "-m", "core", "import", "/dev/zero"], cwd=ROOT, env=environment,
+                                 stdout=stdout, stderr=stderr)
+    watchdog = threading.Timer(50, child.kill)
+    watchdog.start()
+    try:
+        # wait4 gives this child's own peak: RUSAGE_CHILDREN would be the largest of every process this
+        # test worker ever waited for (another test's training child reached 1.5 GB on CI).
+        _, status, usage = os.wait4(child.pid, 0)
+    finally:
+        watchdog.cancel()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    assert child.returncode == EXIT_USAGE and out.read_text() == ""
+    assert "/dev/zero is a device, not a regular file" in one_line(err.read_text())
+    # ru_maxrss in kB: the interpreter with torch is a few hundred MB; an unbounded read of /dev/zero
+    # would grow until the machine refused it.
+    peak_megabytes = usage.ru_maxrss / 1024
     assert peak_megabytes < 1500, peak_megabytes
 
 
