@@ -174,8 +174,7 @@ class Translation:
         loss, _ = evaluate_model(model, data.val_inputs[part], data.val_targets[part], lengths)
         # Greedy, whatever the beam width: a run's curves must not depend on a setting that only
         # reads the trained model (core/settings/fields.py `reading`); the page re-decodes with the beam.
-        hypotheses = self.translate(model, data.codec, data.val_inputs[part], lengths, 1)
-        references = data.info["val_references"][part]
+        hypotheses, references = self.validation_texts(model, data, 1, limit)
         hits = exact_matches(hypotheses, references)
         masks = {name: mask[part] for name, mask in data.val_groups.items()}
         groups = {name: count / max(total, 1) for name, (count, total) in counted_by_group(hits, masks).items()}
@@ -184,10 +183,17 @@ class Translation:
             scores["BLEU"] = bleu(hypotheses, references)
         return Evaluation(loss, sum(hits) / max(len(hits), 1), scores=scores, groups=groups)
 
+    def validation_texts(self, model: nn.Module, data: TaskData, width: int,
+                         limit: int | None = None) -> tuple[list[str], list[str]]:
+        """The first `limit` validation pairs (None: all) decoded with `width` hypotheses, and their references."""
+        part = slice(0, limit)
+        lengths = data.val_lengths[part] if data.val_lengths is not None else None
+        return (self.translate(model, data.codec, data.val_inputs[part], lengths, width),
+                data.info["val_references"][part])
+
     def validation_scores(self, model: nn.Module, data: TaskData, width: int) -> tuple[list[bool], float, float]:
         """Each validation pair's exact hit, exact match and chrF, decoded with `width` hypotheses."""
-        hypotheses = self.translate(model, data.codec, data.val_inputs, data.val_lengths, width)
-        references = data.info["val_references"]
+        hypotheses, references = self.validation_texts(model, data, width)
         hits = exact_matches(hypotheses, references)
         return hits, sum(hits) / max(len(hits), 1), chrf(hypotheses, references)
 

@@ -179,12 +179,18 @@ def _file_pairs(config: TranslationTaskConfig) -> Pairs:
     return read_pairs(content)
 
 
+def split_sizes(pairs: int) -> tuple[int, int]:
+    """Training and validation pairs of a file of `pairs` pairs (a tenth, at most 1,000, validates)."""
+    val = min(UPLOAD_VAL_LIMIT, max(1, round(UPLOAD_VAL_SHARE * pairs)))
+    return pairs - val, val
+
+
 def file_splits(config: TranslationTaskConfig, seed: int) -> tuple[Pairs, Pairs]:
     """The file's pairs shuffled with the seed: a tenth (at most 1,000) for validation, the rest to train."""
     pairs = _file_pairs(config)
     order = list(range(len(pairs)))
     random.Random(seed).shuffle(order)
-    val_count = min(UPLOAD_VAL_LIMIT, max(1, round(UPLOAD_VAL_SHARE * len(order))))
+    _, val_count = split_sizes(len(order))
     notices = list(pairs.notices)
     train_index = order[val_count:]
     if len(train_index) > config.train_size:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from core.tasks.translation.pair_files import MAX_PAIRS, UPLOAD_VAL_LIMIT, UPLOAD_VAL_SHARE
+from core.tasks.translation.pair_files import MAX_PAIRS, split_sizes
 
 # Passes over the training pairs: enough for a small model to fit short sentences, few enough to
 # answer in minutes on two cores (bucketed batches make an epoch of 15,000 pairs about 235 steps).
@@ -26,12 +26,6 @@ LEARNING_RATE = "0.005"
 SHIPPED_PAIR_COUNT = 16000
 BATCH_SIZE = 64
 MOST_STEPS = 5000  # the Steps slider's top
-
-
-def split_sizes(pairs: int) -> tuple[int, int]:
-    """Training and validation pairs of a file of `pairs` pairs (a tenth, at most 1,000, validates)."""
-    val = min(UPLOAD_VAL_LIMIT, max(1, round(UPLOAD_VAL_SHARE * pairs)))
-    return pairs - val, val
 
 
 def _rounded(value: float, unit: int) -> int:
