@@ -43,7 +43,7 @@ def test_settings_grow_with_the_file_and_count_training_in_epochs():
     assert int(small["hidden_size"]) < int(large["hidden_size"])
     assert int(small["embedding_size"]) <= int(large["embedding_size"])
     for pairs, chosen in ((3000, small), (16000, large)):
-        train, val = sizing.split_sizes(pairs)
+        train, val = pair_files.split_sizes(pairs)
         assert train + val == pairs and chosen["train_size"] == str(train)  # the whole file trains
         epochs = sizing.epochs_of(int(chosen["steps"]), int(chosen["batch_size"]), train)
         # The same number of passes over either file (give or take the last partial batch).
@@ -154,6 +154,12 @@ def test_a_run_keeping_its_best_weights_ends_on_the_step_of_its_best_chrf(tmp_pa
     # Scored on the whole validation split at the end, with BLEU beside chrF, and read back so.
     assert {"loss", "exact match", "chrF", "BLEU"} <= set(history.final)
     assert history.final_scores()["chrF"] == history.final["chrF"]
+    # Each score compares what the kept weights write with the references, in that order (BLEU is not
+    # symmetric): the same numbers as decoding the whole split again here.
+    hypotheses, references = trainer.data.problem.validation_texts(trainer.model, trainer.data, 1)
+    assert len(references) == trainer.data.val_inputs.shape[0]
+    assert history.final["BLEU"] == pytest.approx(translation.bleu(hypotheses, references))
+    assert history.final["chrF"] == pytest.approx(translation.chrf(hypotheses, references))
     assert History.from_dict(json.loads(json.dumps(history.to_dict()))).best_step == best_step
 
 
