@@ -206,17 +206,23 @@ def test_the_shipped_file_holds_the_pairs_the_preset_is_sized_for():
     assert experiment.train.steps == int(sizing.pair_file_settings(sizing.SHIPPED_PAIR_COUNT)["steps"])
 
 
-def test_the_sentences_preset_trains_on_the_page_and_shows_translations_improving():
+@pytest.mark.parametrize("keep", ["best", "last"])
+def test_the_sentences_preset_trains_on_the_page_and_shows_translations_improving(keep):
     [preset] = [preset for preset in PRESETS if preset.title == "Sentences"]
     tiny = {**preset.params, "steps": "10", "eval_every": "5", "probe_every": "5", "hidden_size": "16",
-            "embedding_size": "8", "train_size": "300", "vocab_size": "200", "batch_size": "32"}
+            "embedding_size": "8", "train_size": "300", "vocab_size": "200", "batch_size": "32", "keep": keep}
     app = open_page("translation", tiny)
     text = " ".join([m.value for m in app.markdown] + [c.value for c in app.caption])
     assert "Tatoeba" in text and "epochs" in text
     train_to_the_end(app)
     assert "Translations being learned" in {h.value for h in app.subheader}
     kept = [frame for frame in table_frames(app) if "weights of step" in frame.columns]
-    assert kept and set(kept[0]["weights of step"]) <= {1, 5, 10} and "BLEU" in kept[0].columns
+    assert kept and set(kept[0]["weights of step"]) <= ({1, 5, 10} if keep == "best" else {10})
+    assert "BLEU" in kept[0].columns
+    # The table's sentence says what this run kept, and that the curves read a sample of the 1,000 pairs.
+    [heading] = [m.value for m in app.markdown if "The kept weights on all" in m.value]
+    assert "sample of 200 of them" in heading
+    assert ("best chrF" in heading) == (keep == "best") and ("after the last step" in heading) == (keep == "last")
     learned = [frame for frame in table_frames(app) if "step" in frame.columns and len(frame.columns) == 3]
     assert learned and list(learned[0]["step"]) == [1, 5, 10]
 

@@ -164,7 +164,7 @@ def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     if not models:
         st.caption(lab_status.WEIGHTS_NEEDED)
         return
-    kept_weights(data, stored)
+    kept_weights(experiment, data, stored)
     beam_scores(experiment, data, models, stored)
     type_a_phrase(experiment, data, models)
     examples_over_training(data, [stored.histories[name] for name in models])
@@ -172,7 +172,7 @@ def after_results(experiment: Experiment, stored: runs.StoredRun) -> None:
     common_errors(data, models, stored.run_id)
 
 
-def kept_weights(data: TaskData, stored: runs.StoredRun) -> None:
+def kept_weights(experiment: Experiment, data: TaskData, stored: runs.StoredRun) -> None:
     """Which step's weights each model kept, and their scores on the whole validation split."""
     rows = [{"model": model_label(name), "weights of step": history.best_step or len(history.steps),
              "exact": f"{100 * history.final['exact match']:.1f}%", "chrF": round(history.final["chrF"], 1),
@@ -180,9 +180,14 @@ def kept_weights(data: TaskData, stored: runs.StoredRun) -> None:
             for name, history in stored.histories.items() if "chrF" in history.final]
     if not rows:
         return
-    plain.markdown("**The kept weights on all {count:,} validation pairs** (the curves read a fixed sample of "
-                   "{sample:,} of them while training; each model keeps the weights of its evaluation with the best "
-                   "chrF):", count=int(data.val_targets.shape[0]), sample=data.val_sample)
+    count = int(data.val_targets.shape[0])
+    # Said as this run did it: a run may keep its last weights, and a small file's sample is all of it.
+    sampled = (f"the curves read a fixed sample of {data.val_sample:,} of them while training; "
+               if 0 < data.val_sample < count else "")
+    kept = ("each model keeps the weights of its evaluation with the best chrF" if experiment.train.keep == "best"
+            else "each model keeps its weights after the last step")
+    plain.markdown("**The kept weights on all {count:,} validation pairs** ({sampled}{kept}):", count=count,
+                   sampled=sampled, kept=kept)
     plain.table(pd.DataFrame(rows), hide_index=True)
 
 
