@@ -228,13 +228,21 @@ def interruptible(model: nn.Module, interrupt: Callable[[], str | None] | None) 
         if reason:
             raise Interrupted(reason)
 
-    def passing(tensor):
+    def packing(tensor):
+        check()
+        # Detached, or a graph that is never run backward keeps itself alive for good: a saved output
+        # would hold its own grad_fn, a cycle through C++ that gc cannot see. The gradient-through-time
+        # probe leaves such a graph below each h_t, and a class's server grew by megabytes a run
+        # (bench/class_load.py). Autograd restores the grad_fn on unpacking, so nothing else changes.
+        return tensor.detach()
+
+    def unpacking(tensor):
         check()
         return tensor
 
     handles = [module.register_forward_pre_hook(check) for module in model.modules()]
     try:
-        with torch.autograd.graph.saved_tensors_hooks(passing, passing):
+        with torch.autograd.graph.saved_tensors_hooks(packing, unpacking):
             yield
     finally:
         for handle in handles:
