@@ -74,6 +74,26 @@ def test_a_continued_run_is_one_uninterrupted_run_step_for_step(task, store):
     assert store.find(child).run_id == child_id
 
 
+def test_a_run_that_kept_its_best_weights_goes_on_from_its_last_and_keeps_the_best_of_the_whole(store):
+    """keep=best: the parent stores its best weights for use; its continuation goes on from the last
+    weights it trained, and keeps the best of all 30 steps, as one uninterrupted run does. (At this
+    learning rate the LSTM's best is at step 15 and the RNN's at step 20, before the continuation.)"""
+    changes = {"keep": "best", "eval_every": "5", "probe_every": "5", "lr": "0.3"}
+    parent_id = train_and_store(experiment_of("memory", 20, **changes), store)
+    parent = store.load(parent_id)
+    assert any(history.best_step < 20 for history in parent.histories.values()), \
+        "the case needs a parent whose best weights are not its last"
+    child_id = train_and_store(continued(parent, 10), store)
+    whole = prepare(experiment_of("memory", 30, **changes), threads=1)
+    run_interleaved(whole)
+    for trainer in whole:
+        stored = store.load(child_id).histories[trainer.cell]
+        assert comparable(stored) == comparable(trainer.history), trainer.cell
+        assert stored.best_step == trainer.history.best_step
+        weights = store.load_weights(child_id, trainer.cell)  # the kept (best) weights of the whole run
+        assert all(torch.equal(weights[name], value) for name, value in trainer.model.state_dict().items())
+
+
 def test_a_parent_stopped_off_the_schedule_adds_only_its_own_last_evaluation_and_probe(store):
     """A run evaluates and probes at its last step whatever the schedule: a 15-step parent (schedule 10)
     carries readings at step 15 that an uninterrupted 40-step run does not take. Every training step,

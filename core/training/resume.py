@@ -6,9 +6,15 @@ scheduled-sampling draws. `training_state` writes all of them as one flat dict o
 run store keeps it like weights (read back with weights_only=True); `resume` puts a trainer back in
 that state with the parent's history, and its next step is the step an uninterrupted run would take.
 
+A parent that kept its best weights (keep=best) stored those for use; it also stores its last
+weights here, and its continuation goes on from them, with the parent's best weights and score as the
+best so far, so it keeps the best of the whole run as one uninterrupted run would.
+
 What cannot be the same: a run evaluates and probes at its last step whatever the schedule, so a
 parent that stopped off the schedule (steps not a multiple of eval_every or probe_every) carries one
-evaluation or probe an uninterrupted run would not have made; every training step is the same.
+evaluation or probe an uninterrupted run would not have made; every training step is the same. A
+learning rate that decays over the run (schedule=cosine) decays over the continued run's total
+length, so the continuation's steps follow a schedule its parent's steps did not.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from core.data.history import History
 OPTIMIZER = "optimizer"
 GENERATOR = "generator"
 BATCHES = "batches"
+LAST = "last"  # the last weights of a run that kept its best ones
 
 
 def _generators(model: torch.nn.Module) -> dict[str, torch.Generator]:
@@ -40,13 +47,19 @@ def training_state(trainer) -> dict[str, torch.Tensor]:
             if value is None:
                 continue  # SGD without momentum keeps an empty buffer
             state[f"{OPTIMIZER}.{index}.{key}"] = torch.as_tensor(value).detach().cpu().clone()
+    for name, value in (trainer.last_weights or {}).items():
+        state[f"{LAST}.{name}"] = value.detach().cpu().clone()
     return state
 
 
 def resume(trainer, history: History, weights: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> None:
     """Put a freshly built trainer where its parent stopped: weights, optimizer, random streams and
     history; ValueError when the saved state does not fit this trainer's model or optimizer."""
-    trainer.model.load_state_dict(weights)
+    last = {key.partition(".")[2]: value for key, value in state.items() if key.startswith(f"{LAST}.")}
+    if trainer.best is not None and history.best_step is not None:
+        trainer.model.load_state_dict(weights)
+        trainer.best.offer(trainer.model, _best_score(trainer, history), history.best_step)
+    trainer.model.load_state_dict(last or weights)
     device = next(trainer.model.parameters()).device
     saved: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in state.items():
@@ -67,3 +80,13 @@ def resume(trainer, history: History, weights: dict[str, torch.Tensor], state: d
     trainer.recent_losses = list(history.train_loss[-10:])  # the divergence check's running window
     if trainer.step_count >= trainer.total_steps:
         raise ValueError(f"the run already has {trainer.step_count} steps; continue it to more than that")
+
+
+def _best_score(trainer, history: History) -> float | None:
+    """The parent's score at the step its kept weights come from, read as the trainer reads its evaluations."""
+    best_by = trainer.data.best_by
+    scores = history.scores.get(best_by, []) if best_by else history.val_metric
+    if history.best_step not in history.eval_steps:
+        return None
+    index = history.eval_steps.index(history.best_step)
+    return scores[index] if index < len(scores) else None

@@ -72,6 +72,8 @@ class Trainer:
                                       self.settings.batch_size, experiment.seed)
                         if data.bucketed else None)
         self.best = BestWeights() if self.settings.keep == "best" else None
+        # A run that keeps its best weights ends on them; Train more goes on from these, the last ones.
+        self.last_weights: dict[str, torch.Tensor] | None = None
 
     @property
     def cell(self) -> str:
@@ -188,6 +190,7 @@ class Trainer:
         """At the last step: put the best weights back (if kept) and score the kept weights on the whole
         validation split when the curves read only a sample of it or the weights are not the last ones."""
         if self.best is not None:
+            self.last_weights = {name: value.detach().clone() for name, value in self.model.state_dict().items()}
             self.history.best_step = self.best.restore(self.model)
         if self.best is None and not self.data.val_sample:
             return
