@@ -8,7 +8,10 @@ the engine's modules import each other one way only: jobs -> backends -> job -> 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
+import functools
 import logging
 import threading
 from typing import Any, Protocol
@@ -26,6 +29,28 @@ logger = logging.getLogger(__name__)
 
 SESSION_CLOSED = "Stopped because the browser session that started it has closed."
 SHUTTING_DOWN = "Stopped because the server is shutting down."
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, or None where the C library has none (macOS, musl)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand the memory a finished job freed back to the system.
+
+    glibc keeps freed memory in its per-thread arenas, and a server whose jobs and page threads
+    allocate and free tens of megabytes each grew by about 5 MB a run with nothing alive to show
+    for it (bench/class_load.py: a 30-student class, 538 to 697 MB). malloc_trim(0) returns the free
+    pages of every arena; it takes milliseconds, once a job, and changes no number.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class Slot(Protocol):

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import torch
 
-from core.engine.common import SHUTTING_DOWN, Slot, job_weights, outcome, save_run
+from core.engine.common import SHUTTING_DOWN, Slot, job_weights, outcome, release_free_memory, save_run
 from core.engine.continuation import resume_trainers
 from core.engine.job import Job, Watch
 from core.settings import environment
@@ -51,8 +51,7 @@ class JobRefused(RuntimeError):
 
 
 def _backend(given: str | None) -> str:
-    """The given backend, else RNN_PLAYGROUND_ENGINE, else RNN_PLAYGROUND_BACKEND, else "process";
-    a bad setting is logged."""
+    """The given backend, else RNN_PLAYGROUND_ENGINE, else RNN_PLAYGROUND_BACKEND; a bad setting is logged."""
     if given is not None:
         if given not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {given!r}")
@@ -332,6 +331,7 @@ class JobRunner:
         with self.changed:
             self._retire_locked(job)
             job._finished.set()
+        release_free_memory()
 
     def _train(self, job: Job) -> tuple[str, str]:
         trainers = resume_trainers(prepare(job.experiment, self.device, self.max_steps), job.experiment, self.store)

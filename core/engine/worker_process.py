@@ -241,4 +241,6 @@ def _train_one(connection, store, experiment, device, max_steps, max_seconds, me
     note = common.save_run(store, experiment, watch.trainers, status, message) if status != "failed" else ""
     watch.send("end", status, message, note, [trainer.history for trainer in watch.trainers])
     watch.close()
+    watch.trainers = []  # freed before the trim below can hand their memory back
+    common.release_free_memory()
     return not watch.server_gone
