@@ -126,7 +126,7 @@ def test_best_weights_keep_the_highest_score_and_put_it_back():
     for step, score in ((10, 1.0), (20, 3.0), (30, 3.0), (40, 2.0)):
         with torch.no_grad():
             model.weight.fill_(step)
-        best.offer(model, score, step)
+        best.offer(model.state_dict(), score, step)
     assert best.restore(model) == 20 and float(model.weight.detach()[0, 0]) == 20  # a tie keeps the earlier step
 
 

@@ -11,6 +11,7 @@ before them compute exactly what they did:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -81,6 +82,12 @@ def example_lengths(lengths: torch.Tensor | None, targets: torch.Tensor) -> torc
     return lengths.cpu().long() * 1000 + target_lengths.cpu().long()
 
 
+def kept_score(scores: Mapping[str, float], metric: float | None, best_by: str) -> float | None:
+    """The reading of one evaluation that decides which weights are best: the score `best_by`
+    names (chrF for a translation), else the headline metric."""
+    return scores.get(best_by) if best_by else metric
+
+
 class BestWeights:
     """The weights of the best evaluation so far, as a copy, and the step they come from."""
 
@@ -89,12 +96,12 @@ class BestWeights:
         self.step: int | None = None
         self.weights: dict[str, torch.Tensor] | None = None
 
-    def offer(self, model: nn.Module, score: float | None, step: int) -> None:
-        """Keep the model's weights if `score` beats every earlier one (ties keep the earlier step)."""
+    def offer(self, weights: Mapping[str, torch.Tensor], score: float | None, step: int) -> None:
+        """Keep a copy of `weights` (a state dict) if `score` beats every earlier one (ties keep the earlier step)."""
         if score is None or not math.isfinite(score) or score <= self.score:
             return
         self.score, self.step = score, step
-        self.weights = {name: value.detach().clone() for name, value in model.state_dict().items()}
+        self.weights = {name: value.detach().clone() for name, value in weights.items()}
 
     def restore(self, model: nn.Module) -> int | None:
         """Put the best weights back into the model; the step they come from, or None if none were kept."""

@@ -24,6 +24,7 @@ import copy
 import torch
 
 from core.data.history import History
+from core.training.regime import kept_score
 
 OPTIMIZER = "optimizer"
 GENERATOR = "generator"
@@ -56,9 +57,12 @@ def resume(trainer, history: History, weights: dict[str, torch.Tensor], state: d
     """Put a freshly built trainer where its parent stopped: weights, optimizer, random streams and
     history; ValueError when the saved state does not fit this trainer's model or optimizer."""
     last = {key.partition(".")[2]: value for key, value in state.items() if key.startswith(f"{LAST}.")}
-    if trainer.best is not None and history.best_step is not None:
-        trainer.model.load_state_dict(weights)
-        trainer.best.offer(trainer.model, _best_score(trainer, history), history.best_step)
+    if trainer.best is not None and history.best_step in history.eval_steps:
+        # The parent's kept weights and their score are the best so far, as in one uninterrupted run.
+        index = history.eval_steps.index(history.best_step)
+        scores = {name: values[index] for name, values in history.scores.items() if index < len(values)}
+        metric = history.val_metric[index] if index < len(history.val_metric) else None
+        trainer.best.offer(weights, kept_score(scores, metric, trainer.data.best_by), history.best_step)
     trainer.model.load_state_dict(last or weights)
     device = next(trainer.model.parameters()).device
     saved: dict[int, dict[str, torch.Tensor]] = {}
@@ -81,12 +85,3 @@ def resume(trainer, history: History, weights: dict[str, torch.Tensor], state: d
     if trainer.step_count >= trainer.total_steps:
         raise ValueError(f"the run already has {trainer.step_count} steps; continue it to more than that")
 
-
-def _best_score(trainer, history: History) -> float | None:
-    """The parent's score at the step its kept weights come from, read as the trainer reads its evaluations."""
-    best_by = trainer.data.best_by
-    scores = history.scores.get(best_by, []) if best_by else history.val_metric
-    if history.best_step not in history.eval_steps:
-        return None
-    index = history.eval_steps.index(history.best_step)
-    return scores[index] if index < len(scores) else None

@@ -22,7 +22,7 @@ from core.settings import environment
 from core.tasks.base import TaskData
 from core.tasks.experiment import Experiment, model_names
 from core.tasks.registry import build_task
-from core.training.regime import BestWeights, LengthBuckets, example_lengths, lr_factor
+from core.training.regime import BestWeights, LengthBuckets, example_lengths, kept_score, lr_factor
 
 # A running loss this many times above where it started is treated as divergence.
 EXPLOSION_FACTOR = 4.0
@@ -182,8 +182,8 @@ class Trainer:
         if evaluation.confusion is not None:
             history.confusion = evaluation.confusion
         if self.best is not None:
-            best_by = self.data.best_by
-            self.best.offer(self.model, evaluation.scores.get(best_by) if best_by else evaluation.metric, step)
+            self.best.offer(self.model.state_dict(), kept_score(evaluation.scores, evaluation.metric,
+                                                                self.data.best_by), step)
 
     @torch.no_grad()
     def finish(self) -> None:
