@@ -113,8 +113,9 @@ def refusal(messages: list[str]) -> str:
     return " ".join(words) + " Nothing was trained."
 
 
-def experiment_from_args(args: argparse.Namespace) -> tuple[config.Experiment, tuple[str, bytes] | None]:
-    """The experiment the arguments describe and the training file (format, content) if any.
+def experiment_from_args(args: argparse.Namespace) -> tuple[config.Experiment, tuple[str, bytes] | None, list[str]]:
+    """The experiment the arguments describe, the training file (format, content) if any, and the
+    names of the settings the file's defaults set (the arguments' own values win; none without a file).
 
     Nothing is written here: a training file is only read and checked; the caller keeps it once
     every argument is known to be valid.
@@ -134,17 +135,18 @@ def experiment_from_args(args: argparse.Namespace) -> tuple[config.Experiment, t
     if messages:
         raise UsageError(refusal(messages))
     if not args.train_file:
-        return experiment, None
+        return experiment, None, []
     format, content = read_file_argument(args.task, args.train_file, training=True)
     params["source"], params["upload"] = "upload", uploads.key_of(content, format)
     # The settings that suit this file (a translation's epochs, vocabulary, model size) under the
     # ones the command gave; the JSON summary lists what was chosen.
-    for name, value in file_settings(args.task, format, content).items():
+    chosen = file_settings(args.task, format, content)
+    for name, value in chosen.items():
         params.setdefault(name, value)
     experiment, messages = config.from_params(params)
     if messages:
         raise UsageError(refusal(messages))
-    return experiment, (format, content)
+    return experiment, (format, content), list(chosen)
 
 
 def file_settings(task: str, format: str, content: bytes) -> dict[str, str]:
@@ -208,7 +210,7 @@ def command_train(args: argparse.Namespace) -> int:
     from core.training.resume import training_state
     from core.training.trainer import prepare, run_interleaved  # torch loads only when training
 
-    experiment, train_file = experiment_from_args(args)
+    experiment, train_file, file_chosen = experiment_from_args(args)
     if args.eval_file:
         read_file_argument(experiment.task, args.eval_file)  # a bad file fails before training
     # Every argument is valid: only now is anything written (the store, the kept training file).
@@ -271,10 +273,8 @@ def command_train(args: argparse.Namespace) -> int:
     if args.eval_file:
         models = {trainer.cell: trainer.model for trainer in trainers}
         evaluation = evaluate_file(experiment, args.eval_file, trainers[0].data, models)
-    chosen = None
-    if train_file is not None:  # the settings the file's defaults chose, as the run used them
-        chosen = {name: config.format_value(config.value_of(experiment, name), name)
-                  for name in file_settings(experiment.task, *train_file)}
+    # The settings the file's defaults chose, as the run used them.
+    chosen = {name: config.format_value(config.value_of(experiment, name), name) for name in file_chosen}
     result = summary(experiment, identifier, histories, wall, evaluation, chosen)
     if args.json:
         print(json.dumps(result))
