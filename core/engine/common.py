@@ -43,10 +43,10 @@ def _malloc_trim():
 def release_free_memory() -> None:
     """Hand the memory a finished job freed back to the system.
 
-    glibc keeps freed memory in its per-thread arenas, and a server whose jobs and page threads
-    allocate and free tens of megabytes each grew by about 5 MB a run with nothing alive to show
-    for it (bench/class_load.py: a 30-student class, 538 to 697 MB). malloc_trim(0) returns the free
-    pages of every arena; it takes milliseconds, once a job, and changes no number.
+    glibc keeps freed memory in its per-thread arenas, so a server whose jobs and page threads
+    allocate and free tens of megabytes each grows run after run with nothing alive to show for it
+    (bench/class_load.py measures a class). malloc_trim(0) returns the free pages of every arena;
+    it costs milliseconds, once a job, and changes no number.
     """
     trim = _malloc_trim()
     if trim is not None:
