@@ -111,6 +111,11 @@ def counted_by_group(flags: list[bool], groups: dict[str, torch.Tensor]) -> dict
             for name, mask in groups.items()}
 
 
+def _lengths(data: TaskData, part: slice) -> torch.Tensor | None:
+    """The source lengths of a part of the validation split (None where the data has none)."""
+    return data.val_lengths[part] if data.val_lengths is not None else None
+
+
 def bleu(hypotheses: list[str], references: list[str]) -> float:
     """Corpus BLEU (0-100) by sacrebleu with its standard 13a tokenisation, beside chrF as papers report it."""
     from sacrebleu.metrics import BLEU
@@ -169,9 +174,8 @@ class Translation:
         """Validation loss, exact match of the decoded text, chrF (and BLEU), and exact match per group,
         on the first `limit` validation pairs (None: all of them)."""
         part = slice(0, limit)
-        lengths = data.val_lengths[part] if data.val_lengths is not None else None
         # The trainer's own batched evaluation gives the teacher-forced loss per target piece.
-        loss, _ = evaluate_model(model, data.val_inputs[part], data.val_targets[part], lengths)
+        loss, _ = evaluate_model(model, data.val_inputs[part], data.val_targets[part], _lengths(data, part))
         # Greedy, whatever the beam width: a run's curves must not depend on a setting that only
         # reads the trained model (core/settings/fields.py `reading`); the page re-decodes with the beam.
         hypotheses, references = self.validation_texts(model, data, 1, limit)
@@ -187,8 +191,7 @@ class Translation:
                          limit: int | None = None) -> tuple[list[str], list[str]]:
         """The first `limit` validation pairs (None: all) decoded with `width` hypotheses, and their references."""
         part = slice(0, limit)
-        lengths = data.val_lengths[part] if data.val_lengths is not None else None
-        return (self.translate(model, data.codec, data.val_inputs[part], lengths, width),
+        return (self.translate(model, data.codec, data.val_inputs[part], _lengths(data, part), width),
                 data.info["val_references"][part])
 
     def validation_scores(self, model: nn.Module, data: TaskData, width: int) -> tuple[list[bool], float, float]:
